@@ -1,0 +1,65 @@
+# Two commands do all set-up on a fresh machine:
+#   make book   install everything, execute every chapter, build the site into _build/html
+#   make test   everything that checks the project (unit tests, the book build, browser checks)
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP_PY := $(VENV)/.installed
+STAMP_NPM := node_modules/.installed
+HTML := _build/html
+PYTEST := $(PY) -m pytest
+
+.PHONY: help install book book-all test test-lib test-site serve lab bench chromium clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
+
+$(STAMP_PY): requirements.txt requirements-test.txt constraints.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -r requirements.txt -r requirements-test.txt
+	touch $@
+
+$(STAMP_NPM): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(STAMP_PY) $(STAMP_NPM)  ## create .venv and node_modules, copy the site's front-end assets
+	$(PY) tools/vendor_assets.py
+
+book: install  ## execute every chapter and build the HTML site into _build/html
+	$(PY) tools/build_book.py
+
+book-all: install  ## like `book`, but re-execute every chapter (ignore the cache)
+	$(PY) tools/build_book.py --all
+
+chromium:  ## make sure headless Chromium is there (installs it with apt when root)
+	@if command -v chromium >/dev/null; then echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium is missing: install the Debian package 'chromium' (needs root)" >&2; exit 1; fi
+
+test-lib: install  ## unit tests and docstring examples of lib/
+	$(PYTEST) -m "not browser" tests lib
+
+test-site: book chromium  ## check the built site in headless Chromium
+	$(PYTEST) -m browser tests
+
+test: test-lib test-site  ## everything that checks the project
+	@echo "All checks passed. Screenshots of every page: _build/screenshots/"
+
+serve: ## serve the built site at http://127.0.0.1:8000
+	$(PY) -m http.server --directory $(HTML) --bind 127.0.0.1 8000
+
+lab: install  ## open the chapters in JupyterLab with live widgets
+	$(VENV)/bin/jupyter lab chapters/
+
+bench: book chromium  ## print the performance table (see bench/)
+	$(PY) -m bench
+
+clean:  ## remove build outputs (keeps .venv and node_modules)
+	rm -rf _build _vendor

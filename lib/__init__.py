@@ -1,0 +1,32 @@
+"""Computational core of the book *Optimization in Deep Learning*.
+
+Importing ``lib`` switches JAX to float64: every gradient, Hessian and
+trajectory in the book is computed in double precision, so that a gradient
+norm of 1e-10 means something.
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+from .critical import KINDS, CriticalPoint, classify_critical_point, escape_direction  # noqa: E402
+from .derivatives import flatten, gradient, hessian  # noqa: E402
+from .optimizers import (  # noqa: E402
+    MomentumState,
+    Trajectory,
+    TrajectoryGrid,
+    descend,
+    descend_grid,
+    momentum_init,
+    momentum_step,
+    trace_count,
+)
+
+__all__ = [
+    "KINDS", "CriticalPoint", "classify_critical_point", "escape_direction",
+    "flatten", "gradient", "hessian",
+    "MomentumState", "Trajectory", "TrajectoryGrid", "descend", "descend_grid",
+    "momentum_init", "momentum_step", "trace_count",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,492 @@
+// Front end of lib.explorers.Explorer (an anywidget ES module).
+//
+// It draws; Python computes. Contours arrive as SVG path strings, trajectories
+// either from the precomputed grid (static page) or exactly from the kernel
+// (live). See the Python module docstring for the design. No libraries, no
+// network: everything needed is in the widget state.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+// Okabe–Ito blue and vermillion; the runs also differ in dash pattern and marker shape.
+const RUN_COLORS = ["#0072B2", "#D55E00"];
+const RUN_DASHES = ["", "7 4"];
+const RUN_NAMES = ["A", "B"];
+const PING_TIMEOUT_MS = 1500;
+const LIVE_SEND_INTERVAL_MS = 30;
+const MARGIN = { left: 48, right: 12, top: 12, bottom: 40 };
+const FAR = 20000; // plot units; segments beyond are clipped so SVG coordinates stay sane
+
+let instanceCounter = 0;
+
+function svg(tag, attributes = {}, parent = null) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function html(tag, attributes = {}, parent = null, text = null) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  if (text !== null) node.textContent = text;
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function decodeFloat32(base64) {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+function formatNumber(value, digits = 3) {
+  if (!Number.isFinite(value)) return String(value);
+  if (value === 0) return "0";
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e4 || magnitude < 1e-3) return value.toExponential(digits - 1).replace("e+", "e");
+  return String(Number(value.toPrecision(digits)));
+}
+
+// Liang–Barsky: the part of segment p→q inside [-FAR, W+FAR]×[-FAR, H+FAR], or null.
+function clipSegment(p, q, width, height) {
+  const dx = q[0] - p[0], dy = q[1] - p[1];
+  let t0 = 0, t1 = 1;
+  const edges = [
+    [-dx, p[0] + FAR], [dx, width + FAR - p[0]],
+    [-dy, p[1] + FAR], [dy, height + FAR - p[1]],
+  ];
+  for (const [denominator, numerator] of edges) {
+    if (denominator === 0) {
+      if (numerator < 0) return null;
+    } else {
+      const t = numerator / denominator;
+      if (denominator < 0) { if (t > t1) return null; if (t > t0) t0 = t; }
+      else { if (t < t0) return null; if (t < t1) t1 = t; }
+    }
+  }
+  return [[p[0] + t0 * dx, p[1] + t0 * dy], [p[0] + t1 * dx, p[1] + t1 * dy], t1 < 1];
+}
+
+class ExplorerView {
+  constructor(model, el) {
+    this.model = model;
+    this.el = el;
+    this.id = `optx-${++instanceCounter}`;
+    this.live = false;
+    this.drawCount = 0;
+    this.pendingSave = null;
+    this.lastSaveTime = 0;
+    this.grid = this.decodeGrid(model.get("grid"));
+    this.build();
+    this.listen();
+    this.syncControlsFromModel();
+    this.draw();
+    this.ping();
+    this.pingTimer = setTimeout(() => this.showMode(), PING_TIMEOUT_MS);
+  }
+
+  decodeGrid(grid) {
+    return {
+      lrs: grid.lrs, momentums: grid.momentums, nesterov: grid.nesterov, steps: grid.steps,
+      points: decodeFloat32(grid.points), losses: decodeFloat32(grid.losses),
+      divergedAt: grid.diverged_at,
+    };
+  }
+
+  runCount() { return this.model.get("compare") ? 2 : 1; }
+  suffix(run) { return run === 0 ? "" : "_b"; }
+
+  // ---------------------------------------------------------------- building the DOM, once
+  build() {
+    const view = this.model.get("view");
+    const W = view.width, H = view.height;
+    const root = html("div", { class: "optx", role: "group", "aria-labelledby": `${this.id}-title` }, this.el);
+    html("div", { class: "optx-title", id: `${this.id}-title` }, root, this.model.get("title"));
+    html("p", { class: "optx-description" }, root, this.model.get("description"));
+
+    const body = html("div", { class: "optx-body" }, root);
+    const figure = html("div", { class: "optx-figure" }, body);
+    const vbW = W + MARGIN.left + MARGIN.right, vbH = H + MARGIN.top + MARGIN.bottom;
+    this.svg = svg("svg", {
+      viewBox: `0 0 ${vbW} ${vbH}`, role: "img", class: "optx-plot",
+      "aria-labelledby": `${this.id}-svg-title ${this.id}-svg-desc`, "data-drawn": "0",
+    }, figure);
+    this.svgTitle = svg("title", { id: `${this.id}-svg-title` }, this.svg);
+    this.svgTitle.textContent = `Contour plot of the loss ${this.model.get("title")} over w₁ and w₂ with optimizer trajectories`;
+    this.svgDesc = svg("desc", { id: `${this.id}-svg-desc` }, this.svg);
+
+    const clipId = `${this.id}-clip`;
+    const defs = svg("defs", {}, this.svg);
+    svg("rect", { x: 0, y: 0, width: W, height: H }, svg("clipPath", { id: clipId }, defs));
+    const plot = svg("g", { transform: `translate(${MARGIN.left},${MARGIN.top})` }, this.svg);
+    this.plot = plot;
+    const clipped = svg("g", { "clip-path": `url(#${clipId})` }, plot);
+
+    // Filled sublevel sets, highest level first: lower loss is darker.
+    svg("rect", { x: 0, y: 0, width: W, height: H, fill: "#ffffff" }, clipped);
+    const contours = view.contours;
+    const contourGroup = svg("g", { class: "optx-contours", "aria-hidden": "true" }, clipped);
+    contours.forEach((contour, index) => {
+      const shade = Math.round(252 - 62 * (index + 1) / contours.length);
+      svg("path", {
+        d: contour.d, fill: `rgb(${shade},${shade + 3},${shade + 6})`, "fill-rule": "evenodd",
+        stroke: "#8c8c8c", "stroke-width": 0.6, "data-level": contour.level,
+      }, contourGroup);
+    });
+
+    // Axes: frame, ticks, labels.
+    const axes = svg("g", { class: "optx-axes", "aria-hidden": "true" }, plot);
+    svg("rect", { x: 0, y: 0, width: W, height: H, fill: "none", stroke: "#444", "stroke-width": 1 }, axes);
+    for (const tick of view.xticks) {
+      const x = this.toPixelX(tick);
+      svg("line", { x1: x, x2: x, y1: H, y2: H + 5, stroke: "#444" }, axes);
+      svg("text", { x, y: H + 17, "text-anchor": "middle", class: "optx-tick" }, axes).textContent = formatNumber(tick);
+    }
+    for (const tick of view.yticks) {
+      const y = this.toPixelY(tick);
+      svg("line", { x1: -5, x2: 0, y1: y, y2: y, stroke: "#444" }, axes);
+      svg("text", { x: -8, y: y + 4, "text-anchor": "end", class: "optx-tick" }, axes).textContent = formatNumber(tick);
+    }
+    svg("text", { x: W / 2, y: H + 34, "text-anchor": "middle", class: "optx-axis-label" }, axes).textContent = "w₁";
+    svg("text", { x: -36, y: H / 2, "text-anchor": "middle", class: "optx-axis-label",
+      transform: `rotate(-90 -36 ${H / 2})` }, axes).textContent = "w₂";
+
+    // Trajectories: a path, a marker at the shown step and a cross where a run blew up.
+    this.paths = []; this.markers = []; this.crosses = [];
+    const runsGroup = svg("g", { class: "optx-runs" }, clipped);
+    for (let run = 0; run < 2; run++) {
+      this.paths.push(svg("path", {
+        class: `optx-trajectory optx-run-${RUN_NAMES[run].toLowerCase()}`, fill: "none",
+        stroke: RUN_COLORS[run], "stroke-width": 2, "stroke-dasharray": RUN_DASHES[run],
+        "stroke-linejoin": "round", d: "",
+      }, runsGroup));
+    }
+    for (let run = 0; run < 2; run++) {
+      const marker = run === 0
+        ? svg("circle", { r: 5 }, runsGroup)
+        : svg("rect", { width: 9, height: 9 }, runsGroup);
+      marker.setAttribute("fill", RUN_COLORS[run]);
+      marker.setAttribute("stroke", "#ffffff");
+      marker.setAttribute("stroke-width", 1.5);
+      this.markers.push(marker);
+      const cross = svg("path", { stroke: RUN_COLORS[run], "stroke-width": 3, fill: "none", visibility: "hidden" }, runsGroup);
+      this.crosses.push(cross);
+    }
+    const [sx, sy] = [this.toPixelX(view.x0[0]), this.toPixelY(view.x0[1])];
+    svg("circle", { cx: sx, cy: sy, r: 5.5, fill: "#ffffff", stroke: "#000000", "stroke-width": 2, class: "optx-start" }, runsGroup);
+
+    // Controls: one fieldset per run, then the shared steps slider.
+    const controls = html("div", { class: "optx-controls" }, body);
+    this.inputs = [];
+    this.readouts = [];
+    this.fieldsets = [];
+    for (let run = 0; run < 2; run++) {
+      const fieldset = html("fieldset", { class: "optx-run" }, controls);
+      const legend = html("legend", {}, fieldset);
+      html("span", { class: "optx-swatch", "aria-hidden": "true",
+        style: `border-top: 3px ${run === 0 ? "solid" : "dashed"} ${RUN_COLORS[run]}` }, legend);
+      html("span", {}, legend, ` Run ${RUN_NAMES[run]}`);
+      const lr = this.slider(fieldset, `lr${run}`, "learning rate α (log scale)", 0, view.lr_positions);
+      const momentum = this.slider(fieldset, `mu${run}`, "momentum μ", 0, view.momentum_positions);
+      let nesterov = null;
+      if (view.nesterov_toggle) {
+        const row = html("div", { class: "optx-row optx-check" }, fieldset);
+        nesterov = html("input", { type: "checkbox", id: `${this.id}-nesterov${run}` }, row);
+        html("label", { for: `${this.id}-nesterov${run}` }, row, "Nesterov");
+      }
+      const readout = html("output", { class: "optx-readout", "aria-live": "polite", id: `${this.id}-readout${run}` }, fieldset);
+      this.inputs.push({ lr, momentum, nesterov });
+      this.readouts.push(readout);
+      this.fieldsets.push(fieldset);
+    }
+    this.stepsInput = null;
+    if (view.steps_slider) {
+      const fieldset = html("fieldset", { class: "optx-run optx-shared" }, controls);
+      html("legend", {}, fieldset, "Both runs");
+      this.stepsInput = this.slider(fieldset, "steps", "steps shown", 1, this.model.get("steps"));
+      this.stepsInput.input.step = 1;
+    }
+    this.mode = html("p", { class: "optx-mode", id: `${this.id}-mode` }, controls);
+    this.errorBox = html("div", { class: "optx-error", role: "alert" }, root);
+    this.errorBox.hidden = true;
+  }
+
+  slider(parent, key, labelText, min, max) {
+    const row = html("div", { class: "optx-row" }, parent);
+    const id = `${this.id}-${key}`;
+    const label = html("label", { for: id }, row, labelText);
+    const input = html("input", { type: "range", id, min, max, step: 1, value: min }, row);
+    const value = html("output", { for: id, class: "optx-value" }, row);
+    return { row, label, input, value };
+  }
+
+  // ---------------------------------------------------------------- coordinates (drawing only)
+  toPixelX(x) { const v = this.model.get("view"); return (x - v.xlim[0]) / (v.xlim[1] - v.xlim[0]) * v.width; }
+  toPixelY(y) { const v = this.model.get("view"); return (v.ylim[1] - y) / (v.ylim[1] - v.ylim[0]) * v.height; }
+
+  // Slider position ↔ value. α is log-spaced over lr_range; μ is log-spaced in 1 − μ.
+  lrFromPosition(p) {
+    const v = this.model.get("view"), [low, high] = v.lr_range;
+    if (p <= 0) return low;
+    if (p >= v.lr_positions) return high;
+    return low * Math.pow(high / low, p / v.lr_positions);
+  }
+  positionFromLr(lr) {
+    const v = this.model.get("view"), [low, high] = v.lr_range;
+    return Math.round(v.lr_positions * Math.log(lr / low) / Math.log(high / low));
+  }
+  momentumFromPosition(p) {
+    const v = this.model.get("view");
+    if (p <= 0) return 0;
+    if (p >= v.momentum_positions) return v.momentum_max;
+    return 1 - Math.pow(1 - v.momentum_max, p / v.momentum_positions);
+  }
+  positionFromMomentum(mu) {
+    const v = this.model.get("view");
+    return Math.round(v.momentum_positions * Math.log(1 - mu) / Math.log(1 - v.momentum_max));
+  }
+
+  // ---------------------------------------------------------------- events
+  listen() {
+    for (let run = 0; run < 2; run++) {
+      const { lr, momentum, nesterov } = this.inputs[run];
+      const suffix = this.suffix(run);
+      lr.input.addEventListener("input", () => this.onControl({ ["lr" + suffix]: this.snappedLr(Number(lr.input.value)) }));
+      momentum.input.addEventListener("input", () => this.onControl({ ["momentum" + suffix]: this.snappedMomentum(Number(momentum.input.value)) }));
+      if (nesterov) nesterov.addEventListener("change", () => this.onControl({ ["nesterov" + suffix]: nesterov.checked }));
+      for (const control of [lr.input, momentum.input, nesterov]) {
+        if (control) control.addEventListener("change", () => { if (!this.live) this.ping(); this.flushSave(); });
+      }
+    }
+    if (this.stepsInput) {
+      this.stepsInput.input.addEventListener("input", () => this.onControl({ shown_steps: Number(this.stepsInput.input.value) }));
+    }
+    const redraw = () => { this.syncControlsFromModel(); this.draw(); };
+    for (const name of ["lr", "momentum", "nesterov", "lr_b", "momentum_b", "nesterov_b", "shown_steps", "trajectory", "trajectory_b", "compare"]) {
+      this.model.on(`change:${name}`, redraw);
+    }
+    this.model.on("change:grid", () => { this.grid = this.decodeGrid(this.model.get("grid")); this.draw(); });
+    this.model.on("change:error", () => this.showError());
+    this.model.on("msg:custom", (message) => {
+      if (message && message.type === "pong" && !this.live) {
+        this.live = true;
+        clearTimeout(this.pingTimer);
+        this.syncControlsFromModel();
+        this.showMode();
+        this.draw();
+      }
+    });
+  }
+
+  ping() {
+    // On a static page there is no comm: the widget manager drops the message.
+    try { this.model.send({ type: "ping", id: this.id }); } catch (error) { /* no kernel */ }
+  }
+
+  // In precomputed mode a slider value is the grid value of its cell; live, the exact value.
+  snappedLr(position) {
+    if (this.live) return this.lrFromPosition(position);
+    const cell = this.model.get("view").lr_cell;
+    return this.grid.lrs[Math.round(position / cell)];
+  }
+  snappedMomentum(position) {
+    if (this.live) return this.momentumFromPosition(position);
+    const cell = this.model.get("view").momentum_cell;
+    return this.grid.momentums[Math.round(position / cell)];
+  }
+
+  onControl(values) {
+    for (const [name, value] of Object.entries(values)) this.model.set(name, value);
+    if (this.live) this.scheduleSave();
+    // The change:* handlers redraw.
+  }
+
+  // Throttle kernel round trips while dragging; the last value is always sent.
+  scheduleSave() {
+    const now = performance.now();
+    if (now - this.lastSaveTime >= LIVE_SEND_INTERVAL_MS) { this.flushSave(); return; }
+    if (this.pendingSave === null) {
+      this.pendingSave = setTimeout(() => this.flushSave(), LIVE_SEND_INTERVAL_MS - (now - this.lastSaveTime));
+    }
+  }
+  flushSave() {
+    if (this.pendingSave !== null) { clearTimeout(this.pendingSave); this.pendingSave = null; }
+    if (!this.live) return;
+    this.lastSaveTime = performance.now();
+    try { this.model.save_changes(); } catch (error) { this.showError(String(error)); }
+  }
+
+  syncControlsFromModel() {
+    const view = this.model.get("view");
+    const compare = this.model.get("compare");
+    for (let run = 0; run < 2; run++) {
+      const { lr, momentum, nesterov } = this.inputs[run];
+      const suffix = this.suffix(run);
+      this.fieldsets[run].hidden = run === 1 && !compare;
+      // Static page: a key press moves one precomputed cell. Live: one fine position.
+      lr.input.step = this.live ? 1 : view.lr_cell;
+      momentum.input.step = this.live ? 1 : view.momentum_cell;
+      const lrValue = this.model.get("lr" + suffix), muValue = this.model.get("momentum" + suffix);
+      if (document.activeElement !== lr.input) lr.input.value = this.positionFromLr(lrValue);
+      if (document.activeElement !== momentum.input) momentum.input.value = this.positionFromMomentum(muValue);
+      lr.value.textContent = `α = ${formatNumber(lrValue)}`;
+      momentum.value.textContent = `μ = ${muValue.toFixed(3)}`;
+      lr.input.setAttribute("aria-valuetext", `alpha ${formatNumber(lrValue)}`);
+      momentum.input.setAttribute("aria-valuetext", `mu ${muValue.toFixed(3)}`);
+      if (nesterov) {
+        nesterov.checked = this.model.get("nesterov" + suffix);
+        nesterov.disabled = !this.live && this.grid.nesterov.length < 2;
+      }
+    }
+    if (this.stepsInput) {
+      const shown = this.model.get("shown_steps");
+      if (document.activeElement !== this.stepsInput.input) this.stepsInput.input.value = shown;
+      this.stepsInput.value.textContent = `${shown} of ${this.model.get("steps")}`;
+    }
+  }
+
+  showMode() {
+    const g = this.grid;
+    this.mode.textContent = this.live
+      ? "Live: every slider value is computed exactly by JAX in the running kernel."
+      : `Precomputed: no kernel, so the sliders step through a grid of ${g.lrs.length} learning rates × ${g.momentums.length} momenta computed by JAX when the page was built.`;
+  }
+
+  showError(text = null) {
+    const message = text === null ? this.model.get("error") : text;
+    this.errorBox.textContent = message ? `Error: ${message}` : "";
+    this.errorBox.hidden = !message;
+  }
+
+  // ---------------------------------------------------------------- which trajectory to draw
+  currentRun(run) {
+    const suffix = this.suffix(run);
+    const lr = this.model.get("lr" + suffix), momentum = this.model.get("momentum" + suffix);
+    const nesterov = this.model.get("nesterov" + suffix);
+    const exact = this.model.get("trajectory" + suffix);
+    if (exact && exact.points && exact.lr === lr && exact.momentum === momentum && exact.nesterov === nesterov) {
+      return {
+        source: this.live ? "live" : "exact", lr, momentum, nesterov,
+        count: exact.points.length, point: (k) => exact.points[k], loss: (k) => exact.losses[k],
+        divergedAt: exact.diverged_at === null || exact.diverged_at === undefined ? -1 : exact.diverged_at,
+      };
+    }
+    return this.gridRun(lr, momentum, nesterov);
+  }
+
+  gridRun(lr, momentum, nesterov) {
+    const g = this.grid;
+    const nearest = (values, target, transform) => {
+      let best = 0;
+      for (let i = 1; i < values.length; i++) {
+        if (Math.abs(transform(values[i]) - transform(target)) < Math.abs(transform(values[best]) - transform(target))) best = i;
+      }
+      return best;
+    };
+    const i = nearest(g.lrs, lr, Math.log);
+    const j = nearest(g.momentums, momentum, (m) => Math.log(1 - m + 1e-12));
+    let z = g.nesterov.indexOf(nesterov);
+    if (z < 0) z = 0;
+    const rows = g.steps + 1;
+    const base = ((z * g.lrs.length + i) * g.momentums.length + j) * rows;
+    const divergedAt = g.divergedAt[z][i][j];
+    return {
+      source: this.live ? "preview" : "grid", lr: g.lrs[i], momentum: g.momentums[j], nesterov: g.nesterov[z],
+      count: divergedAt < 0 ? rows : divergedAt,
+      point: (k) => [g.points[2 * (base + k)], g.points[2 * (base + k) + 1]],
+      loss: (k) => g.losses[base + k],
+      divergedAt,
+    };
+  }
+
+  // ---------------------------------------------------------------- drawing
+  draw() {
+    const view = this.model.get("view");
+    const shown = Math.min(this.model.get("shown_steps"), this.model.get("steps"));
+    const descriptions = [];
+    for (let run = 0; run < 2; run++) {
+      const path = this.paths[run], marker = this.markers[run], cross = this.crosses[run];
+      if (run >= this.runCount()) {
+        for (const node of [path, marker, cross]) node.setAttribute("visibility", "hidden");
+        continue;
+      }
+      const data = this.currentRun(run);
+      const last = Math.min(shown, data.count - 1); // last finite row drawn
+      const pixels = [];
+      for (let k = 0; k <= last; k++) {
+        const [x, y] = data.point(k);
+        pixels.push([this.toPixelX(x), this.toPixelY(y)]);
+      }
+      path.setAttribute("d", this.pathData(pixels, view.width, view.height));
+      path.setAttribute("visibility", "visible");
+      path.dataset.source = data.source;
+      const end = data.point(last);
+      path.dataset.last = `${end[0]},${end[1]}`;
+      path.dataset.lr = String(data.lr);
+      path.dataset.momentum = String(data.momentum);
+      this.placeMarker(marker, pixels[pixels.length - 1], run);
+      const diverged = data.divergedAt >= 0 && data.divergedAt <= shown;
+      if (diverged) {
+        const [px, py] = pixels[pixels.length - 1];
+        const cx = Math.max(-20, Math.min(px, view.width + 20)), cy = Math.max(-20, Math.min(py, view.height + 20));
+        cross.setAttribute("d", `M${cx - 7},${cy - 7}L${cx + 7},${cy + 7}M${cx - 7},${cy + 7}L${cx + 7},${cy - 7}`);
+        cross.setAttribute("visibility", "visible");
+      } else {
+        cross.setAttribute("visibility", "hidden");
+      }
+      const settings = `α = ${formatNumber(data.lr)}, μ = ${data.momentum.toFixed(3)}${data.nesterov ? ", Nesterov" : ""}`;
+      const verdict = diverged
+        ? `diverged at step ${data.divergedAt}`
+        : `step ${last}: loss ${formatNumber(data.loss(last), 4)}, w = (${formatNumber(end[0])}, ${formatNumber(end[1])})`;
+      const origin = {
+        live: "live", preview: "live, computing…", exact: "precomputed (exact)",
+        grid: "precomputed (nearest grid value)",
+      }[data.source];
+      this.readouts[run].textContent = `${settings} — ${verdict} [${origin}]`;
+      this.readouts[run].dataset.source = data.source;
+      descriptions.push(`Run ${RUN_NAMES[run]} (${run === 0 ? "solid" : "dashed"}): ${settings}, ${verdict}.`);
+    }
+    this.svgDesc.textContent = `Start point at (${view.x0.map((v) => formatNumber(v)).join(", ")}). ${descriptions.join(" ")}`;
+    this.drawCount += 1;
+    this.svg.setAttribute("data-drawn", String(this.drawCount));
+    if (!this.mode.textContent && this.live) this.showMode();
+  }
+
+  placeMarker(marker, [x, y], run) {
+    const cx = Math.max(-20, Math.min(x, this.model.get("view").width + 20));
+    const cy = Math.max(-20, Math.min(y, this.model.get("view").height + 20));
+    marker.setAttribute("visibility", "visible");
+    if (run === 0) { marker.setAttribute("cx", cx); marker.setAttribute("cy", cy); }
+    else { marker.setAttribute("x", cx - 4.5); marker.setAttribute("y", cy - 4.5); }
+  }
+
+  pathData(pixels, width, height) {
+    if (pixels.length === 0) return "";
+    const r = (v) => Math.round(v * 10) / 10;
+    let d = "", penDown = false;
+    if (pixels.length === 1) return `M${r(pixels[0][0])},${r(pixels[0][1])}`;
+    for (let k = 0; k + 1 < pixels.length; k++) {
+      const clipped = clipSegment(pixels[k], pixels[k + 1], width, height);
+      if (clipped === null) { penDown = false; continue; }
+      const [a, b, cutEnd] = clipped;
+      if (!penDown || a[0] !== pixels[k][0] || a[1] !== pixels[k][1]) d += `M${r(a[0])},${r(a[1])}`;
+      d += `L${r(b[0])},${r(b[1])}`;
+      penDown = !cutEnd;
+    }
+    return d;
+  }
+
+  destroy() {
+    clearTimeout(this.pingTimer);
+    if (this.pendingSave !== null) clearTimeout(this.pendingSave);
+  }
+}
+
+function render({ model, el }) {
+  const view = new ExplorerView(model, el);
+  view.showMode();
+  view.showError();
+  return () => view.destroy();
+}
+
+export default { render };

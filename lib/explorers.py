@@ -1,0 +1,488 @@
+r"""Live explorers: learning-rate and momentum sliders that redraw optimizer trajectories.
+
+Design
+------
+An :class:`Explorer` is an `anywidget <https://anywidget.dev>`_ widget. Python does
+all the mathematics, once, with JAX; the browser only draws.
+
+*At construction* (in the kernel, or while the book is built):
+
+1. the loss is evaluated on a grid over the plot window (:func:`lib.surfaces.loss_grid`,
+   one vmapped jitted call) and turned into filled contour paths (contourpy), sent
+   as SVG path strings in plot pixels;
+2. :func:`lib.descend_grid` runs the optimizer for every (learning rate, momentum)
+   pair of a grid — by default 25 log-spaced learning rates × 11 momenta
+   (log-spaced in 1 − μ, from 0 to 0.99) × ``steps`` steps, for each Nesterov
+   setting the widget offers — in one jitted call. Points and losses travel as
+   base64 little-endian float32 buffers inside the widget state (``grid`` trait);
+   rows after a divergence are NaN;
+3. :func:`lib.descend` runs the exact trajectory for the initial slider values
+   (``trajectory`` / ``trajectory_b`` traits, float64 lists), which compiles the
+   run once, at build time.
+
+*In the browser*, ``explorer.js`` draws everything as SVG (no library, no CDN)
+and decides where trajectories come from:
+
+- On render it sends a ``{"type": "ping"}`` custom message. A kernel answers
+  ``{"type": "pong"}`` (see :meth:`Explorer._on_custom_message`); a static page
+  cannot (the HTML widget manager has no comm and drops the message). Until a
+  pong arrives (timeout ~1.5 s, and it pings again on the next interaction), the
+  widget is in *precomputed* mode.
+- *Precomputed* (static website): each slider moves in whole grid cells, and a
+  move draws the stored grid trajectory for that cell. The readout says
+  "precomputed". The exact trajectory of the initial values is shown until the
+  first move.
+- *Live* (JupyterLab, Binder, Colab): sliders are fine-grained; a move sets the
+  ``lr`` / ``momentum`` / ``nesterov`` traits to the exact slider values and
+  saves them; Python's observer runs :func:`lib.descend` at exactly those
+  values (no recompilation: learning rate and momentum are traced) and sets
+  ``trajectory``, which the browser draws; the readout says "live". While the
+  answer is on its way the nearest grid trajectory is drawn as a preview.
+
+The ``steps`` slider shows a prefix of the run: every run is computed for the
+full ``steps`` (so its length never triggers a compilation) and the first
+``shown_steps`` steps are drawn. Errors raised while recomputing are put in the
+``error`` trait, which the widget shows in an alert box.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import pathlib
+import time
+from typing import NamedTuple, Optional
+
+import anywidget
+import numpy as np
+import traitlets
+
+from . import _validate
+from .optimizers import Trajectory, descend, descend_grid
+from .surfaces import Surface, loss_grid
+
+__all__ = ["Explorer", "MOMENTUM_MAX", "ExplorerTimings"]
+
+_HERE = pathlib.Path(__file__).parent
+
+#: Top of the momentum slider. μ → 1 is a run that never forgets; 0.99 already
+#: averages over ~100 steps, as long as the default runs.
+MOMENTUM_MAX = 0.99
+
+# Slider positions per grid cell. In precomputed mode a slider moves a whole cell
+# per key press; in live mode one position, so 1/40 of a cell (≈0.5 % in α).
+_LR_POSITIONS_PER_CELL = 40
+_MOMENTUM_POSITIONS_PER_CELL = 20
+
+# Plot box in SVG user units; margins hold the axis labels.
+_PLOT_WIDTH, _PLOT_HEIGHT = 440.0, 360.0
+_CONTOUR_LEVELS = 14
+
+
+class ExplorerTimings(NamedTuple):
+    """Seconds spent in the constructor (``first_trajectory`` includes compilation)."""
+
+    contours: float
+    first_trajectory: float
+    grid: float
+
+
+# ----------------------------------------------------------------------------------------------
+# Pure helpers: arrays in, JSON-ready data out.
+
+
+def _encode_float32(array) -> str:
+    """Little-endian float32 bytes of ``array`` (C order), base64 encoded."""
+    return base64.b64encode(np.ascontiguousarray(array, dtype="<f4").tobytes()).decode("ascii")
+
+
+def _nice_ticks(low: float, high: float, count: int = 5) -> list:
+    """Round tick values (1, 2 or 5 × 10ᵏ apart) inside [low, high]."""
+    raw_step = (high - low) / max(count - 1, 1)
+    magnitude = 10.0 ** math.floor(math.log10(raw_step))
+    step = min((m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw_step),
+               default=10 * magnitude)
+    first = math.ceil(low / step - 1e-9)
+    ticks = [round(k * step, 10) for k in range(first, int(math.floor(high / step + 1e-9)) + 1)]
+    return [0.0 if t == 0 else t for t in ticks]
+
+
+def _contour_levels(values: np.ndarray, count: int = _CONTOUR_LEVELS) -> np.ndarray:
+    """Levels at quantiles of the values, denser near the minimum (quadratic spacing in p)."""
+    finite = values[np.isfinite(values)]
+    probabilities = np.linspace(0.0, 1.0, count + 2)[1:-1] ** 2
+    return np.unique(np.quantile(finite, probabilities))
+
+
+def _svg_path(rings) -> str:
+    """SVG path data for closed rings of pixel coordinates, 0.1 px precision."""
+    parts = []
+    for ring in rings:
+        rounded = np.round(ring, 1)
+        keep = np.ones(len(rounded), dtype=bool)
+        keep[1:] = np.any(np.diff(rounded, axis=0) != 0, axis=1)  # drop repeated vertices
+        rounded = rounded[keep]
+        if len(rounded) < 3:
+            continue
+        coords = " ".join(f"{x:g},{y:g}" for x, y in rounded)
+        parts.append(f"M{coords}Z")
+    return "".join(parts)
+
+
+def _contour_paths(surface: Surface, resolution: int) -> list:
+    """Filled sublevel sets {f ≤ level}, highest level first, as SVG paths in plot pixels."""
+    import contourpy  # ships with matplotlib
+
+    grid = loss_grid(surface, resolution)
+    (x_low, x_high), (y_low, y_high) = surface.xlim, surface.ylim
+    px = (grid.xs - x_low) / (x_high - x_low) * _PLOT_WIDTH
+    py = (y_high - grid.ys) / (y_high - y_low) * _PLOT_HEIGHT  # SVG y grows downwards
+    values = np.where(np.isfinite(grid.values), grid.values, np.nanmax(grid.values))
+    generator = contourpy.contour_generator(px, py, values,
+                                            fill_type=contourpy.FillType.OuterOffset)
+    levels = _contour_levels(values)
+    paths = []
+    for level in levels[::-1]:
+        polygons, offsets = generator.filled(-np.inf, float(level))
+        rings = [points[start:stop] for points, cuts in zip(polygons, offsets)
+                 for start, stop in zip(cuts[:-1], cuts[1:])]
+        path = _svg_path(rings)
+        if path:
+            paths.append({"level": float(level), "d": path})
+    return paths
+
+
+def _lr_grid(lr_range, count: int) -> np.ndarray:
+    return np.geomspace(lr_range[0], lr_range[1], count)
+
+
+def _momentum_grid(count: int) -> np.ndarray:
+    """0 … MOMENTUM_MAX, evenly spaced in log(1 − μ): 0, 0.37, 0.60, 0.75, 0.84, 0.9, …, 0.99."""
+    momentums = 1.0 - np.geomspace(1.0, 1.0 - MOMENTUM_MAX, count)
+    momentums[0], momentums[-1] = 0.0, MOMENTUM_MAX
+    return momentums
+
+
+def _trajectory_state(run: Trajectory, lr: float, momentum: float, nesterov: bool) -> dict:
+    """The exact run as JSON-safe data: only the finite rows (JSON has no NaN)."""
+    finite = run.points.shape[0] if run.diverged_at is None else run.diverged_at
+    return {
+        "lr": lr, "momentum": momentum, "nesterov": nesterov,
+        "points": run.points[:finite].tolist(),
+        "losses": run.losses[:finite].tolist(),
+        "diverged_at": run.diverged_at,
+    }
+
+
+def _status(run: Trajectory, shown_steps: int) -> str:
+    """The readout's verdict on the first ``shown_steps`` steps of ``run``."""
+    if run.diverged_at is not None and run.diverged_at <= shown_steps:
+        return f"diverged at step {run.diverged_at}"
+    return f"loss {run.losses[shown_steps]:.4g} at step {shown_steps}"
+
+
+def _check_flag(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
+    return bool(value)
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+class Explorer(anywidget.AnyWidget):
+    r"""Sliders for learning rate α and momentum μ over a 2-D loss surface.
+
+    Draws the contours of ``surface.f``, the start point and the trajectory of
+    gradient descent with heavy-ball momentum (:func:`lib.descend`),
+
+    .. math:: p_{k+1} = \mu p_k - \alpha \nabla f(w_k), \qquad w_{k+1} = w_k + p_{k+1},
+
+    with a readout of the loss at the shown step, or "diverged at step k".
+    See the module docstring for how it works with and without a kernel.
+
+    Parameters
+    ----------
+    surface : lib.surfaces.Surface
+        The loss and its plot window, e.g. ``surfaces.ravine(kappa=50)``.
+    lr : float, optional
+        Initial learning rate of run A; default ``surface.lr``. Must lie in ``lr_range``.
+    momentum : float
+        Initial momentum of run A, in [0, 0.99]. Default 0 (plain gradient descent).
+    nesterov : bool
+        Initial Nesterov setting of run A.
+    compare : bool
+        Add run B, drawn in a second colour and line style with its own sliders,
+        to compare two settings on the same contours.
+    lr_b, momentum_b, nesterov_b :
+        Initial settings of run B (used when ``compare``); defaults: the same
+        learning rate as run A, momentum 0.9, no Nesterov.
+    steps : int, optional
+        Length of every run (default ``surface.steps``); the steps slider shows
+        a prefix of it. At most 1000.
+    x0 : array-like of shape (2,), optional
+        Start point; default ``surface.x0``.
+    lr_range : (float, float), optional
+        Ends of the log-scale learning-rate slider; default ``surface.lr_range``.
+    nesterov_toggle : bool
+        Show a Nesterov checkbox per run. Doubles the precomputed grid (page weight).
+    steps_slider : bool
+        Show the steps slider.
+    grid_size : (int, int)
+        Number of precomputed learning rates and momenta for the static website,
+        default (25, 11). Page weight ≈ 16 bytes × n_lr × n_μ × (steps + 1) per
+        Nesterov setting.
+    resolution : int
+        Contour grid is ``resolution × resolution``.
+    title : str, optional
+        Heading shown above the plot; default ``surface.name``.
+
+    The current settings are the traits ``lr``, ``momentum``, ``nesterov``,
+    ``lr_b``, ``momentum_b``, ``nesterov_b`` and ``shown_steps``; assigning one
+    recomputes the affected run, exactly as a slider move in a kernel does.
+    :attr:`runs` holds the exact :class:`lib.Trajectory` of each run and
+    :meth:`status` the readout's verdict.
+
+    >>> from lib import surfaces
+    >>> explorer = Explorer(surfaces.ravine(kappa=10), lr=0.25, grid_size=(3, 2), steps=20)
+    >>> explorer.status()
+    'diverged at step 16'
+    >>> explorer.lr = 0.1
+    >>> explorer.status()
+    'loss 2.284 at step 20'
+    """
+
+    _esm = _HERE / "explorer.js"
+    _css = _HERE / "explorer.css"
+
+    title = traitlets.Unicode("").tag(sync=True)
+    description = traitlets.Unicode("").tag(sync=True)
+    #: Static geometry: window, pixel box, contour paths, ticks, start point, slider layout.
+    view = traitlets.Dict().tag(sync=True)
+    #: Precomputed runs over the (nesterov, lr, momentum) grid, base64 float32.
+    grid = traitlets.Dict().tag(sync=True)
+    compare = traitlets.Bool(False, read_only=True).tag(sync=True)
+
+    lr = traitlets.Float(0.1).tag(sync=True)
+    momentum = traitlets.Float(0.0).tag(sync=True)
+    nesterov = traitlets.Bool(False).tag(sync=True)
+    lr_b = traitlets.Float(0.1).tag(sync=True)
+    momentum_b = traitlets.Float(0.9).tag(sync=True)
+    nesterov_b = traitlets.Bool(False).tag(sync=True)
+    steps = traitlets.Int(100, read_only=True).tag(sync=True)
+    shown_steps = traitlets.Int(100).tag(sync=True)
+
+    #: Exact runs for the current settings of A and B (finite rows, float64).
+    trajectory = traitlets.Dict().tag(sync=True)
+    trajectory_b = traitlets.Dict().tag(sync=True)
+    #: Message of the last error raised while recomputing ('' when fine), shown in the widget.
+    error = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, surface: Surface, *, lr=None, momentum=0.0, nesterov=False,
+                 compare=False, lr_b=None, momentum_b=0.9, nesterov_b=False,
+                 steps=None, x0=None, lr_range=None, nesterov_toggle=False,
+                 steps_slider=True, grid_size=(25, 11), resolution=100, title=None):
+        if not isinstance(surface, Surface):
+            raise TypeError(f"surface must be a lib.surfaces.Surface, got {type(surface).__name__}")
+        compare = _check_flag("compare", compare)
+        nesterov_toggle = _check_flag("nesterov_toggle", nesterov_toggle)
+        steps_slider = _check_flag("steps_slider", steps_slider)
+        lr_range = self._checked_lr_range(surface.lr_range if lr_range is None else lr_range)
+        self._lr_range = lr_range
+        lr = self._checked_lr("lr", surface.lr if lr is None else lr)
+        lr_b = self._checked_lr("lr_b", lr if lr_b is None else lr_b)
+        momentum = self._checked_momentum("momentum", momentum)
+        momentum_b = self._checked_momentum("momentum_b", momentum_b)
+        nesterov = _check_flag("nesterov", nesterov)
+        nesterov_b = _check_flag("nesterov_b", nesterov_b)
+        steps = _validate.positive_int("steps", surface.steps if steps is None else steps)
+        if steps > 1000:
+            raise ValueError(f"steps must be <= 1000 (the grid is embedded in the page), got {steps}")
+        x0 = np.asarray(_validate.parameters("x0", np.asarray(surface.x0 if x0 is None else x0,
+                                                              dtype=float)))
+        if x0.shape != (2,):
+            raise ValueError(f"x0 must have shape (2,) for a 2-D surface, got {x0.shape}")
+        grid_size = self._checked_grid_size(grid_size)
+        resolution = _validate.positive_int("resolution", resolution)
+        if resolution < 10:
+            raise ValueError(f"resolution must be >= 10, got {resolution}")
+        if title is not None and not isinstance(title, str):
+            raise TypeError(f"title must be a string, got {type(title).__name__}")
+
+        # Plain attributes first: the observers below need them.
+        self._surface, self._x0, self._steps = surface, x0, steps
+        self._nesterov_options = (False, True) if nesterov_toggle else (nesterov, nesterov_b)
+        self._ready = False
+        self.runs: dict[str, Trajectory] = {}
+        self.last_exception: Optional[BaseException] = None
+
+        clock = time.perf_counter()
+        contours = _contour_paths(surface, resolution)
+        clock, contour_seconds = time.perf_counter(), time.perf_counter() - clock
+        self.runs["a"] = self._descend(lr, momentum, nesterov)
+        first_seconds = time.perf_counter() - clock
+        if compare:
+            self.runs["b"] = self._descend(lr_b, momentum_b, nesterov_b)
+        clock = time.perf_counter()
+        grid = self._grid_state(grid_size)
+        if nesterov_toggle:  # compile the other variant now, not on the first click
+            self._descend(lr, momentum, not nesterov)
+        self.timings = ExplorerTimings(contour_seconds, first_seconds, time.perf_counter() - clock)
+
+        super().__init__(
+            title=surface.name if title is None else title,
+            description=surface.description,
+            view=self._view_state(contours, grid_size, nesterov_toggle, steps_slider),
+            grid=grid,
+            lr=lr, momentum=momentum, nesterov=nesterov,
+            lr_b=lr_b, momentum_b=momentum_b, nesterov_b=nesterov_b,
+            shown_steps=steps,
+            trajectory=_trajectory_state(self.runs["a"], lr, momentum, nesterov),
+            trajectory_b=(_trajectory_state(self.runs["b"], lr_b, momentum_b, nesterov_b)
+                          if compare else {}),
+        )
+        self.set_trait("compare", compare)
+        self.set_trait("steps", steps)
+        self._ready = True
+        self.on_msg(self._on_custom_message)
+
+    # -- argument checks ---------------------------------------------------------------------
+
+    @staticmethod
+    def _checked_lr_range(lr_range):
+        try:
+            low, high = lr_range
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"lr_range must be a pair (low, high), got {lr_range!r}") from err
+        low, high = _validate.positive("lr_range", low), _validate.positive("lr_range", high)
+        if not low < high:
+            raise ValueError(f"lr_range must satisfy low < high, got ({low}, {high})")
+        return (low, high)
+
+    def _checked_lr(self, name, value) -> float:
+        value = _validate.positive(name, value)
+        low, high = self._lr_range
+        # The browser computes α = low·(high/low)^t, which can miss the ends by an ulp.
+        if low * (1 - 1e-9) <= value <= high * (1 + 1e-9):
+            return min(max(value, low), high)
+        raise ValueError(f"{name} must lie in lr_range [{low:g}, {high:g}], got {value:g}")
+
+    @staticmethod
+    def _checked_momentum(name, value) -> float:
+        value = _validate.real_scalar(name, value)
+        if not 0.0 <= value <= MOMENTUM_MAX:
+            raise ValueError(f"{name} must lie in [0, {MOMENTUM_MAX}], got {value}")
+        return value
+
+    @staticmethod
+    def _checked_grid_size(grid_size):
+        try:
+            n_lr, n_momentum = grid_size
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"grid_size must be a pair (n_lr, n_momentum), got {grid_size!r}") from err
+        n_lr = _validate.positive_int("grid_size", n_lr)
+        n_momentum = _validate.positive_int("grid_size", n_momentum)
+        if n_lr < 2 or n_momentum < 2:
+            raise ValueError(f"grid_size entries must be >= 2, got ({n_lr}, {n_momentum})")
+        return n_lr, n_momentum
+
+    # -- the mathematics: arrays in, arrays out --------------------------------------------
+
+    def _descend(self, lr, momentum, nesterov) -> Trajectory:
+        return descend(self._surface.f, self._x0, lr=lr, momentum=momentum, steps=self._steps,
+                       nesterov=nesterov)
+
+    def _grid_state(self, grid_size) -> dict:
+        n_lr, n_momentum = grid_size
+        lrs, momentums = _lr_grid(self._lr_range, n_lr), _momentum_grid(n_momentum)
+        options = sorted(set(self._nesterov_options))
+        runs = [descend_grid(self._surface.f, self._x0, lrs=lrs, momentums=momentums,
+                             steps=self._steps, nesterov=option) for option in options]
+        return {
+            "lrs": lrs.tolist(), "momentums": momentums.tolist(), "nesterov": options,
+            "steps": self._steps,
+            # (n_nesterov, n_lr, n_momentum, steps + 1, 2) and (…, steps + 1)
+            "points": _encode_float32(np.stack([run.points for run in runs])),
+            "losses": _encode_float32(np.stack([run.losses for run in runs])),
+            "diverged_at": np.stack([run.diverged_at for run in runs]).tolist(),
+        }
+
+    def _view_state(self, contours, grid_size, nesterov_toggle, steps_slider) -> dict:
+        surface = self._surface
+        return {
+            "xlim": list(surface.xlim), "ylim": list(surface.ylim),
+            "width": _PLOT_WIDTH, "height": _PLOT_HEIGHT,
+            "contours": contours,
+            "xticks": _nice_ticks(*surface.xlim), "yticks": _nice_ticks(*surface.ylim),
+            "x0": self._x0.tolist(),
+            "lr_range": list(self._lr_range), "momentum_max": MOMENTUM_MAX,
+            "lr_positions": (grid_size[0] - 1) * _LR_POSITIONS_PER_CELL,
+            "lr_cell": _LR_POSITIONS_PER_CELL,
+            "momentum_positions": (grid_size[1] - 1) * _MOMENTUM_POSITIONS_PER_CELL,
+            "momentum_cell": _MOMENTUM_POSITIONS_PER_CELL,
+            "nesterov_toggle": nesterov_toggle, "steps_slider": steps_slider,
+        }
+
+    # -- reacting to slider moves ----------------------------------------------------------
+
+    @traitlets.validate("lr", "lr_b")
+    def _validate_lr(self, proposal):
+        return self._checked_lr(proposal["trait"].name, proposal["value"])
+
+    @traitlets.validate("momentum", "momentum_b")
+    def _validate_momentum(self, proposal):
+        return self._checked_momentum(proposal["trait"].name, proposal["value"])
+
+    @traitlets.validate("shown_steps")
+    def _validate_shown_steps(self, proposal):
+        value = _validate.positive_int("shown_steps", proposal["value"])
+        if self._ready and value > self.steps:
+            raise ValueError(f"shown_steps must lie in [1, {self.steps}], got {value}")
+        return value
+
+    @traitlets.validate("nesterov", "nesterov_b")
+    def _validate_nesterov(self, proposal):
+        value = proposal["value"]
+        if self._ready and value not in self._nesterov_options:
+            raise ValueError(f"{proposal['trait'].name}={value} needs Explorer(..., nesterov_toggle=True)")
+        return value
+
+    @traitlets.observe("lr", "momentum", "nesterov")
+    def _rerun_a(self, change):
+        self._rerun("a")
+
+    @traitlets.observe("lr_b", "momentum_b", "nesterov_b")
+    def _rerun_b(self, change):
+        if self.compare:
+            self._rerun("b")
+
+    def _rerun(self, which: str) -> None:
+        if not self._ready:
+            return
+        suffix = "" if which == "a" else "_b"
+        lr, momentum = getattr(self, "lr" + suffix), getattr(self, "momentum" + suffix)
+        nesterov = getattr(self, "nesterov" + suffix)
+        try:
+            run = self._descend(lr, momentum, nesterov)
+        except Exception as err:  # shown in the widget, kept for inspection, not swallowed
+            self.last_exception = err
+            self.error = f"run {which.upper()} at α = {lr:g}, μ = {momentum:g}: {type(err).__name__}: {err}"
+            return
+        self.runs[which] = run
+        with self.hold_sync():
+            self.set_trait("trajectory" + suffix, _trajectory_state(run, lr, momentum, nesterov))
+            self.error = ""
+
+    def _on_custom_message(self, widget, content, buffers):
+        """Answer the front end's ping, which tells it a kernel is there (live mode)."""
+        if isinstance(content, dict) and content.get("type") == "ping":
+            self.send({"type": "pong", "id": content.get("id")})
+
+    # -- readout -------------------------------------------------------------------------------
+
+    def status(self, which: str = "a") -> str:
+        """The readout's verdict for run ``which`` ('a' or 'b'): loss at the shown step, or
+        ``"diverged at step k"`` if the run blew up within the shown steps."""
+        if which not in self.runs:
+            raise ValueError(f"which must be one of {sorted(self.runs)}, got {which!r}")
+        return _status(self.runs[which], self.shown_steps)

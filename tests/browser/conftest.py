@@ -93,6 +93,17 @@ class PageProbe:
             route.abort()
 
 
+def settle(page, timeout_ms=20000):
+    """Wait until the page has loaded and MathJax has finished typesetting, if it runs."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        "() => !window.MathJax || !window.MathJax.startup || !!window.MathJax.startup.promise",
+        timeout=timeout_ms)
+    page.evaluate("async () => { if (window.MathJax && MathJax.startup && MathJax.startup.promise)"
+                  " await MathJax.startup.promise; }")
+    page.wait_for_timeout(250)
+
+
 @pytest.fixture
 def probe(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})

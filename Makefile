@@ -13,7 +13,7 @@ STAMP_NPM := node_modules/.installed
 HTML := _build/html
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install book book-all test test-lib test-site serve lab bench chromium clean
+.PHONY: help install book book-all book-student test test-lib test-site serve lab bench chromium clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -37,6 +37,9 @@ book: install  ## execute every chapter and build the HTML site into _build/html
 book-all: install  ## like `book`, but re-execute every chapter (ignore the cache)
 	$(PY) tools/build_book.py --all
 
+book-student: book  ## the same site with every solution removed, into _build/student/_build/html
+	$(PY) tools/student_edition.py
+
 chromium:  ## make sure headless Chromium is there (installs it with apt when root)
 	@if command -v chromium >/dev/null; then echo "chromium: $$(command -v chromium)"; \
 	elif [ "$$(id -u)" = 0 ]; then \
@@ -46,7 +49,7 @@ chromium:  ## make sure headless Chromium is there (installs it with apt when ro
 test-lib: install  ## unit tests and docstring examples of lib/
 	$(PYTEST) -m "not browser" tests lib
 
-test-site: book chromium  ## check the built site in headless Chromium
+test-site: book book-student chromium  ## check the built sites in headless Chromium
 	$(PYTEST) -m browser tests
 
 test: test-lib test-site  ## everything that checks the project

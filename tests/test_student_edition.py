@@ -1,0 +1,42 @@
+"""Solutions are cut out of the sources of the student edition."""
+
+import pytest
+
+from tools.student_edition import strip_solutions
+
+TEXT = """Intro.
+
+````{exercise} One
+:label: ex-one
+
+Question one.
+````
+
+````{solution} ex-one
+:class: dropdown
+
+The answer is 42.
+
+```python
+print(42)
+```
+````
+
+:::{solution} ex-two
+Colon-fenced answer.
+:::
+
+After.
+"""
+
+
+def test_strip_solutions_removes_both_fence_styles_and_keeps_the_rest():
+    stripped, removed = strip_solutions(TEXT)
+    assert removed == 2
+    assert "42" not in stripped and "Colon-fenced" not in stripped
+    assert "Question one." in stripped and "After." in stripped and "{exercise}" in stripped
+
+
+def test_unclosed_solution_is_an_error():
+    with pytest.raises(ValueError, match="unclosed"):
+        strip_solutions("````{solution} ex\ntext\n")

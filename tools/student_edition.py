@@ -1,0 +1,85 @@
+"""Build the student edition: the same book with every exercise solution removed.
+
+Solutions are not just collapsed: they are cut out of the sources before the
+build, so they are absent from the HTML, from the downloadable ``.md`` and
+``.ipynb`` files and from the search index. Code cells are unchanged, so the
+build reuses the main edition's execution cache and executes nothing new.
+
+Output: ``_build/student/_build/html``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE_COPY = ROOT / "_build" / "student-src"
+OUTPUT = ROOT / "_build" / "student"
+HTML = OUTPUT / "_build" / "html"
+BOOK_FILES = ["_config.yml", "_toc.yml", "intro.md", "references.bib"]
+BOOK_DIRS = ["chapters", "tools", "_vendor"]
+OPENING = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution\}")
+
+
+def strip_solutions(text: str) -> tuple[str, int]:
+    """Remove every ``{solution}`` directive (fenced by backticks or colons) from MyST text."""
+    lines, kept, removed, i = text.splitlines(keepends=True), [], 0, 0
+    while i < len(lines):
+        match = OPENING.match(lines[i])
+        if not match:
+            kept.append(lines[i])
+            i += 1
+            continue
+        fence = match.group("fence")
+        i += 1
+        while i < len(lines) and lines[i].rstrip() != fence:
+            i += 1
+        if i == len(lines):
+            raise ValueError(f"unclosed solution directive (fence {fence!r})")
+        i += 1  # the closing fence
+        removed += 1
+    return "".join(kept), removed
+
+
+def make_source_copy() -> int:
+    if SOURCE_COPY.exists():
+        shutil.rmtree(SOURCE_COPY)
+    SOURCE_COPY.mkdir(parents=True)
+    for name in BOOK_FILES:
+        shutil.copy2(ROOT / name, SOURCE_COPY / name)
+    for name in BOOK_DIRS:
+        shutil.copytree(ROOT / name, SOURCE_COPY / name)
+    total = 0
+    for path in [SOURCE_COPY / "intro.md", *sorted((SOURCE_COPY / "chapters").glob("*.md"))]:
+        text, removed = strip_solutions(path.read_text())
+        path.write_text(text)
+        total += removed
+    config = (SOURCE_COPY / "_config.yml").read_text()
+    config = config.replace("title: Optimization in Deep Learning",
+                            "title: Optimization in Deep Learning (student edition)", 1)
+    # Share the main edition's execution cache: code cells are identical.
+    config = config.replace("  execute_notebooks: cache",
+                            f"  execute_notebooks: cache\n  cache: {ROOT / '_build' / '.jupyter_cache'}", 1)
+    (SOURCE_COPY / "_config.yml").write_text(config)
+    return total
+
+
+def main() -> int:
+    removed = make_source_copy()
+    print(f"student edition: removed {removed} solutions")
+    if OUTPUT.exists():
+        shutil.rmtree(OUTPUT)
+    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(SOURCE_COPY),
+               "--path-output", str(OUTPUT), "-W", "-n", "--keep-going"]
+    result = subprocess.run(command, cwd=SOURCE_COPY)
+    if result.returncode == 0:
+        print(f"The student edition is at {HTML / 'index.html'}")
+    return result.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -22,6 +22,20 @@ from .optimizers import (  # noqa: E402
     trace_count,
 )
 
+# Topic modules, used as ``lib.<module>.<name>``; ``lib.explorers`` (anywidget) is
+# imported on demand so that the numerical core does not need a front end.
+from . import (  # noqa: E402
+    activations,
+    checks,
+    clipping,
+    deep_chains,
+    plotting,
+    quadratic,
+    regression,
+    second_order,
+    surfaces,
+)
+
 __all__ = [
     "KINDS", "CriticalPoint", "classify_critical_point", "escape_direction",
     "flatten", "gradient", "hessian",

@@ -15,7 +15,12 @@ const LIVE_SEND_INTERVAL_MS = 30;
 const MARGIN = { left: 48, right: 12, top: 12, bottom: 40 };
 const FAR = 20000; // plot units; segments beyond are clipped so SVG coordinates stay sane
 
-let instanceCounter = 0;
+// Element ids must be unique on the page; each widget model imports its own copy of
+// this module, so the counter lives on the global object.
+function uniqueId() {
+  globalThis.__optxViews = (globalThis.__optxViews || 0) + 1;
+  return `optx-${globalThis.__optxViews}`;
+}
 
 function svg(tag, attributes = {}, parent = null) {
   const node = document.createElementNS(SVG_NS, tag);
@@ -67,15 +72,38 @@ function clipSegment(p, q, width, height) {
   return [[p[0] + t0 * dx, p[1] + t0 * dy], [p[0] + t1 * dx, p[1] + t1 * dy], t1 < 1];
 }
 
+// Keyboard steps of a range input, done here rather than by the browser: JupyterLab
+// swallows arrow keys inside notebook outputs. Same keys as the native control.
+function onSliderKey(event) {
+  const input = event.currentTarget;
+  const step = Number(input.step) || 1, min = Number(input.min), max = Number(input.max);
+  const page = Math.max(step, Math.round((max - min) / 10 / step) * step);
+  const moves = { ArrowRight: step, ArrowUp: step, ArrowLeft: -step, ArrowDown: -step, PageUp: page, PageDown: -page };
+  let value = Number(input.value);
+  if (event.key in moves) value += moves[event.key];
+  else if (event.key === "Home") value = min;
+  else if (event.key === "End") value = max;
+  else return;
+  event.preventDefault();
+  event.stopPropagation();
+  value = Math.min(max, Math.max(min, min + Math.round((value - min) / step) * step));
+  if (value !== Number(input.value)) {
+    input.value = String(value);
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+}
+
 class ExplorerView {
   constructor(model, el) {
     this.model = model;
     this.el = el;
-    this.id = `optx-${++instanceCounter}`;
+    this.id = uniqueId();
     this.live = false;
     this.drawCount = 0;
     this.pendingSave = null;
     this.lastSaveTime = 0;
+    this.batching = false;
     this.grid = this.decodeGrid(model.get("grid"));
     this.build();
     this.listen();
@@ -147,7 +175,7 @@ class ExplorerView {
       svg("line", { x1: -5, x2: 0, y1: y, y2: y, stroke: "#444" }, axes);
       svg("text", { x: -8, y: y + 4, "text-anchor": "end", class: "optx-tick" }, axes).textContent = formatNumber(tick);
     }
-    svg("text", { x: W / 2, y: H + 34, "text-anchor": "middle", class: "optx-axis-label" }, axes).textContent = "w₁";
+    svg("text", { x: W / 2, y: H + 36, "text-anchor": "middle", class: "optx-axis-label" }, axes).textContent = "w₁";
     svg("text", { x: -36, y: H / 2, "text-anchor": "middle", class: "optx-axis-label",
       transform: `rotate(-90 -36 ${H / 2})` }, axes).textContent = "w₂";
 
@@ -175,8 +203,25 @@ class ExplorerView {
     const [sx, sy] = [this.toPixelX(view.x0[0]), this.toPixelY(view.x0[1])];
     svg("circle", { cx: sx, cy: sy, r: 5.5, fill: "#ffffff", stroke: "#000000", "stroke-width": 2, class: "optx-start" }, runsGroup);
 
+    const legend = html("p", { class: "optx-legend" }, figure);
+    // Coloured symbols, dark text: the text keeps its contrast whatever the run colour.
+    const entry = (symbol, color, text) => {
+      const item = html("span", {}, legend);
+      html("span", { style: `color: ${color}`, "aria-hidden": "true" }, item, symbol);
+      item.appendChild(document.createTextNode(` ${text}`));
+      return item;
+    };
+    entry("○", "#000000", "start");
+    entry("●", RUN_COLORS[0], "run A (solid line)");
+    this.legendB = entry("■", RUN_COLORS[1], "run B (dashed line)");
+    entry("✕", "#000000", "diverged");
+
     // Controls: one fieldset per run, then the shared steps slider.
-    const controls = html("div", { class: "optx-controls" }, body);
+    // JupyterLab binds arrow keys etc. at the document level; this attribute keeps
+    // them for the sliders (keyboard access in a kernel as on the static page).
+    const controls = html("div", {
+      class: "optx-controls", "data-lm-suppress-shortcuts": "true", "data-p-suppress-shortcuts": "true",
+    }, body);
     this.inputs = [];
     this.readouts = [];
     this.fieldsets = [];
@@ -216,6 +261,7 @@ class ExplorerView {
     const id = `${this.id}-${key}`;
     const label = html("label", { for: id }, row, labelText);
     const input = html("input", { type: "range", id, min, max, step: 1, value: min }, row);
+    input.addEventListener("keydown", onSliderKey);
     const value = html("output", { for: id, class: "optx-value" }, row);
     return { row, label, input, value };
   }
@@ -251,8 +297,16 @@ class ExplorerView {
     for (let run = 0; run < 2; run++) {
       const { lr, momentum, nesterov } = this.inputs[run];
       const suffix = this.suffix(run);
-      lr.input.addEventListener("input", () => this.onControl({ ["lr" + suffix]: this.snappedLr(Number(lr.input.value)) }));
-      momentum.input.addEventListener("input", () => this.onControl({ ["momentum" + suffix]: this.snappedMomentum(Number(momentum.input.value)) }));
+      // Precomputed mode moves both values of the run onto the grid, so the labels
+      // show the values actually drawn; live mode sends only the exact moved value.
+      const onMove = (moved) => {
+        const values = {};
+        if (moved === "lr" || !this.live) values["lr" + suffix] = this.snappedLr(Number(lr.input.value));
+        if (moved === "momentum" || !this.live) values["momentum" + suffix] = this.snappedMomentum(Number(momentum.input.value));
+        this.onControl(values);
+      };
+      lr.input.addEventListener("input", () => onMove("lr"));
+      momentum.input.addEventListener("input", () => onMove("momentum"));
       if (nesterov) nesterov.addEventListener("change", () => this.onControl({ ["nesterov" + suffix]: nesterov.checked }));
       for (const control of [lr.input, momentum.input, nesterov]) {
         if (control) control.addEventListener("change", () => { if (!this.live) this.ping(); this.flushSave(); });
@@ -261,7 +315,7 @@ class ExplorerView {
     if (this.stepsInput) {
       this.stepsInput.input.addEventListener("input", () => this.onControl({ shown_steps: Number(this.stepsInput.input.value) }));
     }
-    const redraw = () => { this.syncControlsFromModel(); this.draw(); };
+    const redraw = () => { if (!this.batching) { this.syncControlsFromModel(); this.draw(); } };
     for (const name of ["lr", "momentum", "nesterov", "lr_b", "momentum_b", "nesterov_b", "shown_steps", "trajectory", "trajectory_b", "compare"]) {
       this.model.on(`change:${name}`, redraw);
     }
@@ -296,9 +350,16 @@ class ExplorerView {
   }
 
   onControl(values) {
-    for (const [name, value] of Object.entries(values)) this.model.set(name, value);
+    // One redraw for the whole move, not one per changed trait.
+    this.batching = true;
+    try {
+      for (const [name, value] of Object.entries(values)) this.model.set(name, value);
+    } finally {
+      this.batching = false;
+    }
     if (this.live) this.scheduleSave();
-    // The change:* handlers redraw.
+    this.syncControlsFromModel();
+    this.draw();
   }
 
   // Throttle kernel round trips while dragging; the last value is always sent.
@@ -323,6 +384,7 @@ class ExplorerView {
       const { lr, momentum, nesterov } = this.inputs[run];
       const suffix = this.suffix(run);
       this.fieldsets[run].hidden = run === 1 && !compare;
+      if (run === 1) this.legendB.hidden = !compare;
       // Static page: a key press moves one precomputed cell. Live: one fine position.
       lr.input.step = this.live ? 1 : view.lr_cell;
       momentum.input.step = this.live ? 1 : view.momentum_cell;
@@ -342,6 +404,7 @@ class ExplorerView {
       const shown = this.model.get("shown_steps");
       if (document.activeElement !== this.stepsInput.input) this.stepsInput.input.value = shown;
       this.stepsInput.value.textContent = `${shown} of ${this.model.get("steps")}`;
+      this.stepsInput.input.setAttribute("aria-valuetext", `${shown} of ${this.model.get("steps")} steps`);
     }
   }
 
@@ -427,8 +490,7 @@ class ExplorerView {
       this.placeMarker(marker, pixels[pixels.length - 1], run);
       const diverged = data.divergedAt >= 0 && data.divergedAt <= shown;
       if (diverged) {
-        const [px, py] = pixels[pixels.length - 1];
-        const cx = Math.max(-20, Math.min(px, view.width + 20)), cy = Math.max(-20, Math.min(py, view.height + 20));
+        const [cx, cy] = this.pinned(...pixels[pixels.length - 1]);
         cross.setAttribute("d", `M${cx - 7},${cy - 7}L${cx + 7},${cy + 7}M${cx - 7},${cy + 7}L${cx + 7},${cy - 7}`);
         cross.setAttribute("visibility", "visible");
       } else {
@@ -452,9 +514,14 @@ class ExplorerView {
     if (!this.mode.textContent && this.live) this.showMode();
   }
 
+  // A point outside the plot is pinned to its edge, so the marker stays in sight.
+  pinned(x, y) {
+    const view = this.model.get("view"), inset = 5;
+    return [Math.max(inset, Math.min(x, view.width - inset)), Math.max(inset, Math.min(y, view.height - inset))];
+  }
+
   placeMarker(marker, [x, y], run) {
-    const cx = Math.max(-20, Math.min(x, this.model.get("view").width + 20));
-    const cy = Math.max(-20, Math.min(y, this.model.get("view").height + 20));
+    const [cx, cy] = this.pinned(x, y);
     marker.setAttribute("visibility", "visible");
     if (run === 0) { marker.setAttribute("cx", cx); marker.setAttribute("cy", cy); }
     else { marker.setAttribute("x", cx - 4.5); marker.setAttribute("y", cy - 4.5); }

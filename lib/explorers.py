@@ -244,12 +244,12 @@ class Explorer(anywidget.AnyWidget):
     :meth:`status` the readout's verdict.
 
     >>> from lib import surfaces
-    >>> explorer = Explorer(surfaces.ravine(kappa=10), lr=0.25, grid_size=(3, 2), steps=20)
-    >>> explorer.status()
-    'diverged at step 16'
+    >>> explorer = Explorer(surfaces.ravine(kappa=10), lr=0.3, grid_size=(3, 2), steps=40)
+    >>> explorer.status()  # α = 0.3 > 2/κ
+    'diverged at step 26'
     >>> explorer.lr = 0.1
     >>> explorer.status()
-    'loss 2.284 at step 20'
+    'loss 0.006991 at step 40'
     """
 
     _esm = _HERE / "explorer.js"

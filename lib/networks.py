@@ -18,11 +18,12 @@ it in ``jax.flatten_util.ravel_pytree`` order.
 Losses follow the book's convention ``f(params, *data)``: the data are extra,
 traced arguments, so a new batch does not recompile a jitted caller.
 
->>> import lib, jax.numpy as jnp
->>> params = lib.init_mlp(0, [3, 4, 2])
->>> lib.count_parameters(params)
+>>> import jax.numpy as jnp
+>>> from lib.networks import init_mlp, count_parameters, mlp_apply
+>>> params = init_mlp(0, [3, 4, 2])
+>>> count_parameters(params)
 26
->>> lib.mlp_apply(params, jnp.ones((5, 3))).shape
+>>> mlp_apply(params, jnp.ones((5, 3))).shape
 (5, 2)
 """
 

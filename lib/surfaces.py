@@ -43,7 +43,7 @@ class Surface(NamedTuple):
     ``f`` maps a float array of shape ``(2,)`` to a scalar. ``x0`` is the
     default start, ``xlim``/``ylim`` the plot window for ``w₁``/``w₂``,
     ``lr_range`` the (low, high) ends of the log-scale learning-rate slider
-    (the high end is chosen so that plain gradient descent diverges there),
+    (wide enough to show both a crawl and an overshoot or a blow-up),
     ``lr`` a default learning rate inside that range, ``steps`` a default run
     length.
     """
@@ -191,13 +191,13 @@ def plateau() -> Surface:
     return Surface(
         name="plateau: saturated logistic unit",
         f=_plateau_loss,
-        x0=(-1.0, 5.0),
+        x0=(-1.5, 6.0),
         xlim=(-3.0, 4.0),
-        ylim=(-6.0, 6.0),
+        ylim=(-7.0, 7.0),
         lr_range=(0.1, 40.0),
         description=("f(w) = Σᵢ (σ(w₁xᵢ + w₂) − tᵢ)² on four points: flat where the sigmoid "
                      "saturates, minimum 0 at w = (1, 0)."),
-        lr=2.0,
+        lr=1.0,
         steps=100,
     )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tools.student_edition import HTML as STUDENT
-from tools.student_edition import OPENING
+from tools.student_edition import OPENING, strip_solutions
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "_build" / "html"
@@ -20,13 +20,20 @@ def words(text: str) -> list[str]:
     return re.findall(r"[a-z]{3,}", text.lower())
 
 
+def shingles_of(text: str) -> set[tuple[str, ...]]:
+    w = words(text)
+    return {tuple(w[k:k + SHINGLE]) for k in range(len(w) - SHINGLE + 1)}
+
+
 def solution_passages() -> dict[str, set[tuple[str, ...]]]:
-    """For each solution in the sources, its distinctive runs of prose words."""
+    """For each solution in the sources, the runs of words found nowhere else in its chapter."""
     passages = {}
     for path in [ROOT / "intro.md", *sorted((ROOT / "chapters").glob("*.md"))]:
         if not (MAIN / path.relative_to(ROOT).with_suffix(".html")).exists():
             continue  # not in the table of contents
-        lines = path.read_text().splitlines()
+        text = path.read_text()
+        elsewhere = shingles_of(strip_solutions(text)[0])
+        lines = text.splitlines()
         i = 0
         while i < len(lines):
             match = OPENING.match(lines[i])
@@ -40,8 +47,7 @@ def solution_passages() -> dict[str, set[tuple[str, ...]]]:
                 if not lines[i].startswith(":"):
                     body.append(lines[i])
                 i += 1
-            w = words(" ".join(body))
-            passages[f"{path.name}:{label}"] = {tuple(w[k:k + SHINGLE]) for k in range(len(w) - SHINGLE + 1)}
+            passages[f"{path.name}:{label}"] = shingles_of(" ".join(body)) - elsewhere
     return passages
 
 
@@ -50,9 +56,7 @@ def site_text(folder: Path) -> set[tuple[str, ...]]:
     for path in folder.rglob("*"):
         if path.suffix not in {".html", ".md", ".ipynb", ".txt", ".js"} or "vendor" in path.parts:
             continue
-        text = html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(errors="ignore")))
-        w = words(text)
-        shingles.update(tuple(w[k:k + SHINGLE]) for k in range(len(w) - SHINGLE + 1))
+        shingles |= shingles_of(html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(errors="ignore"))))
     return shingles
 
 

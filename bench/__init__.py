@@ -1,0 +1,1 @@
+"""Performance record of the book's computational core: run ``python -m bench`` (``make bench``)."""

@@ -1,0 +1,152 @@
+"""Benchmarks of the explorer: static-site redraw and page weight, kernel recompute and compile.
+
+    .venv/bin/python bench/bench_explorer.py [--html DIR] [--page chapters/worked-example.html]
+
+(a) Static site, headless Chromium: median time from a slider ``input`` event to the
+    trajectory being redrawn (synchronous handler, and to the next animation frame);
+    transferred bytes of the page. (b) Kernel: median time from a Python-side slider
+    change to the new trajectory being set on the widget (200-step run), and the time
+    of the first trajectory in a fresh process (includes compilation).
+"""
+
+import argparse
+import functools
+import http.server
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+REDRAW_JS = """async (count) => {
+    const root = document.querySelector('.optx');
+    const slider = root.querySelector('input[type=range]');
+    const svg = root.querySelector('.optx-plot');
+    const frame = () => new Promise(resolve => requestAnimationFrame(() => resolve(performance.now())));
+    const sync = [], toFrame = [];
+    const low = Number(slider.min), high = Number(slider.max), step = Number(slider.step) || 1;
+    for (let i = 0; i < count; i++) {
+        slider.value = String(low + ((i * 7 * step) % (high - low + step)));
+        const drawnBefore = Number(svg.dataset.drawn);
+        const start = performance.now();
+        slider.dispatchEvent(new Event('input', { bubbles: true }));
+        const handled = performance.now();
+        if (Number(svg.dataset.drawn) === drawnBefore && slider.value !== String(low)) { /* same cell */ }
+        const painted = await frame();
+        sync.push(handled - start);
+        toFrame.push(painted - start);
+    }
+    const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+    return { sync: median(sync), frame: median(toFrame), explorers: document.querySelectorAll('.optx').length };
+}"""
+
+
+def static_site(html_dir: Path, page_path: str) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(Quiet, directory=str(html_dir)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/{page_path}"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            sizes = {}
+            page.on("response", lambda r: sizes.__setitem__(r.url, len(r.body()) if r.ok else 0))
+            page.goto(url)
+            page.wait_for_selector(".optx .optx-plot[data-drawn]", timeout=60_000)
+            page.wait_for_load_state("networkidle")
+            timing = page.evaluate(REDRAW_JS, 200)
+            transfer = page.evaluate("""() => performance.getEntriesByType('navigation')
+                .concat(performance.getEntriesByType('resource'))
+                .reduce((total, e) => total + (e.transferSize || 0), 0)""")
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    document = (html_dir / page_path).stat().st_size
+    return {"redraw_sync_ms": timing["sync"], "redraw_frame_ms": timing["frame"],
+            "explorers": timing["explorers"], "transfer_bytes": transfer,
+            "response_bytes": sum(sizes.values()), "document_bytes": document}
+
+
+FIRST_TRAJECTORY = """
+import json, time
+import lib
+from lib import surfaces
+from lib.explorers import Explorer
+start = time.perf_counter()
+explorer = Explorer(surfaces.two_weight_net(), compare=True)
+total = time.perf_counter() - start
+print(json.dumps({"first": explorer.timings.first_trajectory, "grid": explorer.timings.grid,
+                  "contours": explorer.timings.contours, "constructor": total}))
+"""
+
+
+def kernel() -> dict:
+    import numpy as np
+
+    import lib  # noqa: F401  (float64)
+    from lib import surfaces
+    from lib.explorers import Explorer
+
+    fresh = subprocess.run([sys.executable, "-c", FIRST_TRAJECTORY], capture_output=True, text=True,
+                           check=True, cwd=ROOT)
+    first = json.loads(fresh.stdout.strip().splitlines()[-1])
+    surface = surfaces.two_weight_net()
+    explorer = Explorer(surface, compare=True, steps=200, grid_size=(5, 3))
+    rng = np.random.default_rng(0)
+    lrs = np.exp(rng.uniform(*np.log(surface.lr_range), size=60))
+    times = []
+    for lr in lrs:
+        start = time.perf_counter()
+        explorer.lr = float(lr)  # the observer runs lib.descend and sets `trajectory`
+        times.append(time.perf_counter() - start)
+        assert explorer.trajectory["lr"] == float(lr)
+    return {"update_ms": 1e3 * statistics.median(times[5:]), "first_s": first["first"],
+            "constructor_s": first["constructor"], "grid_s": first["grid"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html")
+    parser.add_argument("--page", default="chapters/worked-example.html")
+    args = parser.parse_args()
+    rows = []
+    if (args.html / args.page).is_file():
+        site = static_site(args.html.resolve(), args.page)
+        rows += [
+            ("static: input → redrawn (handler)", f"{site['redraw_sync_ms']:.2f} ms", "≤ 16 ms"),
+            ("static: input → next frame", f"{site['redraw_frame_ms']:.2f} ms", "≤ 16 ms"),
+            (f"page weight, all transfers ({site['explorers']} explorers)",
+             f"{site['transfer_bytes'] / 1e6:.2f} MB", "≤ 2 MB"),
+            ("  of which the HTML document (widget state)", f"{site['document_bytes'] / 1e6:.2f} MB", ""),
+        ]
+    else:
+        print(f"(no built page at {args.html / args.page}: static-site rows skipped)")
+    k = kernel()
+    rows += [
+        ("kernel: slider change → trajectory set (200 steps)", f"{k['update_ms']:.2f} ms", "≤ 30 ms"),
+        ("kernel: first trajectory (compile, fresh process)", f"{k['first_s']:.3f} s", "≤ 0.5 s"),
+        ("kernel: whole constructor incl. grid (fresh)", f"{k['constructor_s']:.3f} s", ""),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'value':>10}  target")
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:>10}  {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+r"""Adam: gradient descent with a per-parameter step size from running gradient moments.
+
+Like :func:`lib.momentum_step`, the update is a composable rule with a
+NamedTuple state (:func:`adam_init`, :func:`adam_step`); :func:`adam` scans it
+over a whole run in one jitted ``lax.scan``. With :math:`g_k = \nabla f(\theta_k)`
+and :math:`t = k + 1`,
+
+.. math::
+
+    m &\leftarrow \beta_1 m + (1 - \beta_1)\, g, \qquad
+    v \leftarrow \beta_2 v + (1 - \beta_2)\, g \odot g, \\
+    \hat m &= m / (1 - \beta_1^t), \qquad \hat v = v / (1 - \beta_2^t), \qquad
+    \theta \leftarrow \theta - \alpha\, \hat m / (\sqrt{\hat v} + \epsilon),
+
+all operations elementwise (Kingma & Ba, 2015; the same arithmetic as ``optax.adam``).
+Dividing by :math:`\sqrt{\hat v}` rescales each coordinate by an estimate of
+its typical gradient size: "a little curvature information", but only along
+the coordinate axes.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from . import _validate
+from .optimizers import _TRACES, Trajectory, _check_common, _first_nan_row, _healthy
+
+__all__ = ["AdamState", "adam_init", "adam_step", "adam"]
+
+
+class AdamState(NamedTuple):
+    """Adam's state: step count ``count`` (t), first moment ``mu`` (m), second moment ``nu`` (v)."""
+
+    count: jax.Array
+    mu: object
+    nu: object
+
+
+def adam_init(params) -> AdamState:
+    """Zero moments shaped like the parameters, count 0."""
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+    return AdamState(jnp.zeros((), dtype=jnp.int32), zeros, zeros)
+
+
+def adam_step(grad, state: AdamState, lr, b1=0.9, b2=0.999, eps=1e-8):
+    r"""One Adam update; returns ``(step, new_state)``; apply as ``θ ← θ + step``.
+
+    ``step`` is :math:`-\alpha\, \hat m / (\sqrt{\hat v} + \epsilon)` (see the module
+    docstring). Early in a run :math:`\hat m / \sqrt{\hat v} \approx \operatorname{sign}(g)`,
+    so every coordinate moves by about α per step whatever its gradient's size.
+
+    >>> import jax.numpy as jnp
+    >>> g = jnp.array([100.0, 0.01])
+    >>> step, state = adam_step(g, adam_init(g), lr=0.1)
+    >>> [round(float(s), 6) for s in step]
+    [-0.1, -0.1]
+    """
+    count = state.count + 1
+    mu = jax.tree_util.tree_map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grad)
+    nu = jax.tree_util.tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, state.nu, grad)
+    t = count.astype(jnp.float64)
+    mu_hat_scale = 1.0 / (1.0 - b1 ** t)
+    nu_hat_scale = 1.0 / (1.0 - b2 ** t)
+    step = jax.tree_util.tree_map(
+        lambda m, v: -lr * (m * mu_hat_scale) / (jnp.sqrt(v * nu_hat_scale) + eps), mu, nu)
+    return step, AdamState(count, mu, nu)
+
+
+@partial(jax.jit, static_argnames=("f", "steps"))
+def _adam(f, x0, args, lr, b1, b2, eps, max_norm, *, steps):
+    _TRACES["adam"] += 1  # runs only while tracing
+    flat0, unravel = ravel_pytree(x0)
+
+    def flat_loss(v):
+        return f(unravel(v), *args)
+
+    value_and_grad = jax.value_and_grad(flat_loss)
+    nan_row = jnp.full_like(flat0, jnp.nan)
+
+    def body(carry, _):
+        x, state, alive = carry
+        loss, g = value_and_grad(x)
+        alive = alive & _healthy(x, loss, max_norm)
+        step, new_state = adam_step(g, state, lr, b1, b2, eps)
+        x_next = jnp.where(alive, x + step, x)
+        state = jax.tree_util.tree_map(lambda new, old: jnp.where(alive, new, old), new_state, state)
+        return (x_next, state, alive), (jnp.where(alive, x, nan_row), jnp.where(alive, loss, jnp.nan))
+
+    init = (flat0, adam_init(flat0), jnp.array(True))
+    (x_last, _, alive), (points, losses) = jax.lax.scan(body, init, None, length=steps)
+    loss_last = flat_loss(x_last)
+    alive = alive & _healthy(x_last, loss_last, max_norm)
+    points = jnp.concatenate([points, jnp.where(alive, x_last, nan_row)[None]])
+    losses = jnp.concatenate([losses, jnp.where(alive, loss_last, jnp.nan)[None]])
+    return points, losses
+
+
+def adam(f, x0, *args, lr, steps=100, b1=0.9, b2=0.999, eps=1e-8, max_norm=1e8) -> Trajectory:
+    r"""Run Adam on ``f(x, *args)`` from ``x0`` for ``steps`` steps; returns a :class:`lib.Trajectory`.
+
+    ``points[k]`` is :math:`\theta_k` flattened in ``ravel_pytree`` order and
+    ``losses[k] = f(θ_k)``. Like :func:`lib.descend`, a run whose iterate stops
+    being finite or leaves the ball ``‖θ‖ ≤ max_norm`` is frozen and flagged
+    (``diverged``, ``diverged_at``), its later rows ``nan``. ``lr``, ``b1``,
+    ``b2``, ``eps`` and ``x0`` are traced: new values do not recompile.
+
+    >>> import numpy as np
+    >>> run = adam(lambda x: 0.5 * (x[0] ** 2 + 100 * x[1] ** 2), np.array([1.0, 1.0]), lr=0.1, steps=3)
+    >>> run.points[1].round(6).tolist()   # both coordinates move by lr on the first step
+    [0.9, 0.9]
+    """
+    params, steps, _, max_norm = _check_common(f, x0, args, steps, False, max_norm)
+    lr = _validate.positive("lr", lr)
+    b1 = _validate.in_unit_interval("b1", b1)
+    b2 = _validate.in_unit_interval("b2", b2)
+    eps = _validate.positive("eps", eps)
+    points, losses = _adam(f, params, tuple(args), jnp.float64(lr), jnp.float64(b1), jnp.float64(b2),
+                           jnp.float64(eps), jnp.float64(max_norm), steps=steps)
+    points, losses = np.asarray(points), np.asarray(losses)
+    at = _first_nan_row(losses)
+    return Trajectory(points, losses, at is not None, at)

@@ -1,0 +1,434 @@
+r"""Quadratic models: the closed forms of gradient descent and heavy-ball momentum.
+
+Near a minimum every smooth loss looks like a quadratic,
+
+.. math:: f(x) = \tfrac12 x^\top H x - b^\top x, \qquad \nabla f(x) = H x - b,
+
+with a symmetric positive definite Hessian :math:`H` and minimizer
+:math:`x^* = H^{-1} b`. On a quadratic both gradient descent and heavy-ball
+momentum are *linear* iterations, so everything about them has a closed form:
+
+* gradient descent, :math:`x_{t+1} = x_t - \alpha \nabla f(x_t)`, multiplies the
+  error along the eigenvector of :math:`\lambda_i` by :math:`1 - \alpha\lambda_i` per
+  step; it converges iff :math:`0 < \alpha < 2/\lambda_{\max}`, fastest at
+  :math:`\alpha = 2/(\lambda_1 + \lambda_n)` with rate :math:`(\kappa - 1)/(\kappa + 1)`,
+  where :math:`\kappa = \lambda_1/\lambda_n` (eigenvalues :math:`\lambda_1 \ge \dots \ge \lambda_n > 0`);
+* heavy-ball momentum, :math:`p \leftarrow \mu p - \alpha \nabla f(x)`,
+  :math:`x \leftarrow x + p`, acts on the pair (error, velocity) of each
+  eigendirection by the 2×2 matrix of :func:`momentum_matrix`; its rate is the
+  largest spectral radius over the spectrum (:func:`momentum_rate`), smallest
+  at Polyak's :math:`\alpha^* = 4/(\sqrt{\lambda_1} + \sqrt{\lambda_n})^2`,
+  :math:`\mu^* = ((\sqrt\kappa - 1)/(\sqrt\kappa + 1))^2`, rate
+  :math:`(\sqrt\kappa - 1)/(\sqrt\kappa + 1)` (:func:`heavy_ball_optimal`).
+
+:func:`heavy_ball` runs the update of :func:`lib.momentum_step` in one jitted
+``lax.scan`` and, unlike :func:`lib.descend`, also returns the velocities and
+accepts :math:`\mu = 1` (the frictionless puck that never settles).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import NamedTuple, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from . import _validate
+from .optimizers import MomentumState, momentum_init, momentum_step
+
+__all__ = ["Quadratic", "quadratic", "quadratic_loss", "condition_number", "OptimalParameters",
+           "gd_rate", "gd_optimal", "gd_closed_form", "momentum_matrix", "momentum_rate",
+           "heavy_ball_optimal", "empirical_rate", "MomentumTrajectory", "heavy_ball"]
+
+
+# ----------------------------------------------------------------------------------- the model
+
+def quadratic_loss(x, H, b):
+    r""":math:`f(x) = \tfrac12 x^\top H x - b^\top x` — a pure function; ``H`` and ``b`` are data.
+
+    Pass it to :func:`lib.descend` with the data as extra arguments, so that a
+    new ``H`` never recompiles: ``lib.descend(quadratic_loss, x0, H, b, lr=0.1)``.
+    """
+    return 0.5 * x @ (H @ x) - b @ x
+
+
+def _symmetric_matrix(name, H) -> np.ndarray:
+    if isinstance(H, (str, bytes)):
+        raise TypeError(f"{name} must be a square matrix of real numbers, got {type(H).__name__}")
+    array = np.asarray(H)
+    if array.dtype == object or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise TypeError(f"{name} must be a square matrix of real numbers, got dtype {array.dtype}")
+    array = array.astype(np.float64)
+    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
+        raise ValueError(f"{name} must be a square (n, n) matrix, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains non-finite values (nan or inf)")
+    scale = max(float(np.max(np.abs(array))), 1e-300)
+    if not np.allclose(array, array.T, rtol=0.0, atol=1e-12 * scale):
+        raise ValueError(f"{name} must be symmetric")
+    return (array + array.T) / 2
+
+
+def _positive_spectrum(name, eigenvalues) -> np.ndarray:
+    if isinstance(eigenvalues, (str, bytes)):
+        raise TypeError(f"{name} must be an array of positive numbers, got {type(eigenvalues).__name__}")
+    values = np.atleast_1d(np.asarray(eigenvalues))
+    if values.dtype == object or not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(values):
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {values.dtype}")
+    values = values.astype(np.float64).ravel()
+    if values.size == 0:
+        raise ValueError(f"{name} must hold at least one eigenvalue")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} contains non-finite values (nan or inf)")
+    if np.any(values <= 0):
+        raise ValueError(f"{name} must all be > 0 (a positive definite Hessian), "
+                         f"got minimum {values.min():g}")
+    return values
+
+
+class Quadratic(NamedTuple):
+    r"""The quadratic :math:`\tfrac12 x^\top H x - b^\top x` and its closed-form facts.
+
+    Use ``lib.descend(q.f, x0, *q.args, lr=...)``.
+    """
+
+    H: np.ndarray  #: symmetric positive definite Hessian (n, n)
+    b: np.ndarray  #: linear term (n,)
+    minimizer: np.ndarray  #: :math:`x^* = H^{-1} b`
+    minimum: float  #: :math:`f(x^*) = -\tfrac12 b^\top H^{-1} b`
+    eigenvalues: np.ndarray  #: ascending
+    eigenvectors: np.ndarray  #: unit eigenvectors, one per column
+    condition_number: float  #: :math:`\kappa = \lambda_{\max}/\lambda_{\min}`
+
+    @property
+    def f(self):
+        """The loss function ``f(x, H, b)`` (always the same object: one compilation)."""
+        return quadratic_loss
+
+    @property
+    def args(self):
+        """The data to pass after ``x``: ``(H, b)``."""
+        return (self.H, self.b)
+
+
+def quadratic(H, b=None) -> Quadratic:
+    r"""The quadratic model :math:`f(x) = \tfrac12 x^\top H x - b^\top x` with ``H`` positive definite.
+
+    ``b`` defaults to zero (minimizer at the origin).
+
+    >>> from lib.quadratic import quadratic
+    >>> q = quadratic([[2.0, 0.0], [0.0, 20.0]], [2.0, 20.0])
+    >>> q.minimizer, q.minimum, q.condition_number
+    (array([1., 1.]), -11.0, 10.0)
+    """
+    H = _symmetric_matrix("H", H)
+    n = H.shape[0]
+    if b is None:
+        b = np.zeros(n)
+    b = np.asarray(_validate.parameters("b", np.asarray(b)))
+    if b.shape != (n,):
+        raise ValueError(f"b must have shape ({n},) to match H, got {b.shape}")
+    eigenvalues, eigenvectors = np.linalg.eigh(H)
+    if eigenvalues[0] <= 0:
+        raise ValueError(f"H must be positive definite, got smallest eigenvalue {eigenvalues[0]:g}")
+    minimizer = np.linalg.solve(H, b)
+    return Quadratic(H, b, minimizer, float(-0.5 * b @ minimizer), eigenvalues, eigenvectors,
+                     float(eigenvalues[-1] / eigenvalues[0]))
+
+
+def condition_number(H) -> float:
+    r"""Condition number :math:`\kappa = |\lambda|_{\max} / |\lambda|_{\min}` of a symmetric matrix.
+
+    ``inf`` for a singular matrix. For a positive definite Hessian it is the
+    ratio of the largest to the smallest curvature.
+
+    >>> from lib.quadratic import condition_number
+    >>> condition_number([[1.0, 0.0], [0.0, 100.0]])
+    100.0
+    """
+    magnitudes = np.abs(np.linalg.eigvalsh(_symmetric_matrix("H", H)))
+    smallest = magnitudes.min()
+    if smallest <= 1e-15 * magnitudes.max():
+        return float("inf")
+    return float(magnitudes.max() / smallest)
+
+
+# ---------------------------------------------------------------------------- gradient descent
+
+class OptimalParameters(NamedTuple):
+    """Best constant hyper-parameters for a quadratic and the linear rate they achieve."""
+
+    lr: float
+    momentum: float
+    rate: float  #: error shrinks like ``rate**t`` (up to a polynomial factor)
+
+
+def _lr_array(name, lr):
+    values = np.asarray(lr, dtype=np.float64) if not isinstance(lr, (str, bytes)) else None
+    if values is None or values.dtype == object:
+        raise TypeError(f"{name} must be a real number or array of them")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} must be finite")
+    if np.any(values <= 0):
+        raise ValueError(f"{name} must be > 0")
+    return values
+
+
+def gd_rate(lr, eigenvalues):
+    r"""Linear rate of gradient descent on a quadratic: :math:`\max_i |1 - \alpha\lambda_i|`.
+
+    The error along eigenvector :math:`i` is multiplied by :math:`1 - \alpha\lambda_i`
+    each step; a rate ≥ 1 means no convergence. ``lr`` may be an array (result
+    has its shape).
+
+    >>> from lib.quadratic import gd_rate
+    >>> float(gd_rate(0.1, [1.0, 10.0]))
+    0.9
+    """
+    lr = _lr_array("lr", lr)
+    lam = _positive_spectrum("eigenvalues", eigenvalues)
+    return np.max(np.abs(1.0 - lr[..., None] * lam), axis=-1)
+
+
+def gd_optimal(eigenvalues) -> OptimalParameters:
+    r"""Best constant step for gradient descent: :math:`\alpha = 2/(\lambda_{\max} + \lambda_{\min})`.
+
+    It balances the two extreme directions, :math:`1 - \alpha\lambda_{\min} =
+    -(1 - \alpha\lambda_{\max})`, giving rate :math:`(\kappa - 1)/(\kappa + 1)`.
+
+    >>> from lib.quadratic import gd_optimal
+    >>> gd_optimal([1.0, 9.0])
+    OptimalParameters(lr=0.2, momentum=0.0, rate=0.8)
+    """
+    lam = _positive_spectrum("eigenvalues", eigenvalues)
+    big, small = float(lam.max()), float(lam.min())
+    kappa = big / small
+    return OptimalParameters(2.0 / (big + small), 0.0, (kappa - 1.0) / (kappa + 1.0))
+
+
+def gd_closed_form(q: Quadratic, x0, lr, steps) -> np.ndarray:
+    r"""Gradient-descent iterates on ``q`` from the closed form, without iterating.
+
+    .. math:: x_t = x^* + V \operatorname{diag}\big((1 - \alpha\lambda_i)^t\big) V^\top (x_0 - x^*),
+
+    where the columns of :math:`V` are the eigenvectors of :math:`H`. Returns
+    ``(steps + 1, n)``, like :attr:`lib.Trajectory.points`.
+    """
+    if not isinstance(q, Quadratic):
+        raise TypeError(f"q must be a lib.quadratic.Quadratic, got {type(q).__name__}")
+    x0 = np.asarray(_validate.parameters("x0", x0))
+    if x0.shape != q.b.shape:
+        raise ValueError(f"x0 must have shape {q.b.shape}, got {x0.shape}")
+    lr = _validate.positive("lr", lr)
+    steps = _validate.positive_int("steps", steps)
+    coords = q.eigenvectors.T @ (x0 - q.minimizer)
+    factors = (1.0 - lr * q.eigenvalues)[None, :] ** np.arange(steps + 1)[:, None]
+    return q.minimizer + (factors * coords) @ q.eigenvectors.T
+
+
+# --------------------------------------------------------------------------- heavy-ball momentum
+
+def momentum_matrix(lr, momentum, curvature) -> np.ndarray:
+    r"""The 2×2 matrix that advances (error, velocity) along one eigendirection.
+
+    On a quadratic, along an eigenvector with eigenvalue :math:`\lambda` and with
+    :math:`e = x - x^*`, the update :math:`p \leftarrow \mu p - \alpha\lambda e`,
+    :math:`e \leftarrow e + p` is
+
+    .. math:: \begin{pmatrix} e \\ p \end{pmatrix} \leftarrow
+              \begin{pmatrix} 1 - \alpha\lambda & \mu \\ -\alpha\lambda & \mu \end{pmatrix}
+              \begin{pmatrix} e \\ p \end{pmatrix}.
+
+    Its eigenvalues solve :math:`z^2 - (1 + \mu - \alpha\lambda) z + \mu = 0`.
+
+    >>> from lib.quadratic import momentum_matrix
+    >>> momentum_matrix(0.1, 0.5, 2.0)
+    array([[ 0.8,  0.5],
+           [-0.2,  0.5]])
+    """
+    lr = _validate.positive("lr", lr)
+    momentum = _momentum_value("momentum", momentum)
+    curvature = _validate.real_scalar("curvature", curvature)
+    a = lr * curvature
+    return np.array([[1.0 - a, momentum], [-a, momentum]])
+
+
+def _momentum_value(name, value) -> float:
+    result = _validate.real_scalar(name, value)
+    if not 0.0 <= result <= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1], got {result}")
+    return result
+
+
+def momentum_rate(lr, momentum, eigenvalues):
+    r"""Linear rate of heavy-ball momentum on a quadratic with the given Hessian eigenvalues.
+
+    The largest spectral radius of :func:`momentum_matrix` over the spectrum,
+    from the roots of :math:`z^2 - (1 + \mu - \alpha\lambda) z + \mu = 0` in closed
+    form. When they are complex both have modulus :math:`\sqrt\mu`. ``lr`` and
+    ``momentum`` may be arrays (broadcast together; the result has their
+    broadcast shape), which makes a rate map over (α, μ) one call. A rate ≥ 1
+    means the run does not converge. With ``momentum = 0`` this is :func:`gd_rate`.
+
+    >>> from lib.quadratic import momentum_rate
+    >>> float(momentum_rate(0.1, 0.0, [1.0, 10.0]))
+    0.9
+    >>> round(float(momentum_rate(0.1, 0.81, [1.0])), 12)  # complex roots: sqrt(0.81)
+    0.9
+    """
+    lr = _lr_array("lr", lr)
+    if isinstance(momentum, (str, bytes)):
+        raise TypeError("momentum must be a real number or array of them")
+    mu = np.asarray(momentum, dtype=np.float64)
+    if not np.all(np.isfinite(mu)) or np.any(mu < 0) or np.any(mu > 1):
+        raise ValueError("momentum must lie in [0, 1]")
+    lam = _positive_spectrum("eigenvalues", eigenvalues)
+    lr, mu = np.broadcast_arrays(lr, mu)
+    trace = (1.0 + mu)[..., None] - lr[..., None] * lam
+    discriminant = trace**2 - 4.0 * mu[..., None]
+    root = np.sqrt(np.abs(discriminant))
+    real_radius = np.maximum(np.abs(trace + root), np.abs(trace - root)) / 2.0
+    radius = np.where(discriminant >= 0, real_radius, np.sqrt(mu)[..., None])
+    return radius.max(axis=-1)
+
+
+def heavy_ball_optimal(eigenvalues) -> OptimalParameters:
+    r"""Polyak's optimal heavy-ball parameters for a quadratic with this spectrum.
+
+    .. math:: \alpha^* = \Big(\frac{2}{\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}}}\Big)^2, \qquad
+              \mu^* = \Big(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\Big)^2, \qquad
+              \text{rate} = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}.
+
+    At these values the roots for both extreme eigenvalues are double roots of
+    modulus :math:`\sqrt{\mu^*}`, and every eigenvalue in between has complex
+    roots of the same modulus.
+
+    >>> from lib.quadratic import heavy_ball_optimal
+    >>> heavy_ball_optimal([1.0, 9.0])
+    OptimalParameters(lr=0.25, momentum=0.25, rate=0.5)
+    """
+    lam = _positive_spectrum("eigenvalues", eigenvalues)
+    big, small = float(lam.max()), float(lam.min())
+    root_kappa = np.sqrt(big / small)
+    rate = float((root_kappa - 1.0) / (root_kappa + 1.0))
+    return OptimalParameters(float(4.0 / (np.sqrt(big) + np.sqrt(small)) ** 2), rate**2, rate)
+
+
+def empirical_rate(distances, start=0, stop=None, floor=1e-12) -> float:
+    r"""Fit :math:`d_t \approx C r^t` to a run's distances to the optimum; return :math:`r`.
+
+    A least-squares line through :math:`\log d_t` for ``start ≤ t < stop``,
+    keeping only the finite :math:`d_t > \text{floor} \cdot \max_t d_t` over that window
+    (below it rounding dominates, and an exact 0 has no logarithm). Needs at
+    least two such points. If the error decays like :math:`t^m r^t` (a defective
+    iteration matrix, as at the optimal heavy-ball parameters) the fit is
+    biased upwards by about :math:`\exp(m \cdot \overline{1/t})`.
+
+    >>> import numpy as np
+    >>> from lib.quadratic import empirical_rate
+    >>> round(empirical_rate(3.0 * 0.7 ** np.arange(50)), 10)
+    0.7
+    """
+    d = np.asarray(distances, dtype=np.float64)
+    if d.ndim != 1:
+        raise ValueError(f"distances must be 1-D, got shape {d.shape}")
+    start = int(start)
+    stop = d.size if stop is None else int(stop)
+    if not 0 <= start < stop <= d.size:
+        raise ValueError(f"need 0 <= start < stop <= len(distances), got start={start}, stop={stop}")
+    floor = _validate.positive("floor", floor)
+    t = np.arange(start, stop)
+    window = d[start:stop]
+    finite = np.isfinite(window)
+    if not finite.any() or np.max(window[finite]) <= 0:
+        raise ValueError("distances has no finite positive value in the window")
+    keep = finite & (window > floor * np.max(window[finite]))
+    if keep.sum() < 2:
+        raise ValueError("fewer than two usable distances in the window (all below floor?)")
+    slope = np.polyfit(t[keep], np.log(window[keep]), 1)[0]
+    return float(np.exp(slope))
+
+
+class MomentumTrajectory(NamedTuple):
+    """A heavy-ball run with its velocities: ``points[k]`` is θ_k, ``velocities[k]`` is p_k."""
+
+    points: np.ndarray  #: (steps + 1, n)
+    velocities: np.ndarray  #: (steps + 1, n); p_0 = 0
+    losses: np.ndarray  #: (steps + 1,)
+    diverged: bool
+    diverged_at: Optional[int]
+
+
+@partial(jax.jit, static_argnames=("f", "steps", "nesterov"))
+def _heavy_ball(f, x0, args, lr, momentum, max_norm, *, steps, nesterov):
+    flat0, unravel = ravel_pytree(x0)
+
+    def flat_loss(v):
+        return f(unravel(v), *args)
+
+    value_and_grad = jax.value_and_grad(flat_loss)
+    nan_row = jnp.full_like(flat0, jnp.nan)
+
+    def healthy(x, p, loss):
+        return (jnp.all(jnp.isfinite(x)) & jnp.all(jnp.isfinite(p)) & jnp.isfinite(loss)
+                & (jnp.linalg.norm(x) <= max_norm))
+
+    def body(carry, _):
+        x, state, alive = carry
+        loss, g = value_and_grad(x)
+        alive = alive & healthy(x, state.velocity, loss)
+        step, new_state = momentum_step(g, state, lr, momentum, nesterov)
+        x_next = jnp.where(alive, x + step, x)
+        state = MomentumState(jnp.where(alive, new_state.velocity, state.velocity))
+        row = (jnp.where(alive, x, nan_row), jnp.where(alive, carry[1].velocity, nan_row),
+               jnp.where(alive, loss, jnp.nan))
+        return (x_next, state, alive), row
+
+    init = (flat0, momentum_init(flat0), jnp.array(True))
+    (x_last, state, alive), (points, velocities, losses) = jax.lax.scan(body, init, None,
+                                                                        length=steps)
+    loss_last = flat_loss(x_last)
+    alive = alive & healthy(x_last, state.velocity, loss_last)
+    points = jnp.concatenate([points, jnp.where(alive, x_last, nan_row)[None]])
+    velocities = jnp.concatenate([velocities, jnp.where(alive, state.velocity, nan_row)[None]])
+    losses = jnp.concatenate([losses, jnp.where(alive, loss_last, jnp.nan)[None]])
+    return points, velocities, losses
+
+
+def heavy_ball(f, x0, *args, lr, momentum, steps=100, nesterov=False,
+               max_norm=1e8) -> MomentumTrajectory:
+    r"""Heavy-ball momentum with its velocities, allowing :math:`\mu = 1`.
+
+    .. math:: p_{k+1} = \mu p_k - \alpha \nabla f(\theta_k), \qquad \theta_{k+1} = \theta_k + p_{k+1},
+              \qquad p_0 = 0,
+
+    the rule of :func:`lib.momentum_step`, scanned in one jitted call. Same
+    trajectory as :func:`lib.descend` for :math:`\mu < 1`; ``momentum`` may also be
+    exactly 1 (no friction), which :func:`lib.descend` rejects on purpose.
+    Divergence is reported by the flag, with ``nan`` rows from ``diverged_at`` on.
+
+    >>> import numpy as np
+    >>> from lib.quadratic import heavy_ball
+    >>> run = heavy_ball(lambda x: 2.0 * x.sum(), np.zeros(1), lr=0.5, momentum=0.5, steps=3)
+    >>> run.velocities.ravel()
+    array([ 0.  , -1.  , -1.5 , -1.75])
+    """
+    _validate.callable_("f", f)
+    params = _validate.parameters("x0", x0)
+    _validate.scalar_loss(f, params, args, name="x0")
+    steps = _validate.positive_int("steps", steps)
+    if not isinstance(nesterov, (bool, np.bool_)):
+        raise TypeError(f"nesterov must be True or False, got {type(nesterov).__name__}")
+    lr = _validate.positive("lr", lr)
+    momentum = _momentum_value("momentum", momentum)
+    max_norm = _validate.positive("max_norm", max_norm)
+    points, velocities, losses = _heavy_ball(
+        f, params, tuple(args), jnp.float64(lr), jnp.float64(momentum), jnp.float64(max_norm),
+        steps=steps, nesterov=bool(nesterov))
+    points, velocities, losses = (np.asarray(a) for a in (points, velocities, losses))
+    bad = np.flatnonzero(np.isnan(losses))
+    at = int(bad[0]) if bad.size else None
+    return MomentumTrajectory(points, velocities, losses, at is not None, at)

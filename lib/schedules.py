@@ -1,0 +1,173 @@
+r"""Learning-rate schedules: pure functions from the step count :math:`k` to a learning rate.
+
+A schedule is a :class:`Schedule`: a module-level rule ``fn(k, *params)`` written
+with ``jax.numpy`` (so ``k`` may be a traced integer inside ``lax.scan``) and the
+numbers ``params`` it needs. Calling the schedule evaluates it::
+
+    >>> import lib.schedules as schedules
+    >>> s = schedules.step_decay(0.1, every=100, factor=0.5)
+    >>> [float(s(k)) for k in (0, 99, 100, 250)]
+    [0.1, 0.1, 0.05, 0.025]
+
+Drivers such as :func:`lib.stochastic.sgd` jit on the rule ``fn`` (a fixed
+function object) and pass ``params`` as traced arrays, so a new learning rate,
+decay factor or drop time never recompiles; only a different *kind* of
+schedule does.
+
+=========================================  ===================================================================
+schedule                                   :math:`\alpha_k`
+=========================================  ===================================================================
+``constant(lr)``                           :math:`\alpha_0`
+``step_decay(lr, every, factor)``          :math:`\alpha_0\, \gamma^{\lfloor k / T \rfloor}`
+``piecewise_constant(lr, boundaries, f)``  :math:`\alpha_0\, \gamma^{\#\{b_j \le k\}}` (drops at chosen steps)
+``exponential(lr, rate, every=1)``         :math:`\alpha_0\, r^{k / T}`
+``inverse_time(lr, tau)``                  :math:`\alpha_0 / (1 + k/\tau)` (":math:`1/t`")
+``cosine(lr, total_steps, final_lr=0)``    :math:`\alpha_T + \tfrac12(\alpha_0 - \alpha_T)(1 + \cos(\pi \min(k, K)/K))`
+=========================================  ===================================================================
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from . import _validate
+
+__all__ = ["Schedule", "as_schedule", "constant", "step_decay", "piecewise_constant", "exponential",
+           "inverse_time", "cosine"]
+
+
+class Schedule(NamedTuple):
+    """A learning-rate schedule: ``fn(k, *params)`` is the rate at step ``k`` (0-based).
+
+    ``fn`` must be a pure ``jax.numpy`` function with a stable identity (the
+    module-level rules below); ``params`` is a tuple of floats or 1-D float arrays.
+    """
+
+    name: str
+    fn: Callable
+    params: tuple
+
+    def __call__(self, step):
+        """The learning rate at ``step``: a ``jax.Array`` scalar (traceable)."""
+        return self.fn(jnp.asarray(step), *(jnp.asarray(p) for p in self.params))
+
+    def values(self, steps: int) -> np.ndarray:
+        """The rates at steps ``0 … steps-1`` as a numpy array."""
+        steps = _validate.positive_int("steps", steps)
+        return np.asarray(self(jnp.arange(steps)))
+
+
+def _constant(k, lr):
+    return lr * jnp.ones_like(k, dtype=jnp.result_type(lr, jnp.float64))
+
+
+def _step_decay(k, lr, every, factor):
+    # k is an integer step: (k + ½)/T is never within ½T of an integer, so rounding in the
+    # division (XLA may multiply by 1/T) cannot move the floor across a drop.
+    return lr * factor ** jnp.floor((k + 0.5) / every)
+
+
+def _piecewise(k, lr, boundaries, factor):
+    drops = jnp.sum(jnp.asarray(k)[..., None] >= boundaries, axis=-1)
+    return lr * factor ** drops
+
+
+def _exponential(k, lr, rate, every):
+    return lr * rate ** (k / every)
+
+
+def _inverse_time(k, lr, tau):
+    return lr / (1.0 + k / tau)
+
+
+def _cosine(k, lr, total, final):
+    progress = jnp.minimum(k, total) / total
+    return final + 0.5 * (lr - final) * (1.0 + jnp.cos(jnp.pi * progress))
+
+
+def _factor(name, value):
+    value = _validate.real_scalar(name, value)
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"{name} must lie in (0, 1] (a decay multiplies the rate), got {value}")
+    return value
+
+
+def constant(lr) -> Schedule:
+    r""":math:`\alpha_k = \alpha_0` for every step."""
+    return Schedule("constant", _constant, (_validate.positive("lr", lr),))
+
+
+def step_decay(lr, every, factor=0.1) -> Schedule:
+    r"""Multiply the rate by ``factor`` every ``every`` steps: :math:`\alpha_k = \alpha_0 \gamma^{\lfloor k/T \rfloor}`."""
+    return Schedule("step_decay", _step_decay, (_validate.positive("lr", lr),
+                                                 float(_validate.positive_int("every", every)),
+                                                 _factor("factor", factor)))
+
+
+def piecewise_constant(lr, boundaries, factor=0.1) -> Schedule:
+    r"""Multiply the rate by ``factor`` at each step in ``boundaries`` (sorted, ≥ 1).
+
+    :math:`\alpha_k = \alpha_0\, \gamma^{n(k)}`, where :math:`n(k)` counts the
+    boundaries :math:`b_j \le k`. With one boundary this is "train at α₀, then drop once".
+
+    >>> s = piecewise_constant(1.0, boundaries=[3], factor=0.1)
+    >>> s.values(5).round(3).tolist()
+    [1.0, 1.0, 1.0, 0.1, 0.1]
+    """
+    lr = _validate.positive("lr", lr)
+    try:
+        values = [b for b in boundaries]
+    except TypeError as err:
+        raise TypeError(f"boundaries must be a sequence of step numbers, "
+                        f"got {type(boundaries).__name__}") from err
+    if not values:
+        raise ValueError("boundaries must contain at least one step")
+    values = [_validate.positive_int("boundaries", int(b) if isinstance(b, np.integer) else b)
+              for b in values]
+    if any(b >= c for b, c in zip(values[:-1], values[1:])):
+        raise ValueError(f"boundaries must be strictly increasing, got {values}")
+    return Schedule("piecewise_constant", _piecewise,
+                    (lr, np.asarray(values, dtype=np.float64), _factor("factor", factor)))
+
+
+def exponential(lr, rate, every=1) -> Schedule:
+    r""":math:`\alpha_k = \alpha_0\, r^{k/T}`: the rate shrinks by ``rate`` every ``every`` steps, smoothly."""
+    return Schedule("exponential", _exponential, (_validate.positive("lr", lr), _factor("rate", rate),
+                                                  float(_validate.positive_int("every", every))))
+
+
+def inverse_time(lr, tau) -> Schedule:
+    r""":math:`\alpha_k = \alpha_0 / (1 + k/\tau)`: halved after ``tau`` steps, then decays like :math:`1/k`.
+
+    The classical Robbins–Monro conditions :math:`\sum_k \alpha_k = \infty`,
+    :math:`\sum_k \alpha_k^2 < \infty` hold for this schedule.
+    """
+    return Schedule("inverse_time", _inverse_time, (_validate.positive("lr", lr),
+                                                    _validate.positive("tau", tau)))
+
+
+def cosine(lr, total_steps, final_lr=0.0) -> Schedule:
+    r"""Half a cosine from ``lr`` at step 0 to ``final_lr`` at ``total_steps``, constant after.
+
+    .. math::
+        \alpha_k = \alpha_T + \tfrac12 (\alpha_0 - \alpha_T)\bigl(1 + \cos(\pi \min(k, K)/K)\bigr).
+    """
+    lr = _validate.positive("lr", lr)
+    final_lr = _validate.real_scalar("final_lr", final_lr)
+    if not 0.0 <= final_lr <= lr:
+        raise ValueError(f"final_lr must lie in [0, lr] = [0, {lr}], got {final_lr}")
+    return Schedule("cosine", _cosine, (lr, float(_validate.positive_int("total_steps", total_steps)),
+                                        final_lr))
+
+
+def as_schedule(lr) -> Schedule:
+    """A :class:`Schedule` as is, or a positive number as :func:`constant`."""
+    if isinstance(lr, Schedule):
+        return lr
+    if callable(lr):
+        raise TypeError("lr must be a number or a lib.schedules.Schedule (an arbitrary callable "
+                        "cannot be traced without recompiling), got a callable")
+    return constant(_validate.positive("lr", lr))

@@ -1,0 +1,223 @@
+"""The explorer on the built static website: no kernel, no network, sliders still redraw.
+
+Needs a built book (``BOOK_HTML``, default ``_build/html``) and Chromium at
+/usr/bin/chromium. Screenshots go to ``SCREENSHOT_DIR`` (default ``_build/screenshots``).
+"""
+
+import functools
+import http.server
+import os
+import re
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.browser
+
+BOOK_HTML = Path(os.environ.get("BOOK_HTML", "_build/html"))
+SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR", "_build/screenshots"))
+PAGE = "chapters/worked-example.html"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    if not (BOOK_HTML / PAGE).is_file():
+        pytest.fail(f"{BOOK_HTML / PAGE} not found: build the book first, or set BOOK_HTML")
+    handler = functools.partial(_QuietHandler, directory=str(BOOK_HTML.resolve()))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageRecord:
+    def __init__(self):
+        self.errors, self.outside_requests = [], []
+
+
+@pytest.fixture
+def page(browser, site_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    record = PageRecord()
+    host = urlparse(site_url).netloc
+
+    def only_localhost(route):
+        url = route.request.url
+        parsed = urlparse(url)
+        if parsed.scheme in ("data", "blob") or (parsed.scheme == "http" and parsed.netloc == host):
+            route.continue_()
+        else:
+            record.outside_requests.append(url)
+            route.abort()
+
+    context.route("**/*", only_localhost)
+    page = context.new_page()
+    page.on("console", lambda message: message.type == "error" and record.errors.append(message.text))
+    page.on("pageerror", lambda error: record.errors.append(str(error)))
+    page.goto(f"{site_url}/{PAGE}")
+    page.wait_for_selector(".optx .optx-plot[data-drawn]", timeout=30_000)
+    page.record = record
+    yield page
+    context.close()
+
+
+def unexpected_errors(record):
+    return [e for e in record.errors if not e.startswith("Failed to load resource")]
+
+
+def failed_loads(record):
+    return [e for e in record.errors if e.startswith("Failed to load resource")]
+
+
+def screenshot(locator, name):
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    locator.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"))
+
+
+def explorer_state(explorer):
+    """What the reader sees: the two path ``d`` attributes and the two readouts."""
+    return explorer.evaluate("""root => ({
+        a: root.querySelector('.optx-run-a').getAttribute('d'),
+        b: root.querySelector('.optx-run-b').getAttribute('d'),
+        readouts: [...root.querySelectorAll('.optx-readout')].map(r => r.textContent),
+        drawn: Number(root.querySelector('.optx-plot').dataset.drawn),
+    })""")
+
+
+def wait_for_redraw(explorer, drawn_before):
+    explorer.page.wait_for_function(
+        "([root, n]) => Number(root.querySelector('.optx-plot').dataset.drawn) > n",
+        arg=[explorer.element_handle(), drawn_before], timeout=5_000)
+
+
+def sliders(explorer):
+    """(label, locator, which path it moves) for every visible slider of an explorer."""
+    found = []
+    for index, fieldset in enumerate(explorer.locator("fieldset:visible").all()):
+        for slider in fieldset.locator("input[type=range]").all():
+            label = explorer.locator(f"label[for='{slider.get_attribute('id')}']").inner_text()
+            affects = ["a", "b"] if "optx-shared" in (fieldset.get_attribute("class") or "") else ["ab"[index]]
+            found.append((f"{'AB'[index] if len(affects) == 1 else 'both'}: {label}", slider, affects))
+    # The shared steps slider first: later moves may make a run diverge within a few
+    # steps, after which showing fewer steps no longer changes it.
+    return sorted(found, key=lambda item: len(item[2]) == 1)
+
+
+def test_explorer_renders_offline_and_accessibly(page):
+    explorers = page.locator(".optx")
+    assert explorers.count() >= 1
+    explorer = explorers.first
+    screenshot(page, "explorer-page")
+    # The mode is announced, and it is the static one: there is no kernel here.
+    page.wait_for_function("() => document.querySelector('.optx-mode').textContent.length > 0")
+    assert explorer.locator(".optx-mode").inner_text().startswith("Precomputed")
+    state = explorer_state(explorer)
+    assert state["a"].startswith("M") and state["b"].startswith("M"), "worked example compares two runs"
+    assert all("[precomputed" in text for text in state["readouts"])
+    # Accessible names: the plot has a title and a description; every slider a label.
+    svg = explorer.locator("svg.optx-plot")
+    assert svg.get_attribute("role") == "img"
+    assert "Contour plot" in svg.locator("title").text_content()
+    assert "Run A" in svg.locator("desc").text_content()
+    for label, slider, _ in sliders(explorer):
+        assert label.strip(), "every slider has a visible label"
+        assert slider.evaluate("el => el.labels.length") == 1
+        assert slider.get_attribute("aria-valuetext")
+    assert page.record.outside_requests == []
+    assert unexpected_errors(page.record) == []
+    assert failed_loads(page.record) == []
+
+
+@pytest.mark.parametrize("how", ["keyboard", "mouse"])
+def test_every_slider_redraws_the_trajectory(page, how):
+    explorer = page.locator(".optx").first
+    explorer.scroll_into_view_if_needed()
+    screenshot(explorer, f"explorer-before-{how}")
+    for label, slider, affects in sliders(explorer):
+        before = explorer_state(explorer)
+        value, low, high = (float(slider.evaluate(f"el => el.{k}")) for k in ("value", "min", "max"))
+        if how == "keyboard":
+            slider.focus()
+            page.keyboard.press("ArrowLeft" if value >= high else "ArrowRight")
+        else:
+            box = slider.bounding_box()
+            fraction = (value - low) / (high - low)
+            thumb = 8  # px: the thumb's radius, which the track is inset by
+            x_of = lambda f: box["x"] + thumb + f * (box["width"] - 2 * thumb)  # noqa: E731
+            y = box["y"] + box["height"] / 2
+            page.mouse.move(x_of(fraction), y)
+            page.mouse.down()
+            target = 0.25 if fraction > 0.5 else 0.75
+            page.mouse.move(x_of((fraction + target) / 2), y, steps=3)
+            page.mouse.move(x_of(target), y, steps=3)
+            page.mouse.up()
+        wait_for_redraw(explorer, before["drawn"])
+        after = explorer_state(explorer)
+        assert float(slider.evaluate("el => el.value")) != value, label
+        # A run's own sliders must redraw it; the shared steps slider at least one run
+        # (a run that diverged before both step counts legitimately stays put).
+        changed = [run for run in affects if after[run] != before[run]
+                   and after["readouts"]["ab".index(run)] != before["readouts"]["ab".index(run)]]
+        assert changed, f"{how} on '{label}' redrew none of the runs {affects}"
+        if len(affects) == 1:
+            assert "[precomputed (nearest grid value)]" in after["readouts"]["ab".index(affects[0])]
+    screenshot(explorer, f"explorer-after-{how}")
+    assert unexpected_errors(page.record) == []
+    assert page.record.outside_requests == []
+
+
+def test_divergence_is_reported_in_plain_words(page):
+    explorer = page.locator(".optx").first
+    explorer.scroll_into_view_if_needed()
+    lr_a = explorer.locator("fieldset").nth(0).locator("input[type=range]").first
+    momentum_b = explorer.locator("fieldset").nth(1).locator("input[type=range]").nth(1)
+    for slider in (lr_a, momentum_b):
+        before = explorer_state(explorer)["drawn"]
+        slider.focus()
+        page.keyboard.press("End")
+        wait_for_redraw(explorer, before)
+    readout_a = explorer.locator(".optx-readout").first.inner_text()
+    assert re.search(r"diverged at step \d+", readout_a), readout_a
+    assert explorer.locator(".optx-runs path[visibility=visible]").count() >= 1  # the ✕ marker
+    screenshot(explorer, "explorer-diverged")
+    assert unexpected_errors(page.record) == []
+
+
+def test_redraw_is_fast(page):
+    """A slider ``input`` event redraws synchronously, well within a frame."""
+    explorer = page.locator(".optx").first
+    timings = explorer.evaluate("""root => {
+        const slider = root.querySelector('input[type=range]');
+        const times = [];
+        for (let i = 0; i < 60; i++) {
+            slider.value = String((i % 2) ? Number(slider.min) : Number(slider.max));
+            const start = performance.now();
+            slider.dispatchEvent(new Event('input', { bubbles: true }));
+            times.push(performance.now() - start);
+        }
+        times.sort((a, b) => a - b);
+        return times[30];
+    }""")
+    assert timings < 16, f"median redraw {timings:.1f} ms"

@@ -1,0 +1,238 @@
+"""The explorer widget, headless: its state must be exactly what lib.descend computes."""
+
+import base64
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lib
+from lib import explorers, surfaces
+from lib.explorers import MOMENTUM_MAX, Explorer
+
+
+def decode(base64_text, shape):
+    return np.frombuffer(base64.b64decode(base64_text), dtype="<f4").reshape(shape)
+
+
+def held_points(trajectory_state):
+    """The trajectory the widget holds (what the browser draws), as an array."""
+    return np.asarray(trajectory_state["points"], dtype=float).reshape(-1, 2)
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    return Explorer(surfaces.two_weight_net(), compare=True)
+
+
+def test_constructor_state_matches_descend(explorer):
+    surface = surfaces.two_weight_net()
+    x0 = np.array(surface.x0)
+    run_a = lib.descend(surface.f, x0, lr=surface.lr, momentum=0.0, steps=surface.steps)
+    run_b = lib.descend(surface.f, x0, lr=surface.lr, momentum=0.9, steps=surface.steps)
+    np.testing.assert_array_equal(held_points(explorer.trajectory), run_a.points)
+    np.testing.assert_array_equal(held_points(explorer.trajectory_b), run_b.points)
+    assert explorer.compare and explorer.momentum == 0.0 and explorer.momentum_b == 0.9
+    assert explorer.shown_steps == explorer.steps == surface.steps
+
+
+def test_slider_values_set_in_code_give_descend_at_exactly_those_values(explorer):
+    surface = surfaces.two_weight_net()
+    x0 = np.array(surface.x0)
+    for lr, momentum in [(0.0123456789, 0.31), (0.2, 0.77), (0.05, 0.0)]:
+        explorer.lr, explorer.momentum = lr, momentum
+        expected = lib.descend(surface.f, x0, lr=lr, momentum=momentum, steps=explorer.steps)
+        assert explorer.trajectory["lr"] == lr and explorer.trajectory["momentum"] == momentum
+        np.testing.assert_array_equal(held_points(explorer.trajectory), expected.points)
+        np.testing.assert_array_equal(explorer.trajectory["losses"], expected.losses)
+        np.testing.assert_array_equal(explorer.runs["a"].points, expected.points)
+    explorer.lr_b, explorer.momentum_b = 0.031, 0.95
+    expected_b = lib.descend(surface.f, x0, lr=0.031, momentum=0.95, steps=explorer.steps)
+    np.testing.assert_array_equal(held_points(explorer.trajectory_b), expected_b.points)
+
+
+def test_no_recompilation_across_slider_moves(explorer):
+    explorer.lr = 0.07  # warm
+    before = lib.trace_count("descend")
+    rng = np.random.default_rng(0)
+    low, high = explorer.lr_range if hasattr(explorer, "lr_range") else surfaces.two_weight_net().lr_range
+    for _ in range(10):
+        explorer.lr = float(np.exp(rng.uniform(np.log(low), np.log(high))))
+        explorer.momentum_b = float(rng.uniform(0, MOMENTUM_MAX))
+    assert lib.trace_count("descend") == before
+
+
+def test_extreme_values_are_flagged_not_raised():
+    surface = surfaces.two_weight_net()
+    explorer = Explorer(surface, grid_size=(3, 2), steps=50)
+    explorer.lr = surface.lr_range[1]
+    explorer.momentum = MOMENTUM_MAX
+    run = explorer.runs["a"]
+    expected = lib.descend(surface.f, np.array(surface.x0), lr=surface.lr_range[1],
+                           momentum=MOMENTUM_MAX, steps=50)
+    assert run.diverged == expected.diverged
+    assert run.diverged, "the top of the learning-rate range should blow this surface up"
+    assert explorer.status() == f"diverged at step {expected.diverged_at}"
+    assert explorer.trajectory["diverged_at"] == expected.diverged_at
+    assert len(explorer.trajectory["points"]) == expected.diverged_at
+    assert explorer.error == ""
+    json.dumps(explorer.get_state(), allow_nan=False)  # nothing the browser cannot parse
+    # Showing fewer steps than the divergence hides the verdict.
+    explorer.shown_steps = expected.diverged_at - 1
+    assert explorer.status().startswith("loss ")
+
+
+def test_every_surface_survives_the_ends_of_its_ranges():
+    for name, factory in surfaces.SURFACES.items():
+        surface = factory()
+        explorer = Explorer(surface, grid_size=(2, 2), steps=30, resolution=20)
+        for lr in surface.lr_range:
+            for momentum in (0.0, MOMENTUM_MAX):
+                explorer.lr, explorer.momentum = lr, momentum
+                status = explorer.status()
+                assert status.startswith("loss ") or status.startswith("diverged at step "), name
+                assert np.all(np.isfinite(held_points(explorer.trajectory))), name
+
+
+def test_precomputed_grid_equals_descend_grid(explorer):
+    surface = surfaces.two_weight_net()
+    grid = explorer.grid
+    expected = lib.descend_grid(surface.f, np.array(surface.x0), lrs=np.geomspace(*surface.lr_range, 25),
+                                momentums=grid["momentums"], steps=surface.steps)
+    n_lr, n_momentum, rows = len(grid["lrs"]), len(grid["momentums"]), grid["steps"] + 1
+    assert (n_lr, n_momentum) == (25, 11) and grid["nesterov"] == [False]
+    np.testing.assert_allclose(grid["lrs"], expected.lrs, rtol=1e-15)
+    points = decode(grid["points"], (1, n_lr, n_momentum, rows, 2))[0]
+    losses = decode(grid["losses"], (1, n_lr, n_momentum, rows))[0]
+    np.testing.assert_array_equal(points, expected.points.astype(np.float32))
+    np.testing.assert_array_equal(losses, expected.losses.astype(np.float32))
+    np.testing.assert_array_equal(grid["diverged_at"][0], expected.diverged_at)
+    momentums = np.array(grid["momentums"])
+    assert momentums[0] == 0.0 and momentums[-1] == MOMENTUM_MAX
+    assert np.isclose(momentums, 0.9).any(), "μ = 0.9 should be a grid value"
+
+
+def test_nesterov_toggle_precomputes_both_variants():
+    surface = surfaces.ravine(kappa=10)
+    explorer = Explorer(surface, compare=True, nesterov_toggle=True, grid_size=(3, 2), steps=20)
+    assert explorer.grid["nesterov"] == [False, True]
+    points = decode(explorer.grid["points"], (2, 3, 2, 21, 2))
+    nesterov = lib.descend_grid(surface.f, np.array(surface.x0), lrs=explorer.grid["lrs"],
+                                momentums=explorer.grid["momentums"], steps=20, nesterov=True)
+    np.testing.assert_array_equal(points[1], nesterov.points.astype(np.float32))
+    before = lib.trace_count("descend")
+    explorer.nesterov_b = True  # compiled in the constructor
+    assert lib.trace_count("descend") == before
+    expected = lib.descend(surface.f, np.array(surface.x0), lr=explorer.lr_b,
+                           momentum=explorer.momentum_b, steps=20, nesterov=True)
+    np.testing.assert_array_equal(held_points(explorer.trajectory_b), expected.points)
+
+
+def test_page_weight_of_default_explorer_is_small(explorer):
+    state_bytes = len(json.dumps(explorer.get_state()))
+    assert state_bytes < 800_000, state_bytes  # two per chapter stay below 2 MB
+
+
+def test_contours_and_view():
+    explorer = Explorer(surfaces.ravine(kappa=50), lr=0.03, momentum=0.5, compare=True, steps=40,
+                        grid_size=(4, 3))
+    view = explorer.view
+    assert len(view["contours"]) >= 8
+    assert all(c["d"].startswith("M") for c in view["contours"])
+    levels = [c["level"] for c in view["contours"]]
+    assert levels == sorted(levels, reverse=True), "drawn from the highest level down"
+    assert view["x0"] == [-8.0, 2.0]
+    assert view["xticks"] == [-10.0, -5.0, 0.0, 5.0, 10.0]
+    assert explorer.title.startswith("ravine") and "κ = 50" in explorer.description
+
+
+def test_ping_is_answered_with_pong(explorer, monkeypatch):
+    sent = []
+    monkeypatch.setattr(explorer, "send", lambda content, buffers=None: sent.append(content))
+    explorer._on_custom_message(explorer, {"type": "ping", "id": "v1"}, [])
+    explorer._on_custom_message(explorer, {"type": "something else"}, [])
+    assert sent == [{"type": "pong", "id": "v1"}]
+
+
+def test_errors_in_callbacks_are_shown_not_swallowed(monkeypatch):
+    explorer = Explorer(surfaces.saddle(), grid_size=(2, 2), steps=10)
+
+    def broken(*args, **kwargs):
+        raise FloatingPointError("simulated failure")
+
+    monkeypatch.setattr(explorers, "descend", broken)
+    explorer.lr = 0.1
+    assert "FloatingPointError: simulated failure" in explorer.error
+    assert isinstance(explorer.last_exception, FloatingPointError)
+    monkeypatch.undo()
+    explorer.lr = 0.2
+    assert explorer.error == ""
+    assert explorer.trajectory["lr"] == 0.2
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    (dict(lr=-1.0), ValueError, "lr"),
+    (dict(lr=100.0), ValueError, "lr"),
+    (dict(lr="fast"), TypeError, "lr"),
+    (dict(momentum=1.0), ValueError, "momentum"),
+    (dict(momentum=-0.1), ValueError, "momentum"),
+    (dict(momentum_b=0.999), ValueError, "momentum_b"),
+    (dict(lr_b=0.0), ValueError, "lr_b"),
+    (dict(compare="yes"), TypeError, "compare"),
+    (dict(nesterov=1), TypeError, "nesterov"),
+    (dict(nesterov_toggle=None), TypeError, "nesterov_toggle"),
+    (dict(steps=0), ValueError, "steps"),
+    (dict(steps=2.5), TypeError, "steps"),
+    (dict(steps=5000), ValueError, "steps"),
+    (dict(x0=[1.0, 2.0, 3.0]), ValueError, "x0"),
+    (dict(x0=[np.nan, 1.0]), ValueError, "x0"),
+    (dict(lr_range=(1.0, 0.1)), ValueError, "lr_range"),
+    (dict(lr_range=0.1), TypeError, "lr_range"),
+    (dict(grid_size=(1, 5)), ValueError, "grid_size"),
+    (dict(grid_size=25), TypeError, "grid_size"),
+    (dict(resolution=3), ValueError, "resolution"),
+    (dict(title=3), TypeError, "title"),
+])
+def test_bad_arguments_raise_naming_the_argument(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        Explorer(surfaces.two_weight_net(), **kwargs)
+
+
+def test_bad_surface_and_bad_trait_values_raise(explorer):
+    with pytest.raises(TypeError, match="surface"):
+        Explorer(lambda w: w @ w)
+    with pytest.raises(ValueError, match="lr"):
+        explorer.lr = 5.0
+    with pytest.raises(ValueError, match="momentum"):
+        explorer.momentum = 0.995
+    with pytest.raises(ValueError, match="shown_steps"):
+        explorer.shown_steps = explorer.steps + 1
+    with pytest.raises(ValueError, match="nesterov_toggle"):
+        explorer.nesterov = True
+    with pytest.raises(ValueError, match="which"):
+        explorer.status("c")
+
+
+def test_lr_a_hair_outside_the_range_is_clipped_not_rejected(explorer):
+    low, high = surfaces.two_weight_net().lr_range
+    explorer.lr = high * (1 + 1e-12)  # what 10**log10(high) can give in the browser
+    assert explorer.lr == high and explorer.trajectory["lr"] == high
+
+
+def test_front_end_files_exist_and_parse():
+    here = Path(explorers.__file__).parent
+    source = (here / "explorer.js").read_text()
+    assert "export default" in source and "http" not in source.replace(SVG_NS_TEXT, "")
+    assert (here / "explorer.css").read_text().strip()
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node not installed: JavaScript syntax not checked")
+    checked = subprocess.run([node, "--check", "--input-type=module"], input=source,
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+SVG_NS_TEXT = "http://www.w3.org/2000/svg"

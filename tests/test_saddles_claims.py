@@ -1,0 +1,259 @@
+"""The computable claims of the chapter "Saddle points in high dimensions", checked with lib.
+
+The set-up (data, network, weight decay, learning rate, seeds) is the chapter's.
+"""
+
+import itertools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from jax.flatten_util import ravel_pytree
+from sklearn.datasets import load_diabetes
+from sklearn.decomposition import PCA
+
+import lib
+from lib import networks
+from lib.critical_search import find_critical_point
+
+K, SIZES, DECAY, LR, STEPS = 4, [3, 4, 1], 1e-2, 0.3, 3000
+
+
+def _data():
+    features, progression = load_diabetes(return_X_y=True)
+    chosen = np.random.default_rng(0).choice(len(progression), size=40, replace=False)
+    x = PCA(n_components=3).fit_transform(features[chosen])
+    x = x / x.std(axis=0)
+    y = (progression[chosen] - progression[chosen].mean()) / progression[chosen].std()
+    return x, y
+
+
+DATA = _data()
+_, UNRAVEL = ravel_pytree(networks.init_mlp(0, SIZES))
+
+
+def regularized_loss(params, x, y):
+    flat = ravel_pytree(params)[0]
+    return networks.squared_loss(params, x, y) + 0.5 * DECAY * flat @ flat
+
+
+_LOSS = jax.jit(regularized_loss)
+
+
+def loss_of(params):
+    return float(_LOSS(params, *DATA))
+
+
+def transform(params, order, signs):
+    order, signs = np.asarray(order), np.asarray(signs, dtype=float)
+    first, second = params
+    return [{"b": first["b"][order] * signs, "w": first["w"][:, order] * signs},
+            {"b": second["b"], "w": second["w"][order] * signs[:, None]}]
+
+
+def hidden_units(params):
+    first, second = params
+    return np.column_stack([np.asarray(first["w"]).T, np.asarray(first["b"]),
+                            np.asarray(second["w"])[:, 0]])
+
+
+def copy_unit(params, offset=0.0):
+    first, second = params
+    w1 = first["w"].at[:, 1].set(first["w"][:, 0]).at[0, 1].add(offset)
+    b1 = first["b"].at[1].set(first["b"][0])
+    w2 = second["w"].at[1].set(second["w"][0])
+    return [{"b": b1, "w": w1}, {"b": second["b"], "w": w2}]
+
+
+def train(params, steps=STEPS, **kwargs):
+    return lib.descend(regularized_loss, params, *DATA, lr=LR, steps=steps, **kwargs)
+
+
+def at_end(run):
+    return UNRAVEL(jnp.asarray(run.points[-1]))
+
+
+@pytest.fixture(scope="module")
+def trained_minimum():
+    """Seed 0 after STEPS steps of gradient descent, polished to a verified critical point."""
+    found = find_critical_point(regularized_loss, at_end(train(networks.init_mlp(0, SIZES))), *DATA,
+                                max_iter=200)
+    assert found.converged
+    return found
+
+
+@pytest.fixture(scope="module")
+def symmetric_run():
+    return train(copy_unit(networks.init_mlp(1, SIZES)))
+
+
+# --- more dimensions, more ways out ------------------------------------------------------------
+
+
+def test_random_symmetric_matrices_are_rarely_positive_definite():
+    rng = np.random.default_rng(0)
+    p = []
+    for n in range(1, 5):
+        g = rng.standard_normal((100_000, n, n))
+        p.append(np.mean(np.linalg.eigvalsh(g + np.swapaxes(g, 1, 2))[:, 0] > 0))
+    assert abs(p[0] - 0.5) < 0.005
+    # n = 2 in closed form: P(u > sqrt(v^2 + b^2)) for iid normals u, v, b = (2 - sqrt 2) / 4.
+    assert abs(p[1] - (2 - math.sqrt(2)) / 4) < 0.005
+    assert all(p[i + 1] < p[i] for i in range(3))
+    assert all(p[n - 1] < 2.0**-n for n in (2, 3, 4))  # fewer than independent coin flips
+
+
+# --- weight-space symmetry ----------------------------------------------------------------------
+
+
+@given(seed=st.integers(0, 1000), order=st.permutations(range(K)),
+       signs=st.lists(st.sampled_from([1, -1]), min_size=K, max_size=K))
+def test_reordering_and_sign_flips_leave_the_loss_unchanged(seed, order, signs):
+    params = networks.init_mlp(seed, SIZES)
+    params[0]["b"] = jax.random.normal(jax.random.PRNGKey(seed + 1), (K,))
+    assert loss_of(transform(params, order, signs)) == pytest.approx(loss_of(params), rel=1e-13)
+
+
+def test_every_minimum_has_k_factorial_2_to_the_k_distinct_copies(trained_minimum):
+    copies = [transform(trained_minimum.x, order, signs)
+              for order in itertools.permutations(range(K))
+              for signs in itertools.product([1, -1], repeat=K)]
+    assert len(copies) == math.factorial(K) * 2**K == 384
+    losses = np.array([loss_of(c) for c in copies])
+    assert np.ptp(losses) < 1e-14
+    flat = np.stack([ravel_pytree(c)[0] for c in copies])
+    distances = np.linalg.norm(flat[:, None] - flat[None], axis=-1) + np.diag(np.full(len(flat), np.inf))
+    assert distances.min() > 0.1
+    # Each copy is itself a verified critical point of the same kind.
+    kinds = {lib.classify_critical_point(regularized_loss, c, *DATA, grad_tol=1e-8).kind
+             for c in copies[:: 97]}
+    assert kinds == {"local minimum"}
+
+
+def test_averaging_the_reorderings_gives_identical_units_and_a_higher_loss(trained_minimum):
+    theta = trained_minimum.x
+    assert lib.classify_critical_point(regularized_loss, theta, *DATA, grad_tol=1e-8).kind == "local minimum"
+    reorderings = [transform(theta, order, np.ones(K)) for order in itertools.permutations(range(K))]
+    averaged = jax.tree_util.tree_map(lambda *leaves: np.mean(leaves, axis=0), *reorderings)
+    units = hidden_units(averaged)
+    np.testing.assert_allclose(units, np.broadcast_to(units[0], units.shape), atol=1e-15)
+    # Convexity would require loss(average) <= average of losses = loss(theta).
+    assert loss_of(averaged) > loss_of(theta) + 0.1
+
+
+def test_averaging_all_sign_flips_gives_the_constant_network(trained_minimum):
+    theta = trained_minimum.x
+    flips = [transform(theta, range(K), signs) for signs in itertools.product([1, -1], repeat=K)]
+    averaged = jax.tree_util.tree_map(lambda *leaves: np.mean(leaves, axis=0), *flips)
+    np.testing.assert_allclose(hidden_units(averaged), 0.0, atol=1e-15)
+    c = float(theta[1]["b"][0])
+    y = DATA[1]
+    assert loss_of(averaged) == pytest.approx(0.5 * np.mean((y - c) ** 2) + 0.5 * DECAY * c**2, rel=1e-12)
+
+
+# --- identical hidden units ---------------------------------------------------------------------
+
+
+def test_identical_units_receive_identical_gradients():
+    params = copy_unit(networks.init_mlp(1, SIZES))
+    units = hidden_units(UNRAVEL(jnp.asarray(lib.gradient(regularized_loss, params, *DATA))))
+    np.testing.assert_array_equal(units[0], units[1])
+    assert np.abs(units[0] - units[2]).max() > 1e-3  # a different unit gets a different gradient
+
+
+def test_identical_units_stay_exactly_identical_under_gradient_descent(symmetric_run):
+    start = hidden_units(copy_unit(networks.init_mlp(1, SIZES)))
+    end = hidden_units(at_end(symmetric_run))
+    np.testing.assert_array_equal(end[0], end[1])
+    assert np.abs(end[0] - start[0]).max() > 0.1  # they moved, together
+
+
+def test_identical_units_stay_identical_with_momentum():
+    run = train(copy_unit(networks.init_mlp(1, SIZES)), momentum=0.9)
+    end = hidden_units(at_end(run))
+    assert not run.diverged
+    np.testing.assert_array_equal(end[0], end[1])
+
+
+def test_symmetric_end_point_is_a_saddle_whose_way_out_splits_the_units(symmetric_run):
+    found = find_critical_point(regularized_loss, at_end(symmetric_run), *DATA, max_iter=200)
+    assert found.converged
+    point = lib.classify_critical_point(regularized_loss, found.x, *DATA, grad_tol=1e-8)
+    assert point.kind == "saddle point" and point.n_negative == 1
+    units = hidden_units(found.x)
+    np.testing.assert_allclose(units[0], units[1], atol=1e-12)  # the search kept the symmetry
+    u = hidden_units(UNRAVEL(jnp.asarray(lib.escape_direction(regularized_loss, found.x, *DATA))))
+    np.testing.assert_allclose(u[0], -u[1], atol=1e-10)
+    np.testing.assert_allclose(u[2:], 0.0, atol=1e-10)
+    # A perturbation of 1e-8 separates the units at the rate LR |lambda_min| per step.
+    run = train(copy_unit(networks.init_mlp(1, SIZES), offset=1e-8))
+    pts = run.points[:: 10]
+    gap = np.array([np.linalg.norm(np.diff(hidden_units(UNRAVEL(jnp.asarray(p)))[:2], axis=0)) for p in pts])
+    half = len(gap) // 2
+    rate = (gap[-1] / gap[half]) ** (1.0 / ((len(gap) - 1 - half) * 10)) - 1.0
+    assert rate == pytest.approx(LR * abs(point.eigenvalues[0]), rel=0.15)
+
+
+def test_zero_initialisation_is_a_saddle_that_gradient_descent_never_leaves():
+    zero = jax.tree_util.tree_map(jnp.zeros_like, networks.init_mlp(0, SIZES))
+    point = lib.classify_critical_point(regularized_loss, zero, *DATA, grad_tol=1e-12)
+    assert point.gradient_norm < 1e-14
+    assert point.kind == "saddle point" and point.n_negative == K
+    # While v_k = 0 the loss ignores unit k's other weights: curvature exactly the decay there.
+    assert int(np.sum(np.isclose(point.eigenvalues, DECAY, rtol=1e-9))) == K * (SIZES[0])
+    end = at_end(train(zero))
+    assert np.all(np.asarray(end[0]["w"]) == 0) and np.all(np.asarray(end[0]["b"]) == 0)
+    assert np.all(np.asarray(end[1]["w"]) == 0)
+
+
+def test_small_random_init_beats_equal_and_zero_init():
+    zero = jax.tree_util.tree_map(jnp.zeros_like, networks.init_mlp(0, SIZES))
+    same = jax.tree_util.tree_map(lambda a: jnp.full_like(a, 0.3), networks.init_mlp(0, SIZES))
+    small = jax.tree_util.tree_map(lambda a: 0.1 * a, networks.init_mlp(2, SIZES))
+    small[0]["b"] = 0.1 * jax.random.normal(jax.random.PRNGKey(3), (K,))
+    final = [train(p).losses[-1] for p in (zero, same, small)]
+    assert final[2] < final[1] < final[0]
+    same_units = hidden_units(at_end(train(same)))
+    assert all(np.array_equal(same_units[0], u) for u in same_units[1:])
+
+
+# --- verified critical points, gradient-flat regions, minimum ratio -----------------------------
+
+
+def test_trained_networks_are_not_yet_critical_and_some_searches_stall():
+    statuses = []
+    for seed in (0, 1):
+        run = train(networks.init_mlp(seed, SIZES))
+        assert np.linalg.norm(lib.gradient(regularized_loss, at_end(run), *DATA)) > 1e-8
+        statuses.append(find_critical_point(regularized_loss, at_end(run), *DATA, max_iter=200))
+    converged, stalled = statuses
+    assert converged.converged and converged.status == "converged"
+    assert stalled.status == "stalled" and stalled.gradient_norm > 1e-4
+    # Gradient-flat: the gradient lies (nearly) in the null space of the Hessian.
+    assert stalled.flatness < 1e-2 < converged.flatness
+
+
+def test_minimum_ratio_below_one_can_still_be_a_global_minimum():
+    def two_weight(w):
+        return (1.0 - w[0] * w[1]) ** 2
+
+    valley = np.array([2.0, 0.5])
+    point = lib.classify_critical_point(two_weight, valley)
+    assert point.minimum_ratio == 0.5 and point.n_negative == 0 and point.kind == "degenerate"
+    assert two_weight(valley) == 0.0  # and L >= 0 everywhere: a global minimum
+
+
+def test_minimum_ratio_one_means_strict_local_minimum(trained_minimum):
+    point = lib.classify_critical_point(regularized_loss, trained_minimum.x, *DATA, grad_tol=1e-8)
+    assert point.minimum_ratio == 1.0 and point.kind == "local minimum"
+    # Check directly: the loss rises along random directions, on both sides.
+    rng = np.random.default_rng(0)
+    flat = ravel_pytree(trained_minimum.x)[0]
+    for _ in range(20):
+        d = rng.standard_normal(flat.size)
+        d *= 1e-3 / np.linalg.norm(d)
+        assert loss_of(UNRAVEL(flat + d)) > trained_minimum.loss
+        assert loss_of(UNRAVEL(flat - d)) > trained_minimum.loss

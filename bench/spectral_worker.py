@@ -14,7 +14,6 @@ import sys
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from bench.common import digits_batch, median_time, peak_rss_mb, sizes_for
 

@@ -29,18 +29,22 @@ from . import (  # noqa: E402
     checks,
     clipping,
     deep_chains,
+    networks,
     plotting,
     quadratic,
     regression,
     second_order,
+    spectrum,
     surfaces,
 )
+from .spectrum import hvp, spectral_density, top_eigenvalues  # noqa: E402
 
 __all__ = [
     "KINDS", "CriticalPoint", "classify_critical_point", "escape_direction",
     "flatten", "gradient", "hessian",
     "MomentumState", "Trajectory", "TrajectoryGrid", "descend", "descend_grid",
     "momentum_init", "momentum_step", "trace_count",
+    "hvp", "spectral_density", "top_eigenvalues",
 ]
 
 __version__ = "0.1.0"

@@ -42,7 +42,7 @@ preallocated basis of shape ``(m + 1, n)``: memory :math:`8 (m+1) n` bytes.
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -340,7 +340,11 @@ def lanczos_quadrature(f, x, *args, runs=10, iterations=80, seed=0,
 
 
 def smoothed_density(nodes, weights, grid, sigma) -> np.ndarray:
-    r"""Gaussian-broadened density :math:`\phi(t) = \frac1R \sum_{r,j} w_{rj}\, \mathcal N(t;\, \theta_{rj}, \sigma^2)`.
+    r"""The Gaussian-broadened density of quadrature rules, sampled on ``grid``.
+
+    .. math::
+
+        \phi(t) = \frac1R \sum_{r,j} w_{rj}\, \mathcal N(t;\, \theta_{rj}, \sigma^2).
 
     ``nodes`` and ``weights`` have equal shapes, ``(R, m)`` as from
     :func:`lanczos_quadrature` (or ``(m,)`` for one rule: e.g. the exact

@@ -48,7 +48,7 @@ from .optimizers import _TRACES, MomentumState, momentum_init, momentum_step
 from .schedules import Schedule, as_schedule
 
 __all__ = ["SGDRun", "sgd", "batch_indices", "examples_processed", "per_example_gradients",
-           "minibatch_gradients", "minibatch_variance"]
+           "minibatch_gradients", "minibatch_variance", "measured_minibatch_variance"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -235,15 +235,20 @@ def _sgd(f, x0, data, index, mask, schedule_params, momentum, max_norm, *, sched
         return jnp.where(bad, nan, loss), jnp.where(bad, nan, jnp.linalg.norm(g)), point
 
     def record(carry, r):
-        carry, (batch_losses, lrs) = jax.lax.scan(step, carry, r * eval_every + jnp.arange(eval_every))
+        # Measure the full loss at the current iterate (record r), then take the next
+        # eval_every steps, except after the last record. One copy of each computation.
         x, _, dead_at = carry
-        return carry, (measure(x, dead_at >= 0), batch_losses, lrs)
+        measured = measure(x, dead_at >= 0)
+        blank = (jnp.full(eval_every, jnp.nan), jnp.full(eval_every, jnp.nan))
+        carry, (batch_losses, lrs) = jax.lax.cond(
+            r < records,
+            lambda c: jax.lax.scan(step, c, r * eval_every + jnp.arange(eval_every)),
+            lambda c: (c, blank), carry)
+        return carry, (measured, batch_losses, lrs)
 
     init = (flat0, momentum_init(flat0), jnp.array(-1))
-    first = measure(flat0, jnp.array(False))
-    (x_last, _, dead_at), (measured, batch_losses, lrs) = jax.lax.scan(record, init,
-                                                                        jnp.arange(records))
-    losses, norms, points = (jnp.concatenate([a[None], b]) for a, b in zip(first, measured))
+    (x_last, _, dead_at), ((losses, norms, points), batch_losses, lrs) = jax.lax.scan(
+        record, init, jnp.arange(records + 1))
     return (losses, norms, points, batch_losses.reshape(-1)[:total], lrs.reshape(-1)[:total],
             x_last, dead_at)
 
@@ -384,6 +389,60 @@ def minibatch_gradients(per_example, batch_size, samples, key=0, replace=False) 
     replace = _check_flag("replace", replace)
     return np.asarray(_sample_means(jnp.asarray(per_example), _as_key(key), jnp.asarray(batch_size),
                                     samples=samples, replace=replace))
+
+
+@partial(jax.jit, static_argnames=("sizes", "sequences", "replace"))
+def _measured_variances(per_example, key, *, sizes, sequences, replace):
+    n = per_example.shape[0]
+    largest = sizes[-1]
+    centered = per_example - jnp.mean(per_example, axis=0)
+
+    def one(k):
+        rows = (jax.random.randint(k, (largest,), 0, n) if replace
+                else jax.random.permutation(k, n)[:largest])
+        blocks, width, out = centered[rows], 1, []
+        for size in sizes:  # cut the sequence into largest/S consecutive batches of S
+            if size % width == 0:  # build on the previous, finer blocks
+                blocks = blocks.reshape(largest // size, size // width, -1).sum(axis=1)
+            else:
+                blocks = centered[rows].reshape(largest // size, size, -1).sum(axis=1)
+            width = size
+            out.append(jnp.mean(jnp.sum(blocks**2, axis=1)) / size**2)
+        return jnp.stack(out)
+
+    return jnp.mean(jax.lax.map(one, jax.random.split(key, sequences), batch_size=16), axis=0)
+
+
+def measured_minibatch_variance(per_example, batch_sizes, sequences=256, key=0, replace=False) -> np.ndarray:
+    r"""Monte-Carlo estimate of :math:`\mathbb E \lVert \hat g_S - \nabla f \rVert^2` for each ``S`` in ``batch_sizes``.
+
+    Draws ``sequences`` random sequences of :math:`S_{\max} = \max S` examples
+    (the start of a random permutation, as in an epoch, or independent draws if
+    ``replace``) and cuts each into :math:`S_{\max}/S` consecutive batches of
+    ``S``; every batch is a uniformly random batch of size ``S``, so the mean of
+    :math:`\lVert \hat g_S - \nabla f\rVert^2` over all of them estimates the
+    variance. Every size must divide the largest (e.g. powers of 2). Small
+    batches get many samples (``sequences · S_max / S``), large ones fewer but
+    they need fewer. Compare with the exact :func:`minibatch_variance`.
+    """
+    per_example = _check_per_example(per_example)
+    n = per_example.shape[0]
+    try:
+        sizes = sorted({_check_batch(int(s) if isinstance(s, np.integer) else s, n) for s in batch_sizes})
+    except TypeError as err:
+        if "batch_size" in str(err):
+            raise
+        raise TypeError(f"batch_sizes must be a sequence of integers, got {type(batch_sizes).__name__}") from err
+    if not sizes:
+        raise ValueError("batch_sizes must contain at least one batch size")
+    if any(sizes[-1] % size for size in sizes):
+        raise ValueError(f"batch_sizes must all divide the largest one, {sizes[-1]}, got {sizes}")
+    sequences = _validate.positive_int("sequences", sequences)
+    replace = _check_flag("replace", replace)
+    result = np.asarray(_measured_variances(jnp.asarray(per_example), _as_key(key), sizes=tuple(sizes),
+                                            sequences=sequences, replace=replace))
+    order = {size: value for size, value in zip(sizes, result)}
+    return np.array([order[int(s)] for s in batch_sizes])
 
 
 def _check_per_example(per_example):

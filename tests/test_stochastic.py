@@ -162,6 +162,18 @@ def test_variance_falls_as_one_over_s_with_the_finite_population_correction(repl
         assert measured < 0.3 * sigma2 / 20
 
 
+@pytest.mark.parametrize("replace", [False, True])
+def test_measured_variance_by_sequences_matches_the_formulas(replace):
+    g = stochastic.per_example_gradients(logistic, W0, X, T)
+    sizes = [1, 2, 4, 8, 16]
+    measured = stochastic.measured_minibatch_variance(g, sizes, sequences=4000, key=7, replace=replace)
+    exact = [stochastic.minibatch_variance(g, s, replace=replace) for s in sizes]
+    np.testing.assert_allclose(measured, exact, rtol=0.06)
+    # the order of batch_sizes is kept
+    again = stochastic.measured_minibatch_variance(g, sizes[::-1], sequences=4000, key=7, replace=replace)
+    np.testing.assert_allclose(again, measured[::-1], rtol=1e-12)
+
+
 @pytest.mark.parametrize("call, match, error", [
     (lambda: stochastic.sgd(mse, W0, X, T, lr=0.1, batch_size=25), "batch_size", ValueError),
     (lambda: stochastic.sgd(mse, W0, X, T, lr=0.1, batch_size=0), "batch_size", ValueError),
@@ -183,6 +195,10 @@ def test_variance_falls_as_one_over_s_with_the_finite_population_correction(repl
     (lambda: stochastic.minibatch_variance(np.ones((4, 2)), 5), "batch_size", ValueError),
     (lambda: stochastic.minibatch_gradients(np.ones((4, 2)), 2, samples=0), "samples", ValueError),
     (lambda: stochastic.batch_indices(5, 6), "batch_size", ValueError),
+    (lambda: stochastic.measured_minibatch_variance(np.ones((8, 2)), [2, 3]), "divide", ValueError),
+    (lambda: stochastic.measured_minibatch_variance(np.ones((8, 2)), []), "batch_sizes", ValueError),
+    (lambda: stochastic.measured_minibatch_variance(np.ones((8, 2)), 4), "batch_sizes", TypeError),
+    (lambda: stochastic.measured_minibatch_variance(np.ones((8, 2)), [9]), "batch_size", ValueError),
 ])
 def test_validation(call, match, error):
     with pytest.raises(error, match=match):

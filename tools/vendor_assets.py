@@ -24,6 +24,7 @@ COPIES = {
     Path(anywidget.__file__).parent / "nbextension" / "index.js": OUT / "anywidget" / "index.js",
     ROOT / "tools" / "widgets-offline.js": OUT / "widgets-offline.js",
     ROOT / "tools" / "book.js": OUT / "book.js",
+    ROOT / "tools" / "book.css": OUT / "book.css",
 }
 
 

@@ -4,52 +4,18 @@ Needs a built book (``BOOK_HTML``, default ``_build/html``) and Chromium at
 /usr/bin/chromium. Screenshots go to ``SCREENSHOT_DIR`` (default ``_build/screenshots``).
 """
 
-import functools
-import http.server
-import os
 import re
-import threading
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+from .conftest import SCREENSHOTS as SCREENSHOT_DIR
 
 pytestmark = pytest.mark.browser
 
-BOOK_HTML = Path(os.environ.get("BOOK_HTML", "_build/html"))
-SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR", "_build/screenshots"))
+# The session fixtures `browser` and `site_url` come from conftest.py (one Playwright
+# instance for the whole run: the sync API cannot nest a second one).
 PAGE = "chapters/worked-example.html"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def site_url():
-    if not (BOOK_HTML / PAGE).is_file():
-        pytest.fail(f"{BOOK_HTML / PAGE} not found: build the book first, or set BOOK_HTML")
-    handler = functools.partial(_QuietHandler, directory=str(BOOK_HTML.resolve()))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class PageRecord:
@@ -162,6 +128,7 @@ def test_every_slider_redraws_the_trajectory(page, how):
             slider.focus()
             page.keyboard.press("ArrowLeft" if value >= high else "ArrowRight")
         else:
+            slider.scroll_into_view_if_needed()  # the widget is taller than the viewport
             box = slider.bounding_box()
             fraction = (value - low) / (high - low)
             thumb = 8  # px: the thumb's radius, which the track is inset by
@@ -173,7 +140,10 @@ def test_every_slider_redraws_the_trajectory(page, how):
             page.mouse.move(x_of((fraction + target) / 2), y, steps=3)
             page.mouse.move(x_of(target), y, steps=3)
             page.mouse.up()
-        wait_for_redraw(explorer, before["drawn"])
+        try:
+            wait_for_redraw(explorer, before["drawn"])
+        except Exception as error:
+            raise AssertionError(f"{how} on '{label}' did not redraw the plot") from error
         after = explorer_state(explorer)
         assert float(slider.evaluate("el => el.value")) != value, label
         # A run's own sliders must redraw it; the shared steps slider at least one run

@@ -29,7 +29,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from . import _validate
-from .optimizers import _TRACES, Trajectory, _check_common, _first_nan_row, _healthy
+from .optimizers import _TRACES, Trajectory, _check_common, _first_nan_row, scan_updates
 
 __all__ = ["AdamState", "adam_init", "adam_step", "adam"]
 
@@ -75,30 +75,11 @@ def adam_step(grad, state: AdamState, lr, b1=0.9, b2=0.999, eps=1e-8):
 @partial(jax.jit, static_argnames=("f", "steps"))
 def _adam(f, x0, args, lr, b1, b2, eps, max_norm, *, steps):
     _TRACES["adam"] += 1  # runs only while tracing
-    flat0, unravel = ravel_pytree(x0)
 
-    def flat_loss(v):
-        return f(unravel(v), *args)
+    def update(g, state):
+        return adam_step(g, state, lr, b1, b2, eps)
 
-    value_and_grad = jax.value_and_grad(flat_loss)
-    nan_row = jnp.full_like(flat0, jnp.nan)
-
-    def body(carry, _):
-        x, state, alive = carry
-        loss, g = value_and_grad(x)
-        alive = alive & _healthy(x, loss, max_norm)
-        step, new_state = adam_step(g, state, lr, b1, b2, eps)
-        x_next = jnp.where(alive, x + step, x)
-        state = jax.tree_util.tree_map(lambda new, old: jnp.where(alive, new, old), new_state, state)
-        return (x_next, state, alive), (jnp.where(alive, x, nan_row), jnp.where(alive, loss, jnp.nan))
-
-    init = (flat0, adam_init(flat0), jnp.array(True))
-    (x_last, _, alive), (points, losses) = jax.lax.scan(body, init, None, length=steps)
-    loss_last = flat_loss(x_last)
-    alive = alive & _healthy(x_last, loss_last, max_norm)
-    points = jnp.concatenate([points, jnp.where(alive, x_last, nan_row)[None]])
-    losses = jnp.concatenate([losses, jnp.where(alive, loss_last, jnp.nan)[None]])
-    return points, losses
+    return scan_updates(f, x0, args, adam_init, update, max_norm, steps)
 
 
 def adam(f, x0, *args, lr, steps=100, b1=0.9, b2=0.999, eps=1e-8, max_norm=1e8) -> Trajectory:

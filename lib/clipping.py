@@ -45,7 +45,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from . import _validate
-from .optimizers import MomentumState, _TRACES, momentum_init, momentum_step
+from .optimizers import MomentumState, _TRACES, momentum_init, momentum_step, _healthy
 
 __all__ = ["cliff_loss", "cliff_surface", "CLIFF_HEIGHT", "CLIFF_STEEPNESS", "global_norm", "clip_by_norm", "clip_by_global_norm", "clip_by_value", "clip_gradient",
            "angle_degrees", "ClippedTrajectory", "descend_clipped", "CLIP_KINDS"]
@@ -189,10 +189,6 @@ class ClippedTrajectory(NamedTuple):
     clipped: np.ndarray
     diverged: bool
     diverged_at: Optional[int]
-
-
-def _healthy(x, loss, max_norm):
-    return jnp.all(jnp.isfinite(x)) & jnp.isfinite(loss) & (jnp.linalg.norm(x) <= max_norm)
 
 
 @partial(jax.jit, static_argnames=("f", "steps", "clip"))

@@ -83,10 +83,17 @@ def _healthy(x, loss, max_norm):
     return jnp.all(jnp.isfinite(x)) & jnp.isfinite(loss) & (jnp.linalg.norm(x) <= max_norm)
 
 
-def _trajectory(f, x0, args, lr, momentum, max_norm, steps, nesterov):
-    """The whole run as one scan over flat parameters (pure; jitted by callers)."""
-    _, unravel = ravel_pytree(x0)
-    flat0 = ravel_pytree(x0)[0]
+def scan_updates(f, x0, args, init, update, max_norm, steps):
+    r"""A whole run :math:`\theta_{k+1} = \theta_k + s_k`, :math:`(s_k, \sigma_{k+1}) = \text{update}(\nabla f(\theta_k), \sigma_k)`, as one scan.
+
+    The shared driver of every optimizer in ``lib`` (pure; callers jit it).
+    ``init(θ₀)`` gives the update rule's state σ₀; ``update(g, state)`` returns the
+    step and the new state, with its hyper-parameters closed over as traced arrays.
+    The run stops at the first iterate that is not finite or leaves the ball
+    ``‖θ‖ ≤ max_norm``: it is frozen there and that row and every later row of
+    ``(points, losses)`` is ``nan``. Parameters are flattened in ``ravel_pytree`` order.
+    """
+    flat0, unravel = ravel_pytree(x0)
 
     def flat_loss(v):
         return f(unravel(v), *args)
@@ -98,20 +105,28 @@ def _trajectory(f, x0, args, lr, momentum, max_norm, steps, nesterov):
         x, state, alive = carry
         loss, g = value_and_grad(x)
         alive = alive & _healthy(x, loss, max_norm)
-        step, new_state = momentum_step(g, state, lr, momentum, nesterov)
+        step, new_state = update(g, state)
         # A dead run is frozen where it died: no further arithmetic on huge numbers.
         x_next = jnp.where(alive, x + step, x)
-        state = MomentumState(jnp.where(alive, new_state.velocity, state.velocity))
+        state = jax.tree_util.tree_map(lambda new, old: jnp.where(alive, new, old), new_state, state)
         row = (jnp.where(alive, x, nan_row), jnp.where(alive, loss, jnp.nan))
         return (x_next, state, alive), row
 
-    init = (flat0, momentum_init(flat0), jnp.array(True))
-    (x_last, _, alive), (points, losses) = jax.lax.scan(body, init, None, length=steps)
+    carry = (flat0, init(flat0), jnp.array(True))
+    (x_last, _, alive), (points, losses) = jax.lax.scan(body, carry, None, length=steps)
     loss_last = flat_loss(x_last)
     alive = alive & _healthy(x_last, loss_last, max_norm)
     points = jnp.concatenate([points, jnp.where(alive, x_last, nan_row)[None]])
     losses = jnp.concatenate([losses, jnp.where(alive, loss_last, jnp.nan)[None]])
     return points, losses
+
+
+def _trajectory(f, x0, args, lr, momentum, max_norm, steps, nesterov):
+    """Gradient descent with momentum: :func:`scan_updates` with :func:`momentum_step`."""
+    def update(g, state):
+        return momentum_step(g, state, lr, momentum, nesterov)
+
+    return scan_updates(f, x0, args, momentum_init, update, max_norm, steps)
 
 
 @partial(jax.jit, static_argnames=("f", "steps", "nesterov"))

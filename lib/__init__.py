@@ -26,15 +26,19 @@ from .optimizers import (  # noqa: E402
 # imported on demand so that the numerical core does not need a front end.
 from . import (  # noqa: E402
     activations,
+    adaptive,
     checks,
     clipping,
+    datasets,
     deep_chains,
     networks,
     plotting,
     quadratic,
     regression,
+    schedules,
     second_order,
     spectrum,
+    stochastic,
     surfaces,
 )
 from .spectrum import hvp, spectral_density, top_eigenvalues  # noqa: E402

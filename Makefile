@@ -43,7 +43,7 @@ book-student: book  ## the same site with every solution removed, into _build/st
 chromium:  ## make sure headless Chromium is there (installs it with apt when root)
 	@if command -v chromium >/dev/null; then echo "chromium: $$(command -v chromium)"; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
 	else echo "Chromium is missing: install the Debian package 'chromium' (needs root)" >&2; exit 1; fi
 
 test-lib: install  ## unit tests and docstring examples of lib/

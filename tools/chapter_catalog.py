@@ -44,7 +44,13 @@ def read_chapter(path: Path) -> Chapter:
     label = re.search(r"^\((ch-[\w-]+)\)=", text, re.M)
     title = re.search(r"^# (.+)$", text, re.M)
     objectives_block = re.search(r"Learning objectives\n(.*?)\n:::", text, re.S)
-    objectives = re.findall(r"^\s*\d+\.\s+(.+)$", objectives_block.group(1), re.M) if objectives_block else []
+    objectives = []
+    for line in (objectives_block.group(1).splitlines() if objectives_block else []):
+        item = re.match(r"^\s*\d+\.\s+(.+)$", line)
+        if item:
+            objectives.append(item.group(1).strip())
+        elif objectives and line.strip():  # a wrapped line continues the item above
+            objectives[-1] += " " + line.strip()
     exercises = [Exercise(label, title.strip()) for title, label in
                  re.findall(r"^`{3,}\{exercise\}\s*(.*)\n:label:\s*(\S+)", text, re.M)]
     code_cells = len(re.findall(r"^```\{code-cell\}", text, re.M))

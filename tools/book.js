@@ -8,15 +8,15 @@ if (!document.documentElement.dataset.mode) {
 
 // Screen-reader users hear an element's accessible name; voice-control users
 // say its visible text. They must agree (WCAG 2.5.3). Several theme controls
-// (the search button, the colour-mode switch, "Show code cell source") carry
-// an aria-label that omits their visible text: drop such labels so that the
-// name is the visible text itself.
+// (the search button, "Show code cell source") carry an aria-label that omits
+// their visible text: drop such labels, so that the name is computed from the
+// visible content itself and stays right when the theme rewrites that content.
 function alignAccessibleNames(root) {
   root.querySelectorAll("button[aria-label], summary[aria-label], a[aria-label]").forEach(function (el) {
     var visible = el.innerText.replace(/\s+/g, " ").trim();
     var label = el.getAttribute("aria-label");
     if (visible && label.toLowerCase().indexOf(visible.toLowerCase()) === -1) {
-      el.setAttribute("aria-label", visible);
+      el.removeAttribute("aria-label");
     }
   });
 }

@@ -29,9 +29,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = Path(os.environ.get("EXPLORER_NOTEBOOK", ROOT / "chapters" / "worked-example.md"))
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STARTUP_TIMEOUT_S = 120
 KERNEL_TIMEOUT_MS = int(os.environ.get("KERNEL_TIMEOUT_MS", 180_000))
 SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR", "_build/screenshots"))
@@ -96,33 +93,32 @@ def jupyterlab(tmp_path_factory):
 
 
 @pytest.fixture
-def lab_page(jupyterlab):
+def lab_page(jupyterlab, browser):
+    # `browser` is the session's Chromium from conftest.py: the sync Playwright API
+    # cannot start a second instance inside the first.
     base, name = jupyterlab
     host = urlparse(base).netloc
     outside = []
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
 
-        def only_localhost(route):
-            parsed = urlparse(route.request.url)
-            if parsed.scheme in ("data", "blob") or parsed.netloc == host:
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
+    def only_localhost(route):
+        parsed = urlparse(route.request.url)
+        if parsed.scheme in ("data", "blob") or parsed.netloc == host:
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
 
-        context.route("**/*", only_localhost)
-        page = context.new_page()
-        page.goto(f"{base}/lab/tree/{name}", timeout=120_000)
-        page.outside_requests = outside
-        try:
-            yield page
-        finally:
-            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT_DIR / "explorer-jupyterlab.png"))
+    context.route("**/*", only_localhost)
+    page = context.new_page()
+    page.goto(f"{base}/lab/tree/{name}", timeout=120_000)
+    page.outside_requests = outside
+    try:
+        yield page
+    finally:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT_DIR / "explorer-jupyterlab.png"))
         context.close()
-        browser.close()
 
 
 def run_all_cells(page):

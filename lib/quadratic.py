@@ -37,7 +37,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from . import _validate
-from .optimizers import MomentumState, momentum_init, momentum_step
+from .optimizers import MomentumState, _check_common, momentum_init, momentum_step
 
 __all__ = ["Quadratic", "quadratic", "quadratic_loss", "condition_number", "OptimalParameters",
            "gd_rate", "gd_optimal", "gd_closed_form", "momentum_matrix", "momentum_rate",
@@ -416,15 +416,9 @@ def heavy_ball(f, x0, *args, lr, momentum, steps=100, nesterov=False,
     >>> run.velocities.ravel()
     array([ 0.  , -1.  , -1.5 , -1.75])
     """
-    _validate.callable_("f", f)
-    params = _validate.parameters("x0", x0)
-    _validate.scalar_loss(f, params, args, name="x0")
-    steps = _validate.positive_int("steps", steps)
-    if not isinstance(nesterov, (bool, np.bool_)):
-        raise TypeError(f"nesterov must be True or False, got {type(nesterov).__name__}")
+    params, steps, nesterov, max_norm = _check_common(f, x0, args, steps, nesterov, max_norm)
     lr = _validate.positive("lr", lr)
     momentum = _momentum_value("momentum", momentum)
-    max_norm = _validate.positive("max_norm", max_norm)
     points, velocities, losses = _heavy_ball(
         f, params, tuple(args), jnp.float64(lr), jnp.float64(momentum), jnp.float64(max_norm),
         steps=steps, nesterov=bool(nesterov))

@@ -38,7 +38,7 @@ book-all: install  ## like `book`, but re-execute every chapter (ignore the cach
 	$(PY) tools/build_book.py --all
 
 book-student: book  ## the same site with every solution removed, into _build/student/_build/html
-	$(PY) tools/student_edition.py
+	tools/offline.sh $(PY) tools/student_edition.py  # renders with the network cut
 
 chromium:  ## make sure headless Chromium is there (installs it with apt when root)
 	@if command -v chromium >/dev/null; then echo "chromium: $$(command -v chromium)"; \

@@ -23,6 +23,7 @@ COPIES = {
     NODE / "axe-core" / "axe.min.js": OUT / "axe.min.js",
     Path(anywidget.__file__).parent / "nbextension" / "index.js": OUT / "anywidget" / "index.js",
     ROOT / "tools" / "widgets-offline.js": OUT / "widgets-offline.js",
+    ROOT / "tools" / "anywidget-static.js": OUT / "anywidget-static.js",
     ROOT / "tools" / "book.js": OUT / "book.js",
     ROOT / "tools" / "book.css": OUT / "book.css",
 }

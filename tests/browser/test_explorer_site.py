@@ -5,11 +5,11 @@ Needs a built book (``BOOK_HTML``, default ``_build/html``) and Chromium at
 """
 
 import re
-from urllib.parse import urlparse
 
 import pytest
 
 from .conftest import SCREENSHOTS as SCREENSHOT_DIR
+from .conftest import PageProbe
 
 pytestmark = pytest.mark.browser
 
@@ -18,43 +18,16 @@ pytestmark = pytest.mark.browser
 PAGE = "chapters/worked-example.html"
 
 
-class PageRecord:
-    def __init__(self):
-        self.errors, self.outside_requests = [], []
-
-
 @pytest.fixture
 def page(browser, site_url):
+    """The worked example, loaded and drawn; ``page.probe`` records errors and outside requests."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    record = PageRecord()
-    host = urlparse(site_url).netloc
-
-    def only_localhost(route):
-        url = route.request.url
-        parsed = urlparse(url)
-        if parsed.scheme in ("data", "blob") or (parsed.scheme == "http" and parsed.netloc == host):
-            route.continue_()
-        else:
-            record.outside_requests.append(url)
-            route.abort()
-
-    context.route("**/*", only_localhost)
-    page = context.new_page()
-    page.on("console", lambda message: message.type == "error" and record.errors.append(message.text))
-    page.on("pageerror", lambda error: record.errors.append(str(error)))
-    page.goto(f"{site_url}/{PAGE}")
-    page.wait_for_selector(".optx .optx-plot[data-drawn]", timeout=30_000)
-    page.record = record
-    yield page
+    probe = PageProbe(context.new_page())
+    probe.page.goto(f"{site_url}/{PAGE}")
+    probe.page.wait_for_selector(".optx .optx-plot[data-drawn]", timeout=30_000)
+    probe.page.probe = probe
+    yield probe.page
     context.close()
-
-
-def unexpected_errors(record):
-    return [e for e in record.errors if not e.startswith("Failed to load resource")]
-
-
-def failed_loads(record):
-    return [e for e in record.errors if e.startswith("Failed to load resource")]
 
 
 def screenshot(locator, name):
@@ -111,9 +84,9 @@ def test_explorer_renders_offline_and_accessibly(page):
         assert label.strip(), "every slider has a visible label"
         assert slider.evaluate("el => el.labels.length") == 1
         assert slider.get_attribute("aria-valuetext")
-    assert page.record.outside_requests == []
-    assert unexpected_errors(page.record) == []
-    assert failed_loads(page.record) == []
+    assert page.probe.external_requests == []
+    assert page.probe.console_errors == []
+    assert page.probe.failed_requests == []
 
 
 @pytest.mark.parametrize("how", ["keyboard", "mouse"])
@@ -154,8 +127,8 @@ def test_every_slider_redraws_the_trajectory(page, how):
         if len(affects) == 1:
             assert "[precomputed (nearest grid value)]" in after["readouts"]["ab".index(affects[0])]
     screenshot(explorer, f"explorer-after-{how}")
-    assert unexpected_errors(page.record) == []
-    assert page.record.outside_requests == []
+    assert page.probe.console_errors == []
+    assert page.probe.external_requests == []
 
 
 def test_divergence_is_reported_in_plain_words(page):
@@ -172,22 +145,4 @@ def test_divergence_is_reported_in_plain_words(page):
     assert re.search(r"diverged at step \d+", readout_a), readout_a
     assert explorer.locator(".optx-runs path[visibility=visible]").count() >= 1  # the ✕ marker
     screenshot(explorer, "explorer-diverged")
-    assert unexpected_errors(page.record) == []
-
-
-def test_redraw_is_fast(page):
-    """A slider ``input`` event redraws synchronously, well within a frame."""
-    explorer = page.locator(".optx").first
-    timings = explorer.evaluate("""root => {
-        const slider = root.querySelector('input[type=range]');
-        const times = [];
-        for (let i = 0; i < 60; i++) {
-            slider.value = String((i % 2) ? Number(slider.min) : Number(slider.max));
-            const start = performance.now();
-            slider.dispatchEvent(new Event('input', { bubbles: true }));
-            times.push(performance.now() - start);
-        }
-        times.sort((a, b) => a - b);
-        return times[30];
-    }""")
-    assert timings < 16, f"median redraw {timings:.1f} ms"
+    assert page.probe.console_errors == []

@@ -40,12 +40,14 @@ def served(tmp_path):
     server.server_close()
 
 
-def test_explorer_pages_do_not_load_the_html_manager(probe, site_url):
+def test_explorer_pages_load_neither_the_html_manager_nor_fontawesome_js(probe, site_url):
+    """The two largest scripts a chapter page used to load (3.6 MB and 1.5 MB) stay away."""
     requested = []
     probe.page.on("request", lambda request: requested.append(request.url))
     probe.page.goto(f"{site_url}/chapters/worked-example.html")
     probe.page.wait_for_selector(".optx .optx-plot[data-drawn]", timeout=30_000)
-    assert not [url for url in requested if "html-manager" in url or "require.js" in url]
+    heavy = ("html-manager", "require.js", "fontawesome.js")
+    assert not [url for url in requested if any(name in url for name in heavy)]
     assert probe.console_errors == [] and probe.external_requests == []
 
 

@@ -25,26 +25,27 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-REDRAW_JS = """async (count) => {
+REDRAW_JS = """async ([count, noop]) => {
     const root = document.querySelector('.optx');
     const slider = root.querySelector('input[type=range]');
-    const svg = root.querySelector('.optx-plot');
-    const frame = () => new Promise(resolve => requestAnimationFrame(() => resolve(performance.now())));
-    const sync = [], toFrame = [];
+    // A macrotask queued from a rAF callback runs after that frame's style, layout and
+    // paint: the moment the new trajectory is on screen (up to compositing).
+    const painted = () => new Promise(resolve => requestAnimationFrame(
+        () => setTimeout(() => resolve(performance.now()), 0)));
+    const sync = [], toPaint = [];
     const low = Number(slider.min), high = Number(slider.max), step = Number(slider.step) || 1;
     for (let i = 0; i < count; i++) {
         slider.value = String(low + ((i * 7 * step) % (high - low + step)));
-        const drawnBefore = Number(svg.dataset.drawn);
+        // Inputs arrive at arbitrary moments within a frame, as a reader's would.
+        await new Promise(resolve => setTimeout(resolve, 3 + (i * 5) % 17));
         const start = performance.now();
-        slider.dispatchEvent(new Event('input', { bubbles: true }));
-        const handled = performance.now();
-        if (Number(svg.dataset.drawn) === drawnBefore && slider.value !== String(low)) { /* same cell */ }
-        const painted = await frame();
-        sync.push(handled - start);
-        toFrame.push(painted - start);
+        // noop: the same event where nothing listens, to measure the frame clock alone.
+        (noop ? document.createElement('input') : slider).dispatchEvent(new Event('input', { bubbles: true }));
+        sync.push(performance.now() - start);
+        toPaint.push(await painted() - start);
     }
     const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-    return { sync: median(sync), frame: median(toFrame), explorers: document.querySelectorAll('.optx').length };
+    return { sync: median(sync), frame: median(toPaint), explorers: document.querySelectorAll('.optx').length };
 }"""
 
 
@@ -68,7 +69,8 @@ def static_site(html_dir: Path, page_path: str) -> dict:
             page.goto(url)
             page.wait_for_selector(".optx .optx-plot[data-drawn]", timeout=60_000)
             page.wait_for_load_state("networkidle")
-            timing = page.evaluate(REDRAW_JS, 200)
+            timing = page.evaluate(REDRAW_JS, [200, False])
+            clock = page.evaluate(REDRAW_JS, [200, True])
             transfer = page.evaluate("""() => performance.getEntriesByType('navigation')
                 .concat(performance.getEntriesByType('resource'))
                 .reduce((total, e) => total + (e.transferSize || 0), 0)""")
@@ -78,6 +80,7 @@ def static_site(html_dir: Path, page_path: str) -> dict:
         server.server_close()
     document = (html_dir / page_path).stat().st_size
     return {"redraw_sync_ms": timing["sync"], "redraw_frame_ms": timing["frame"],
+            "frame_clock_ms": clock["frame"],
             "explorers": timing["explorers"], "transfer_bytes": transfer,
             "response_bytes": sum(len(b) for b in bodies.values()),
             # What a web server that compresses (as GitHub Pages and most hosts do) sends.
@@ -132,7 +135,8 @@ def main() -> int:
         site = static_site(args.html.resolve(), args.page)
         rows += [
             ("static: input → redrawn (handler)", f"{site['redraw_sync_ms']:.2f} ms", "≤ 16 ms"),
-            ("static: input → next frame", f"{site['redraw_frame_ms']:.2f} ms", "≤ 16 ms"),
+            ("static: input → painted (next frame rendered)", f"{site['redraw_frame_ms']:.2f} ms", "≤ 16 ms"),
+            ("  the same with nothing to redraw (frame clock alone)", f"{site['frame_clock_ms']:.2f} ms", ""),
             (f"page weight, all transfers ({site['explorers']} explorers)",
              f"{site['transfer_bytes'] / 1e6:.2f} MB", "≤ 2 MB"),
             ("page weight, gzip-compressed as a web host sends it",

@@ -34,6 +34,24 @@ def real_scalar(name: str, value) -> float:
     return result
 
 
+def real_array(name: str, value, what: str = "an array") -> np.ndarray:
+    """``value`` as a finite float64 numpy array, or raise naming ``name``.
+
+    Rejects strings, object, non-numeric and complex dtypes (``TypeError``)
+    and nan/inf entries (``ValueError``); shape checks are the caller's. ``what``
+    describes the expected value in the messages, e.g. ``"a square matrix"``.
+    """
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be {what} of real numbers, got {type(value).__name__}")
+    array = np.asarray(value)
+    if array.dtype == object or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise TypeError(f"{name} must be {what} of real numbers, got dtype {array.dtype}")
+    array = array.astype(np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains non-finite values (nan or inf)")
+    return array
+
+
 def positive(name: str, value) -> float:
     result = real_scalar(name, value)
     if result <= 0:

@@ -26,7 +26,6 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
 from . import _validate
 from .optimizers import _TRACES, Trajectory, _check_common, _first_nan_row, scan_updates

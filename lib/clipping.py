@@ -45,7 +45,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from . import _validate
-from .optimizers import MomentumState, _TRACES, momentum_init, momentum_step, _healthy
+from .optimizers import _TRACES, momentum_init, momentum_step, scan_updates
 
 __all__ = ["cliff_loss", "cliff_surface", "CLIFF_HEIGHT", "CLIFF_STEEPNESS", "global_norm", "clip_by_norm", "clip_by_global_norm", "clip_by_value", "clip_gradient",
            "angle_degrees", "ClippedTrajectory", "descend_clipped", "CLIP_KINDS"]
@@ -194,36 +194,17 @@ class ClippedTrajectory(NamedTuple):
 @partial(jax.jit, static_argnames=("f", "steps", "clip"))
 def _descend_clipped(f, x0, args, lr, momentum, threshold, max_norm, *, steps, clip):
     _TRACES["descend_clipped"] += 1  # runs only while tracing
-    flat0, unravel = ravel_pytree(x0)
-
-    def flat_loss(v):
-        return f(unravel(v), *args)
-
-    value_and_grad = jax.value_and_grad(flat_loss)
     clip_fn = _clip_by_norm if clip == "norm" else _clip_by_value
-    nan_row = jnp.full_like(flat0, jnp.nan)
 
-    def body(carry, _):
-        x, state, alive = carry
-        loss, g = value_and_grad(x)
-        alive = alive & _healthy(x, loss, max_norm)
-        clipped_g = clip_fn(g, threshold)
-        was_clipped = jnp.any(clipped_g != g)
-        step, new_state = momentum_step(clipped_g, state, lr, momentum)
-        x_next = jnp.where(alive, x + step, x)
-        state = MomentumState(jnp.where(alive, new_state.velocity, state.velocity))
-        row = (jnp.where(alive, x, nan_row), jnp.where(alive, loss, jnp.nan),
-               jnp.where(alive, jnp.linalg.norm(g), jnp.nan), alive & was_clipped)
-        return (x_next, state, alive), row
+    def update(g, state):
+        return momentum_step(clip_fn(g, threshold), state, lr, momentum)
 
-    init = (flat0, momentum_init(flat0), jnp.array(True))
-    (x_last, _, alive), (points, losses, norms, clipped) = jax.lax.scan(body, init, None, length=steps)
-    loss_last, g_last = value_and_grad(x_last)
-    alive = alive & _healthy(x_last, loss_last, max_norm)
-    points = jnp.concatenate([points, jnp.where(alive, x_last, nan_row)[None]])
-    losses = jnp.concatenate([losses, jnp.where(alive, loss_last, jnp.nan)[None]])
-    norms = jnp.concatenate([norms, jnp.where(alive, jnp.linalg.norm(g_last), jnp.nan)[None]])
-    return points, losses, norms, clipped
+    def record(g, state):
+        return jnp.linalg.norm(g), jnp.any(clip_fn(g, threshold) != g)
+
+    points, losses, (norms, clipped) = scan_updates(f, x0, args, momentum_init, update,
+                                                    max_norm, steps, record=record)
+    return points, losses, norms, clipped[:-1]  # no step is taken from the last point
 
 
 def descend_clipped(f, x0, *args, lr, steps=100, clip="norm", threshold=1.0, momentum=0.0,

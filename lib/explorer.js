@@ -135,10 +135,15 @@ class ExplorerView {
     const body = html("div", { class: "optx-body" }, root);
     const figure = html("div", { class: "optx-figure" }, body);
     const vbW = W + MARGIN.left + MARGIN.right, vbH = H + MARGIN.top + MARGIN.bottom;
+    // Two stacked SVGs: the contours and axes never change, so they live in a background
+    // layer; the trajectories live in an overlay that the browser composites on its own
+    // (will-change in explorer.css), so a slider move repaints only the overlay.
+    const stack = html("div", { class: "optx-stack" }, figure);
+    const background = svg("svg", { viewBox: `0 0 ${vbW} ${vbH}`, class: "optx-background", "aria-hidden": "true" }, stack);
     this.svg = svg("svg", {
       viewBox: `0 0 ${vbW} ${vbH}`, role: "img", class: "optx-plot",
       "aria-labelledby": `${this.id}-svg-title ${this.id}-svg-desc`, "data-drawn": "0",
-    }, figure);
+    }, stack);
     this.svgTitle = svg("title", { id: `${this.id}-svg-title` }, this.svg);
     this.svgTitle.textContent = `Contour plot of the loss ${this.model.get("title")} over w₁ and w₂ with optimizer trajectories`;
     this.svgDesc = svg("desc", { id: `${this.id}-svg-desc` }, this.svg);
@@ -146,9 +151,12 @@ class ExplorerView {
     const clipId = `${this.id}-clip`;
     const defs = svg("defs", {}, this.svg);
     svg("rect", { x: 0, y: 0, width: W, height: H }, svg("clipPath", { id: clipId }, defs));
-    const plot = svg("g", { transform: `translate(${MARGIN.left},${MARGIN.top})` }, this.svg);
-    this.plot = plot;
-    const clipped = svg("g", { "clip-path": `url(#${clipId})` }, plot);
+    const shift = `translate(${MARGIN.left},${MARGIN.top})`;
+    const plot = svg("g", { transform: shift }, background);
+    const clipped = svg("g", { "clip-path": `url(#${clipId}-background)` }, plot);
+    svg("rect", { x: 0, y: 0, width: W, height: H },
+        svg("clipPath", { id: `${clipId}-background` }, svg("defs", {}, background)));
+    const overlay = svg("g", { "clip-path": `url(#${clipId})` }, svg("g", { transform: shift }, this.svg));
 
     // Filled sublevel sets, highest level first: lower loss is darker.
     svg("rect", { x: 0, y: 0, width: W, height: H, fill: "#ffffff" }, clipped);
@@ -181,7 +189,7 @@ class ExplorerView {
 
     // Trajectories: a path, a marker at the shown step and a cross where a run blew up.
     this.paths = []; this.markers = []; this.crosses = [];
-    const runsGroup = svg("g", { class: "optx-runs" }, clipped);
+    const runsGroup = svg("g", { class: "optx-runs" }, overlay);
     for (let run = 0; run < 2; run++) {
       this.paths.push(svg("path", {
         class: `optx-trajectory optx-run-${RUN_NAMES[run].toLowerCase()}`, fill: "none",

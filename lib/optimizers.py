@@ -83,15 +83,21 @@ def _healthy(x, loss, max_norm):
     return jnp.all(jnp.isfinite(x)) & jnp.isfinite(loss) & (jnp.linalg.norm(x) <= max_norm)
 
 
-def scan_updates(f, x0, args, init, update, max_norm, steps):
+def scan_updates(f, x0, args, init, update, max_norm, steps, record=None, check_state=False):
     r"""A whole run :math:`\theta_{k+1} = \theta_k + s_k`, :math:`(s_k, \sigma_{k+1}) = \text{update}(\nabla f(\theta_k), \sigma_k)`, as one scan.
 
     The shared driver of every optimizer in ``lib`` (pure; callers jit it).
     ``init(θ₀)`` gives the update rule's state σ₀; ``update(g, state)`` returns the
     step and the new state, with its hyper-parameters closed over as traced arrays.
     The run stops at the first iterate that is not finite or leaves the ball
-    ``‖θ‖ ≤ max_norm``: it is frozen there and that row and every later row of
+    ``‖θ‖ ≤ max_norm`` (with ``check_state``, also at the first non-finite state,
+    e.g. a velocity): it is frozen there and that row and every later row of
     ``(points, losses)`` is ``nan``. Parameters are flattened in ``ravel_pytree`` order.
+
+    ``record(g, state)``, if given, returns a pytree of extra per-row values seen
+    at :math:`\theta_k` (e.g. the gradient norm); they come back as a third output
+    with ``steps + 1`` rows, masked like the points (``nan``, or ``False`` for
+    booleans) once the run has stopped.
     """
     flat0, unravel = ravel_pytree(x0)
 
@@ -101,24 +107,44 @@ def scan_updates(f, x0, args, init, update, max_norm, steps):
     value_and_grad = jax.value_and_grad(flat_loss)
     nan_row = jnp.full_like(flat0, jnp.nan)
 
+    def healthy(x, loss, state):
+        ok = _healthy(x, loss, max_norm)
+        if check_state:
+            for leaf in jax.tree_util.tree_leaves(state):
+                ok = ok & jnp.all(jnp.isfinite(leaf))
+        return ok
+
+    def masked(alive, g, state):
+        if record is None:
+            return ()
+        return jax.tree_util.tree_map(
+            lambda v: jnp.where(alive, v, False if v.dtype == jnp.bool_ else jnp.nan),
+            record(g, state))
+
     def body(carry, _):
         x, state, alive = carry
         loss, g = value_and_grad(x)
-        alive = alive & _healthy(x, loss, max_norm)
+        alive = alive & healthy(x, loss, state)
         step, new_state = update(g, state)
         # A dead run is frozen where it died: no further arithmetic on huge numbers.
         x_next = jnp.where(alive, x + step, x)
+        row = (jnp.where(alive, x, nan_row), jnp.where(alive, loss, jnp.nan),
+               masked(alive, g, state))
         state = jax.tree_util.tree_map(lambda new, old: jnp.where(alive, new, old), new_state, state)
-        row = (jnp.where(alive, x, nan_row), jnp.where(alive, loss, jnp.nan))
         return (x_next, state, alive), row
 
     carry = (flat0, init(flat0), jnp.array(True))
-    (x_last, _, alive), (points, losses) = jax.lax.scan(body, carry, None, length=steps)
-    loss_last = flat_loss(x_last)
-    alive = alive & _healthy(x_last, loss_last, max_norm)
+    (x_last, state_last, alive), (points, losses, extras) = jax.lax.scan(body, carry, None,
+                                                                         length=steps)
+    loss_last, g_last = value_and_grad(x_last)
+    alive = alive & healthy(x_last, loss_last, state_last)
     points = jnp.concatenate([points, jnp.where(alive, x_last, nan_row)[None]])
     losses = jnp.concatenate([losses, jnp.where(alive, loss_last, jnp.nan)[None]])
-    return points, losses
+    if record is None:
+        return points, losses
+    extras = jax.tree_util.tree_map(lambda rows, last: jnp.concatenate([rows, last[None]]),
+                                    extras, masked(alive, g_last, state_last))
+    return points, losses, extras
 
 
 def _trajectory(f, x0, args, lr, momentum, max_norm, steps, nesterov):

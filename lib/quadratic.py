@@ -34,10 +34,9 @@ from typing import NamedTuple, Optional
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
 from . import _validate
-from .optimizers import MomentumState, _check_common, momentum_init, momentum_step
+from .optimizers import _check_common, momentum_init, momentum_step, scan_updates
 
 __all__ = ["Quadratic", "quadratic", "quadratic_loss", "condition_number", "OptimalParameters",
            "gd_rate", "gd_optimal", "gd_closed_form", "momentum_matrix", "momentum_rate",
@@ -56,16 +55,9 @@ def quadratic_loss(x, H, b):
 
 
 def _symmetric_matrix(name, H) -> np.ndarray:
-    if isinstance(H, (str, bytes)):
-        raise TypeError(f"{name} must be a square matrix of real numbers, got {type(H).__name__}")
-    array = np.asarray(H)
-    if array.dtype == object or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        raise TypeError(f"{name} must be a square matrix of real numbers, got dtype {array.dtype}")
-    array = array.astype(np.float64)
+    array = _validate.real_array(name, H, "a square matrix")
     if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
         raise ValueError(f"{name} must be a square (n, n) matrix, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains non-finite values (nan or inf)")
     scale = max(float(np.max(np.abs(array))), 1e-300)
     if not np.allclose(array, array.T, rtol=0.0, atol=1e-12 * scale):
         raise ValueError(f"{name} must be symmetric")
@@ -73,16 +65,9 @@ def _symmetric_matrix(name, H) -> np.ndarray:
 
 
 def _positive_spectrum(name, eigenvalues) -> np.ndarray:
-    if isinstance(eigenvalues, (str, bytes)):
-        raise TypeError(f"{name} must be an array of positive numbers, got {type(eigenvalues).__name__}")
-    values = np.atleast_1d(np.asarray(eigenvalues))
-    if values.dtype == object or not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(values):
-        raise TypeError(f"{name} must be an array of real numbers, got dtype {values.dtype}")
-    values = values.astype(np.float64).ravel()
+    values = np.atleast_1d(_validate.real_array(name, eigenvalues, "an array")).ravel()
     if values.size == 0:
         raise ValueError(f"{name} must hold at least one eigenvalue")
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{name} contains non-finite values (nan or inf)")
     if np.any(values <= 0):
         raise ValueError(f"{name} must all be > 0 (a positive definite Hessian), "
                          f"got minimum {values.min():g}")
@@ -364,37 +349,12 @@ class MomentumTrajectory(NamedTuple):
 
 @partial(jax.jit, static_argnames=("f", "steps", "nesterov"))
 def _heavy_ball(f, x0, args, lr, momentum, max_norm, *, steps, nesterov):
-    flat0, unravel = ravel_pytree(x0)
+    def update(g, state):
+        return momentum_step(g, state, lr, momentum, nesterov)
 
-    def flat_loss(v):
-        return f(unravel(v), *args)
-
-    value_and_grad = jax.value_and_grad(flat_loss)
-    nan_row = jnp.full_like(flat0, jnp.nan)
-
-    def healthy(x, p, loss):
-        return (jnp.all(jnp.isfinite(x)) & jnp.all(jnp.isfinite(p)) & jnp.isfinite(loss)
-                & (jnp.linalg.norm(x) <= max_norm))
-
-    def body(carry, _):
-        x, state, alive = carry
-        loss, g = value_and_grad(x)
-        alive = alive & healthy(x, state.velocity, loss)
-        step, new_state = momentum_step(g, state, lr, momentum, nesterov)
-        x_next = jnp.where(alive, x + step, x)
-        state = MomentumState(jnp.where(alive, new_state.velocity, state.velocity))
-        row = (jnp.where(alive, x, nan_row), jnp.where(alive, carry[1].velocity, nan_row),
-               jnp.where(alive, loss, jnp.nan))
-        return (x_next, state, alive), row
-
-    init = (flat0, momentum_init(flat0), jnp.array(True))
-    (x_last, state, alive), (points, velocities, losses) = jax.lax.scan(body, init, None,
-                                                                        length=steps)
-    loss_last = flat_loss(x_last)
-    alive = alive & healthy(x_last, state.velocity, loss_last)
-    points = jnp.concatenate([points, jnp.where(alive, x_last, nan_row)[None]])
-    velocities = jnp.concatenate([velocities, jnp.where(alive, state.velocity, nan_row)[None]])
-    losses = jnp.concatenate([losses, jnp.where(alive, loss_last, jnp.nan)[None]])
+    points, losses, velocities = scan_updates(
+        f, x0, args, momentum_init, update, max_norm, steps,
+        record=lambda g, state: state.velocity, check_state=True)
     return points, velocities, losses
 
 

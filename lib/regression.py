@@ -26,16 +26,9 @@ __all__ = ["least_squares", "least_squares_hessian", "least_squares_solution", "
 
 
 def _matrix(name, X) -> np.ndarray:
-    if isinstance(X, (str, bytes)):
-        raise TypeError(f"{name} must be a 2-D array of real numbers, got {type(X).__name__}")
-    array = np.asarray(X)
-    if array.dtype == object or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        raise TypeError(f"{name} must be a 2-D array of real numbers, got dtype {array.dtype}")
+    array = _validate.real_array(name, X, "a 2-D array")
     if array.ndim != 2 or array.size == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array (N, d), got shape {array.shape}")
-    array = array.astype(np.float64)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains non-finite values (nan or inf)")
     return array
 
 

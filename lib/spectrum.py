@@ -366,16 +366,9 @@ def smoothed_density(nodes, weights, grid, sigma) -> np.ndarray:
 
 
 def _check_grid(grid):
-    if isinstance(grid, (str, bytes)):
-        raise TypeError(f"grid must be a 1-D array of numbers, got {type(grid).__name__}")
-    array = np.asarray(grid)
-    if array.dtype == object or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        raise TypeError(f"grid must be a 1-D array of real numbers, got dtype {array.dtype}")
-    array = array.astype(np.float64)
+    array = _validate.real_array("grid", grid, "a 1-D array")
     if array.ndim != 1 or array.size < 2:
         raise ValueError(f"grid must be 1-D with at least 2 points, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError("grid contains non-finite values (nan or inf)")
     if not np.all(np.diff(array) > 0):
         raise ValueError("grid must be strictly increasing")
     return array

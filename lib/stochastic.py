@@ -45,7 +45,7 @@ from jax.flatten_util import ravel_pytree
 
 from . import _validate
 from .optimizers import _TRACES, MomentumState, momentum_init, momentum_step
-from .schedules import Schedule, as_schedule
+from .schedules import as_schedule
 
 __all__ = ["SGDRun", "sgd", "batch_indices", "examples_processed", "per_example_gradients",
            "minibatch_gradients", "minibatch_variance", "measured_minibatch_variance"]

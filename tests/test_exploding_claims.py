@@ -1,6 +1,5 @@
 """The computable claims of the chapter "Exploding and vanishing gradients", through lib."""
 
-import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax.scipy.special import digamma

@@ -1,6 +1,5 @@
 """Claims of the chapter "Learning rates", checked through lib."""
 
-import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree

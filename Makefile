@@ -30,6 +30,9 @@ $(STAMP_NPM): package.json package-lock.json
 
 install: $(STAMP_PY) $(STAMP_NPM)  ## create .venv and node_modules, copy the site's front-end assets
 	$(PY) tools/vendor_assets.py
+	@# JupyterLab in .venv opens the chapters' .md files as notebooks (as postBuild does on Binder).
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp tools/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 
 book: install  ## execute every chapter and build the HTML site into _build/html
 	$(PY) tools/build_book.py
@@ -62,6 +65,8 @@ lab: install  ## open the chapters in JupyterLab with live widgets
 	$(VENV)/bin/jupyter lab chapters/
 
 bench: book chromium  ## print the performance table (see bench/)
+	$(PY) -m pip install -q -r requirements-bench.txt -c constraints.txt \
+		|| echo "torch could not be installed: the torch.func.hessian column will be skipped"
 	$(PY) -m bench
 
 clean:  ## remove build outputs (keeps .venv and node_modules)

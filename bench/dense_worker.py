@@ -1,10 +1,11 @@
 """One dense-Hessian measurement in a fresh process, so that its peak memory is its own.
 
 Usage: ``python -m bench.dense_worker ROUTE N_TARGET REPEATS``; prints one JSON line.
-ROUTE is ``lib`` (``lib.hessian``: jitted forward-over-reverse), ``naive``
-(unjitted ``jax.jacrev(jax.grad(f))``, reverse-over-reverse) or ``torch``
-(``torch.func.hessian``). Every route ends with all eigenvalues by
-``numpy.linalg.eigvalsh``. The peak-memory figure is the growth of the process's
+ROUTE is ``lib`` (``lib.hessian``: jitted forward-over-reverse in batches of
+columns, then ``lib.dense.eigenvalues``: LAPACK's two-stage reduction), ``naive``
+(unjitted ``jax.jacrev(jax.grad(f))``, reverse-over-reverse, then
+``numpy.linalg.eigvalsh``) or ``torch`` (``torch.func.hessian``, then
+``numpy.linalg.eigvalsh``). The peak-memory figure is the growth of the process's
 maximum resident set during the measurement (XLA's allocations included, which
 ``tracemalloc`` would miss).
 """
@@ -72,12 +73,13 @@ def measure(route: str, n_target: int, repeats: int) -> dict:
     params = networks.init_mlp(0, sizes)
     n = networks.count_parameters(params)
     build = _torch_route(params, x, y) if route == "torch" else _jax_routes(route, params, x, y)
+    solve = lib.dense.eigenvalues if route == "lib" else np.linalg.eigvalsh
     before = peak_rss_mb()
 
     def run():
         h = build()
         start = time.perf_counter()
-        values = np.linalg.eigvalsh(h)
+        values = solve(h)
         run.eig_seconds.append(time.perf_counter() - start)
         run.top = float(values[-1])
 

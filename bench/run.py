@@ -8,7 +8,7 @@ which sees XLA's and LAPACK's allocations) belongs to one measurement only.
 
 Sections:
 
-1. dense Hessian + all eigenvalues (``lib.hessian`` + ``numpy.linalg.eigvalsh``)
+1. dense Hessian + all eigenvalues (``lib.hessian`` + ``lib.dense.eigenvalues``)
    against the naive route (unjitted ``jax.jacrev(jax.grad(f))``) and, when
    installed, ``torch.func.hessian``;
 2. the cost of a Hessian-vector product relative to a gradient;
@@ -103,23 +103,27 @@ def dense_section(sizes, repeats, env):
         for route in routes[1:]:
             other = results[(route, n_target)]
             if other is None:
-                row += ["skipped", "", ""]
+                row += ["skipped", "", "", ""]
             else:
+                # Same network, data and seed: the routes must agree on the answer too.
+                agree = abs(other["top"] - mine["top"]) / abs(mine["top"])
                 row += [f"{other['median_s']:.3f}", f"{other['peak_mb']:.0f}",
-                        f"{other['median_s'] / mine['median_s']:.1f}×"]
+                        f"{other['median_s'] / mine['median_s']:.1f}×", f"{agree:.0e}"]
         row.append(_target(mine["median_s"], DENSE_TARGETS.get(min(
             DENSE_TARGETS, key=lambda t: abs(t - mine["n"])))) if any(
             abs(t - mine["n"]) < 0.1 * t for t in DENSE_TARGETS) else "")
         rows.append(row)
-    header = ["n", "lib s", "of which eigvalsh s", "1st call s", "peak MB", "H MB"]
+    header = ["n", "lib s", "of which eigenvalues s", "1st call s", "peak MB", "H MB"]
     for route in routes[1:]:
-        header += [f"{route} s", f"{route} peak MB", f"{route}/lib"]
+        header += [f"{route} s", f"{route} peak MB", f"{route}/lib", f"{route} Δλ_max"]
     header.append("target")
     _table(header, rows)
-    print("\nlib = lib.hessian (jitted jacfwd of grad) + numpy.linalg.eigvalsh; naive = unjitted "
-          "jax.jacrev(jax.grad(f)) + eigvalsh.\nTimes: median of "
+    print("\nlib = lib.hessian (jitted forward-over-reverse, columns in batches of "
+          "lib.derivatives.HESSIAN_COLUMN_BATCH) + lib.dense.eigenvalues (two-stage LAPACK); "
+          "naive = unjitted jax.jacrev(jax.grad(f)) + numpy.linalg.eigvalsh.\nTimes: median of "
           f"{repeats} calls after a warm-up; 1st call includes compilation. peak MB: growth of "
-          "the process's max RSS; H MB = 8 n² bytes.")
+          "the process's max RSS; H MB = 8 n² bytes; Δλ_max: relative difference of the largest "
+          "eigenvalue from lib's.")
     if any(v is None for (r, _), v in results.items() if r != "lib"):
         print(f"skipped: predicted (n³ from the previous size) to exceed {NAIVE_BUDGET:g} s.")
     return results

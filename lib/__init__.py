@@ -31,6 +31,7 @@ from . import (  # noqa: E402
     clipping,
     datasets,
     deep_chains,
+    dense,
     networks,
     plotting,
     quadratic,
@@ -41,11 +42,12 @@ from . import (  # noqa: E402
     stochastic,
     surfaces,
 )
+from .dense import hessian_eigenvalues  # noqa: E402
 from .spectrum import hvp, spectral_density, top_eigenvalues  # noqa: E402
 
 __all__ = [
     "KINDS", "CriticalPoint", "classify_critical_point", "escape_direction",
-    "flatten", "gradient", "hessian",
+    "flatten", "gradient", "hessian", "hessian_eigenvalues",
     "MomentumState", "Trajectory", "TrajectoryGrid", "descend", "descend_grid",
     "momentum_init", "momentum_step", "trace_count",
     "hvp", "spectral_density", "top_eigenvalues",

@@ -30,16 +30,28 @@ def _flat_gradient(f, params, args):
     return ravel_pytree(jax.grad(f)(params, *args))[0]
 
 
-@partial(jax.jit, static_argnums=0)
-def _flat_hessian(f, params, args):
-    # Forward-over-reverse: one JVP of the gradient per column, the cheapest
-    # exact route to a dense Hessian.
+#: Hessian columns computed together. Each column is one Hessian-vector product;
+#: a batch of them shares one pass of vectorised work, and bounding the batch
+#: bounds the memory of the intermediate activations (all n at once took 3.4 GB
+#: for n = 5,035 on 256 digits, this takes 0.8 GB, and is faster: `make bench`).
+HESSIAN_COLUMN_BATCH = 32
+
+
+@partial(jax.jit, static_argnums=(0, 3))
+def _flat_hessian(f, params, args, batch):
+    # Forward-over-reverse: linearise the gradient once (one forward and backward
+    # pass, residuals kept), then push basis vectors through the linear map in
+    # batches of `batch` columns: H e_i is column i.
     flat, unravel = ravel_pytree(params)
+    n = flat.size
 
     def flat_grad(v):
         return ravel_pytree(jax.grad(f)(unravel(v), *args))[0]
 
-    return jax.jacfwd(flat_grad)(flat)
+    _, hvp = jax.linearize(flat_grad, flat)
+    columns = jax.lax.map(lambda i: hvp(jax.nn.one_hot(i, n, dtype=flat.dtype)),
+                          jnp.arange(n), batch_size=min(batch, n))
+    return columns.T  # row i of `columns` is column i of H
 
 
 def _checked(f, x, args):
@@ -77,4 +89,4 @@ def hessian(f, x, *args) -> np.ndarray:
            [-2.,  0.]])
     """
     params = _checked(f, x, args)
-    return np.asarray(_flat_hessian(f, params, tuple(args)))
+    return np.asarray(_flat_hessian(f, params, tuple(args), HESSIAN_COLUMN_BATCH))

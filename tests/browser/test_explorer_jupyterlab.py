@@ -10,6 +10,7 @@ The chapter is ``EXPLORER_NOTEBOOK`` (default ``chapters/worked-example.md``).
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -53,6 +54,7 @@ def jupyterlab(tmp_path_factory):
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     name = NOTEBOOK.stem + ".ipynb"
     jupytext.write(notebook, notebooks / name)
+    shutil.copy(NOTEBOOK, notebooks / NOTEBOOK.name)  # the MyST source too, as readers get it
 
     port = free_port()
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(runtime), JUPYTER_CONFIG_DIR=str(config),
@@ -133,6 +135,22 @@ def run_all_cells(page):
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
     page.locator(".lm-Menu-item[data-command='runmenu:run-all'], "
                  ".lm-Menu-item[data-command='notebook:run-all-cells']").first.click()
+
+
+def test_a_chapter_source_opens_as_a_notebook(jupyterlab, browser):
+    """`make install` (and Binder's postBuild) make JupyterLab open .md chapters as notebooks."""
+    base, _ = jupyterlab
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/lab/tree/{NOTEBOOK.name}", timeout=120_000)
+        # JupyterLab renders only the cells in view; code and markdown cells both showing
+        # means jupytext parsed the MyST source into a notebook.
+        page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=120_000)
+        page.wait_for_selector(".jp-NotebookPanel .jp-MarkdownCell", timeout=30_000)
+        assert page.locator(".jp-FileEditor").count() == 0, "opened as text, not as a notebook"
+    finally:
+        context.close()
 
 
 def test_slider_move_is_recomputed_exactly_by_the_kernel(lab_page):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 
 import pytest
 
@@ -48,6 +50,29 @@ def test_page_loads_cleanly(probe, site_url, screenshot_dir, page_path):
     # Widgets: every embedded widget view rendered (the HTML manager replaces its script tag).
     views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]')
     if views.count():
-        rendered = ".jupyter-widgets, .widget-subarea, .lm-Widget"
+        # The anywidget host fills a div per view; the full HTML manager makes .jupyter-widgets.
+        rendered = ".jupyter-widgets, .widget-subarea, .lm-Widget, .anywidget-static > *"
         page.wait_for_selector(rendered, timeout=15000)
         assert page.locator(rendered).count() >= views.count()
+
+
+def notebook_chapters():
+    return sorted(p.stem for p in (HTML / "_sources" / "chapters").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("chapter", notebook_chapters())
+def test_launch_and_download_links_work(probe, site_url, chapter):
+    """Binder opens the chapter's source; the .ipynb download is a notebook that installs lib."""
+    page = probe.page
+    page.goto(f"{site_url}/chapters/{chapter}.html", wait_until="load")
+    binder = page.locator("a[href*='mybinder.org']")
+    assert binder.count() >= 1
+    assert binder.first.get_attribute("href").endswith(f"urlpath=lab/tree/chapters/{chapter}.md")
+    assert page.locator("a[href*='colab.research.google.com']").count() == 0, \
+        "Colab cannot open the .md sources: no Colab launch button"
+    href = page.locator("a[href$='.ipynb']").first.get_attribute("href")
+    with urllib.request.urlopen(f"{site_url}/chapters/{href}") as response:
+        notebook = json.loads(response.read())
+    code = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    if any(re.search(r"^\s*(import lib|from lib)", source, re.M) for source in code):
+        assert "install" in code[0] and "optbook-lib" in code[0], "first code cell installs lib"

@@ -1,0 +1,94 @@
+r"""The dense route: form the Hessian, then compute all of its eigenvalues.
+
+For a few thousand parameters this is the exact answer that the matrix-free
+methods of :mod:`lib.spectrum` approximate. Its cost is dominated by the
+eigensolver: reducing the symmetric :math:`n \times n` matrix to tridiagonal
+form takes :math:`\tfrac43 n^3` flops. The classic reduction (LAPACK ``dsytrd``,
+behind ``numpy.linalg.eigvalsh``) spends half of them in matrix–vector
+products, which are limited by memory bandwidth; LAPACK's *two-stage*
+reduction (``dsyevd_2stage``: full → band with matrix–matrix products, then
+band → tridiagonal) avoids that. NumPy ships an OpenBLAS that contains it but
+does not expose it, so :func:`eigenvalues` calls it through ``ctypes`` when it
+is there (:data:`TWO_STAGE`) and falls back to ``numpy.linalg.eigvalsh``
+otherwise. Both read only the lower triangle and agree to rounding
+(``tests/test_dense.py``); ``make bench`` prints the times.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+
+import numpy as np
+
+from . import _validate
+from .derivatives import hessian
+
+__all__ = ["eigenvalues", "hessian_eigenvalues", "TWO_STAGE"]
+
+_ROW_MAJOR, _COLUMN_MAJOR = 101, 102
+
+
+def _two_stage_solver():
+    """LAPACKE_dsyevd_2stage from NumPy's bundled 64-bit-integer OpenBLAS, or None."""
+    folder = os.path.dirname(np.__file__) + ".libs"
+    for path in sorted(glob.glob(os.path.join(folder, "libscipy_openblas64_*.so*"))):
+        try:
+            solver = ctypes.CDLL(path).scipy_LAPACKE_dsyevd_2stage64_
+        except (OSError, AttributeError):
+            continue
+        solver.restype = ctypes.c_int64
+        solver.argtypes = [ctypes.c_int, ctypes.c_char, ctypes.c_char, ctypes.c_int64,
+                           ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p]
+        return solver
+    return None
+
+
+_SOLVER = _two_stage_solver()
+
+#: Whether :func:`eigenvalues` uses LAPACK's two-stage reduction on this machine.
+TWO_STAGE = _SOLVER is not None
+
+
+def _square(name, H) -> np.ndarray:
+    array = _validate.real_array(name, H, "a square matrix")
+    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
+        raise ValueError(f"{name} must be a square (n, n) matrix, got shape {array.shape}")
+    return array
+
+
+def eigenvalues(H, *, two_stage: bool | None = None) -> np.ndarray:
+    r"""All eigenvalues of the symmetric matrix ``H``, ascending, float64.
+
+    Only the lower triangle is read, as by ``numpy.linalg.eigvalsh``, whose
+    results these match to rounding. ``two_stage=None`` uses LAPACK's two-stage
+    reduction when available (see the module docstring), ``False`` forces
+    ``numpy.linalg.eigvalsh``, ``True`` requires the two-stage solver.
+
+    >>> import numpy as np
+    >>> from lib.dense import eigenvalues
+    >>> eigenvalues(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    array([1., 3.])
+    """
+    matrix = _square("H", H)
+    if two_stage is not None and not isinstance(two_stage, (bool, np.bool_)):
+        raise TypeError(f"two_stage must be True, False or None, got {type(two_stage).__name__}")
+    if two_stage and _SOLVER is None:
+        raise ValueError("two_stage=True, but NumPy's OpenBLAS offers no dsyevd_2stage here")
+    if two_stage is False or _SOLVER is None:
+        return np.linalg.eigvalsh(matrix)
+    # A C-ordered copy read as column-major is the transpose, so its upper
+    # triangle is H's lower one: the triangle numpy.linalg.eigvalsh reads.
+    work = np.array(matrix, dtype=np.float64, order="C", copy=True)
+    n = work.shape[0]
+    values = np.empty(n, dtype=np.float64)
+    info = _SOLVER(_COLUMN_MAJOR, b"N", b"U", n, work.ctypes.data, n, values.ctypes.data)
+    if info != 0:  # pragma: no cover - LAPACK failed to converge
+        raise np.linalg.LinAlgError(f"dsyevd_2stage failed (info = {info})")
+    return values
+
+
+def hessian_eigenvalues(f, x, *args) -> np.ndarray:
+    """All eigenvalues of the exact Hessian of ``f(x, *args)``: :func:`lib.hessian`, then :func:`eigenvalues`."""
+    return eigenvalues(hessian(f, x, *args))

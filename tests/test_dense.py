@@ -1,0 +1,86 @@
+"""The dense route: chunked exact Hessians and all eigenvalues by the two-stage solver."""
+
+import numpy as np
+import pytest
+
+import lib
+from lib import dense, networks
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 64, 301])
+def test_eigenvalues_match_numpy(n):
+    rng = np.random.default_rng(n)
+    a = rng.normal(size=(n, n))
+    h = a + a.T
+    expected = np.linalg.eigvalsh(h)
+    got = dense.eigenvalues(h)
+    assert got.shape == (n,)
+    assert np.all(np.diff(got) >= 0)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * np.abs(expected).max())
+
+
+def test_only_the_lower_triangle_is_read_like_numpy():
+    rng = np.random.default_rng(0)
+    lower = np.tril(rng.normal(size=(50, 50)))
+    junk_above = lower + np.triu(rng.normal(size=(50, 50)) * 1e3, k=1)
+    symmetric = lower + np.tril(lower, -1).T
+    np.testing.assert_allclose(dense.eigenvalues(junk_above), np.linalg.eigvalsh(symmetric),
+                               atol=1e-10)
+
+
+def test_closed_form_spectrum():
+    # tridiag(-1, 2, -1) of size m has eigenvalues 2 - 2 cos(k pi / (m + 1)).
+    m = 400
+    h = 2 * np.eye(m) - np.eye(m, k=1) - np.eye(m, k=-1)
+    k = np.arange(1, m + 1)
+    np.testing.assert_allclose(dense.eigenvalues(h), np.sort(2 - 2 * np.cos(k * np.pi / (m + 1))),
+                               atol=1e-12)
+
+
+def test_two_stage_route_is_available_with_the_pinned_numpy():
+    # The pinned NumPy wheel bundles OpenBLAS with LAPACK's dsyevd_2stage; if a
+    # NumPy upgrade drops it, the fallback still works but is slower: say so here.
+    assert dense.TWO_STAGE
+    h = np.diag([3.0, 1.0, 2.0])
+    np.testing.assert_array_equal(dense.eigenvalues(h, two_stage=True), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(dense.eigenvalues(h, two_stage=False), [1.0, 2.0, 3.0])
+
+
+def test_hessian_eigenvalues_of_a_network_match_the_dense_hessian():
+    params = networks.init_mlp(0, [6, 9, 3])
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(20, 6)), rng.integers(0, 3, size=20)
+    h = lib.hessian(networks.cross_entropy_loss, params, x, y)
+    np.testing.assert_allclose(lib.hessian_eigenvalues(networks.cross_entropy_loss, params, x, y),
+                               np.linalg.eigvalsh(h), atol=1e-12)
+
+
+def test_hessian_in_column_batches_equals_one_batch(monkeypatch):
+    """The batching of columns changes memory and speed, never the numbers."""
+    params = networks.init_mlp(3, [5, 11, 4])
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(30, 5)), rng.integers(0, 4, size=30)
+    n = networks.count_parameters(params)
+    results = []
+    for batch in (1, 7, n, 10 * n):
+        monkeypatch.setattr(lib.derivatives, "HESSIAN_COLUMN_BATCH", batch)
+        results.append(lib.hessian(networks.cross_entropy_loss, params, x, y))
+    for h in results[1:]:
+        np.testing.assert_allclose(h, results[0], rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    ("abc", TypeError, "H must be a square matrix of real numbers"),
+    (np.ones((2, 3)), ValueError, "H must be a square"),
+    (np.array([[1.0, np.nan], [np.nan, 1.0]]), ValueError, "H contains non-finite"),
+    (np.ones((2, 2), dtype=complex), TypeError, "H must be a square matrix of real numbers"),
+    (np.zeros((0, 0)), ValueError, "H must be a square"),
+])
+def test_bad_matrices_are_named(bad, error, match):
+    with pytest.raises(error, match=match):
+        dense.eigenvalues(bad)
+
+
+def test_bad_two_stage_flag():
+    with pytest.raises(TypeError, match="two_stage"):
+        dense.eigenvalues(np.eye(2), two_stage="yes")

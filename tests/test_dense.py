@@ -7,13 +7,14 @@ import lib
 from lib import dense, networks
 
 
+@pytest.mark.parametrize("two_stage", [True, None])
 @pytest.mark.parametrize("n", [1, 2, 7, 64, 301])
-def test_eigenvalues_match_numpy(n):
+def test_eigenvalues_match_numpy(n, two_stage):
     rng = np.random.default_rng(n)
     a = rng.normal(size=(n, n))
     h = a + a.T
     expected = np.linalg.eigvalsh(h)
-    got = dense.eigenvalues(h)
+    got = dense.eigenvalues(h, two_stage=two_stage)
     assert got.shape == (n,)
     assert np.all(np.diff(got) >= 0)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * np.abs(expected).max())
@@ -24,8 +25,9 @@ def test_only_the_lower_triangle_is_read_like_numpy():
     lower = np.tril(rng.normal(size=(50, 50)))
     junk_above = lower + np.triu(rng.normal(size=(50, 50)) * 1e3, k=1)
     symmetric = lower + np.tril(lower, -1).T
-    np.testing.assert_allclose(dense.eigenvalues(junk_above), np.linalg.eigvalsh(symmetric),
-                               atol=1e-10)
+    for two_stage in (True, False):
+        np.testing.assert_allclose(dense.eigenvalues(junk_above, two_stage=two_stage),
+                                   np.linalg.eigvalsh(symmetric), atol=1e-10)
 
 
 def test_closed_form_spectrum():
@@ -33,8 +35,8 @@ def test_closed_form_spectrum():
     m = 400
     h = 2 * np.eye(m) - np.eye(m, k=1) - np.eye(m, k=-1)
     k = np.arange(1, m + 1)
-    np.testing.assert_allclose(dense.eigenvalues(h), np.sort(2 - 2 * np.cos(k * np.pi / (m + 1))),
-                               atol=1e-12)
+    np.testing.assert_allclose(dense.eigenvalues(h, two_stage=True),
+                               np.sort(2 - 2 * np.cos(k * np.pi / (m + 1))), atol=1e-12)
 
 
 def test_two_stage_route_is_available_with_the_pinned_numpy():

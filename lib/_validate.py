@@ -52,6 +52,14 @@ def real_array(name: str, value, what: str = "an array") -> np.ndarray:
     return array
 
 
+def square_matrix(name: str, value) -> np.ndarray:
+    """``value`` as a finite float64 ``(n, n)`` array with ``n >= 1``, or raise naming ``name``."""
+    array = real_array(name, value, "a square matrix")
+    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
+        raise ValueError(f"{name} must be a square (n, n) matrix, got shape {array.shape}")
+    return array
+
+
 def positive(name: str, value) -> float:
     result = real_scalar(name, value)
     if result <= 0:

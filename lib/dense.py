@@ -57,13 +57,6 @@ TWO_STAGE = _SOLVER is not None
 TWO_STAGE_MIN_SIZE = 4000
 
 
-def _square(name, H) -> np.ndarray:
-    array = _validate.real_array(name, H, "a square matrix")
-    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
-        raise ValueError(f"{name} must be a square (n, n) matrix, got shape {array.shape}")
-    return array
-
-
 def eigenvalues(H, *, two_stage: bool | None = None) -> np.ndarray:
     r"""All eigenvalues of the symmetric matrix ``H``, ascending, float64.
 
@@ -78,7 +71,7 @@ def eigenvalues(H, *, two_stage: bool | None = None) -> np.ndarray:
     >>> eigenvalues(np.array([[2.0, 1.0], [1.0, 2.0]]))
     array([1., 3.])
     """
-    matrix = _square("H", H)
+    matrix = _validate.square_matrix("H", H)  # a fresh float64 copy of H
     if two_stage is not None and not isinstance(two_stage, (bool, np.bool_)):
         raise TypeError(f"two_stage must be True, False or None, got {type(two_stage).__name__}")
     if two_stage and _SOLVER is None:
@@ -87,9 +80,10 @@ def eigenvalues(H, *, two_stage: bool | None = None) -> np.ndarray:
         two_stage = _SOLVER is not None and matrix.shape[0] >= TWO_STAGE_MIN_SIZE
     if not two_stage:
         return np.linalg.eigvalsh(matrix)
-    # A C-ordered copy read as column-major is the transpose, so its upper
-    # triangle is H's lower one: the triangle numpy.linalg.eigvalsh reads.
-    work = np.array(matrix, dtype=np.float64, order="C", copy=True)
+    # LAPACK overwrites its input: `matrix` is our own copy, so it may (copied again
+    # only if not C-ordered). C order read as column-major is the transpose, so its
+    # upper triangle is H's lower one: the triangle numpy.linalg.eigvalsh reads.
+    work = np.ascontiguousarray(matrix)
     n = work.shape[0]
     values = np.empty(n, dtype=np.float64)
     info = _SOLVER(_COLUMN_MAJOR, b"N", b"U", n, work.ctypes.data, n, values.ctypes.data)

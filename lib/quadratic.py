@@ -55,9 +55,7 @@ def quadratic_loss(x, H, b):
 
 
 def _symmetric_matrix(name, H) -> np.ndarray:
-    array = _validate.real_array(name, H, "a square matrix")
-    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
-        raise ValueError(f"{name} must be a square (n, n) matrix, got shape {array.shape}")
+    array = _validate.square_matrix(name, H)
     scale = max(float(np.max(np.abs(array))), 1e-300)
     if not np.allclose(array, array.T, rtol=0.0, atol=1e-12 * scale):
         raise ValueError(f"{name} must be symmetric")

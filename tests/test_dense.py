@@ -86,3 +86,14 @@ def test_bad_matrices_are_named(bad, error, match):
 def test_bad_two_stage_flag():
     with pytest.raises(TypeError, match="two_stage"):
         dense.eigenvalues(np.eye(2), two_stage="yes")
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_two_stage_leaves_the_callers_matrix_alone(order):
+    """LAPACK overwrites its work array; that must never be the caller's matrix."""
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(40, 40))
+    h = np.array(a + a.T, order=order)
+    before = h.copy()
+    dense.eigenvalues(h, two_stage=True)
+    np.testing.assert_array_equal(h, before)

@@ -8,6 +8,7 @@ self-contained. Set ``BOOK_HTML`` to test another build folder and
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -38,16 +39,25 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serve(directory):
+    """Serve ``directory`` from a thread on 127.0.0.1; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="session")
 def site_url():
     if not (HTML / "index.html").exists():
         pytest.fail(f"no built site at {HTML}: run `make book` first (or set BOOK_HTML)")
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve(HTML) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -7,14 +7,11 @@ from the copy served with the site.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 
 import pytest
 
-from .conftest import HTML, PageProbe, _QuietHandler
+from .conftest import HTML, PageProbe, serve
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +29,8 @@ PAGE_TEMPLATE = """<!DOCTYPE html>
 def served(tmp_path):
     """Serve ``tmp_path`` with the built site's ``_static`` linked in; yields its URL."""
     (tmp_path / "_static").symlink_to(HTML / "_static", target_is_directory=True)
-    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve(tmp_path) as url:
+        yield tmp_path, url
 
 
 def test_explorer_pages_load_neither_the_html_manager_nor_fontawesome_js(probe, site_url):

@@ -113,7 +113,7 @@ def lab_page(jupyterlab, browser):
 
     context.route("**/*", only_localhost)
     page = context.new_page()
-    page.goto(f"{base}/lab/tree/{name}", timeout=120_000)
+    page.goto(f"{base}/lab/tree/{name}?reset", timeout=120_000)  # start from an empty workspace
     page.outside_requests = outside
     try:
         yield page
@@ -143,7 +143,9 @@ def test_a_chapter_source_opens_as_a_notebook(jupyterlab, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = context.new_page()
-        page.goto(f"{base}/lab/tree/{NOTEBOOK.name}", timeout=120_000)
+        # A workspace of its own: JupyterLab saves open tabs per workspace on the server, and
+        # this tab must not reappear beside the notebook that the kernel test runs.
+        page.goto(f"{base}/lab/workspaces/markdown-check/tree/{NOTEBOOK.name}", timeout=120_000)
         # JupyterLab renders only the cells in view; code and markdown cells both showing
         # means jupytext parsed the MyST source into a notebook.
         page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=120_000)

@@ -83,6 +83,13 @@ def positive_int(name: str, value) -> int:
     return int(value)
 
 
+def boolean(name: str, value) -> bool:
+    """A plain ``True``/``False`` (not 0/1, not a string)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
+    return bool(value)
+
+
 def callable_(name: str, value):
     if not callable(value):
         raise TypeError(f"{name} must be a callable loss function f(x, *args), "

@@ -19,6 +19,7 @@ decides how the number gets there:
 from __future__ import annotations
 
 import re
+from ast import literal_eval
 
 from . import _validate
 
@@ -46,9 +47,39 @@ def text(name: str, spec: str = "") -> str:
     if name not in _values:
         raise ValueError(f"name {name!r} has no glued value yet: run the code cells above this text first")
     try:
-        return format(_values[name], spec)
+        return format_plain(repr(_values[name]), spec)
     except (ValueError, TypeError) as err:
         raise ValueError(f"spec {spec!r} cannot format the value glued under {name!r}: {err}") from None
+
+
+def format_plain(plain: str, spec: str = "") -> str:
+    """Format a value's ``text/plain`` form as ``{glue:text}`name:spec``` does on the website.
+
+    The text is read back as a Python literal where it is one; the last character of
+    ``spec`` picks the type (``d``: int, ``e``/``f``/``g``/``%``: float, ``s``: str),
+    so a number reads the same on the website, in a live kernel and in a download.
+
+    >>> format_plain("1347", ","), format_plain("0.000123", ".1e"), format_plain("'SGD'")
+    ('1,347', '1.2e-04', 'SGD')
+    """
+    if not isinstance(plain, str):
+        raise TypeError(f"plain must be a string, got {type(plain).__name__}")
+    if not isinstance(spec, str):
+        raise TypeError(f"spec must be a format specification string, got {type(spec).__name__}")
+    try:
+        value = literal_eval(plain)
+    except (SyntaxError, ValueError):
+        value = plain
+    if spec == "":
+        return str(value)
+    kind = spec[-1]
+    if kind == "s":
+        value = str(value)
+    elif kind in "bcdoxX":
+        value = int(value)
+    elif kind in "eEfFgGn%":
+        value = float(value)
+    return format(value, spec)
 
 
 def _check_name(name) -> None:

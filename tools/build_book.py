@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import portable_notebook  # noqa: E402
 BUILD = ROOT / "_build"
 FINGERPRINT = BUILD / ".lib-fingerprint"
 TIMINGS = BUILD / ".timings.json"
@@ -63,6 +65,9 @@ def main() -> int:
     if result.returncode != 0:
         print(f"\nThe book build FAILED after {seconds:.0f} s (see the messages above).", file=sys.stderr)
         return result.returncode
+    # The .ipynb offered for download: plain Markdown with the computed numbers written in.
+    count = portable_notebook.write_downloads(ROOT, build)
+    print(f"Wrote {count} downloadable notebooks (plain Markdown, numbers filled in)")
     build.mkdir(exist_ok=True)
     stamp.write_text(current)
     timings = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else []

@@ -77,6 +77,10 @@ def main() -> int:
                "--path-output", str(OUTPUT), "-W", "-n", "--keep-going"]
     result = subprocess.run(command, cwd=SOURCE_COPY)
     if result.returncode == 0:
+        sys.path.insert(0, str(ROOT / "tools"))
+        import portable_notebook
+
+        portable_notebook.write_downloads(SOURCE_COPY, OUTPUT / "_build")
         print(f"The student edition is at {HTML / 'index.html'}")
     return result.returncode
 

@@ -62,12 +62,12 @@ def notebook_chapters():
 
 @pytest.mark.parametrize("chapter", notebook_chapters())
 def test_launch_and_download_links_work(probe, site_url, chapter):
-    """Binder opens the chapter's source; the .ipynb download is a notebook that installs lib."""
+    """Binder opens the chapter's live notebook; the .ipynb download is a notebook that installs lib."""
     page = probe.page
     page.goto(f"{site_url}/chapters/{chapter}.html", wait_until="load")
     binder = page.locator("a[href*='mybinder.org']")
     assert binder.count() >= 1
-    assert binder.first.get_attribute("href").endswith(f"urlpath=lab/tree/chapters/{chapter}.md")
+    assert binder.first.get_attribute("href").endswith(f"urlpath=lab/tree/notebooks/{chapter}.ipynb")
     assert page.locator("a[href*='colab.research.google.com']").count() == 0, \
         "Colab cannot open the .md sources: no Colab launch button"
     href = page.locator("a[href$='.ipynb']").first.get_attribute("href")

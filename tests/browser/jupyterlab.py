@@ -1,0 +1,81 @@
+"""A real JupyterLab for browser tests: started on a free localhost port, stopped afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+STARTUP_TIMEOUT_S = 120
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_jupyterlab(bin_dir: Path, root_dir: Path, work: Path, env: dict[str, str] | None = None,
+                       extra_args: tuple[str, ...] = ()):
+    """Yield the base URL of a token-less JupyterLab from ``bin_dir`` serving ``root_dir``.
+
+    Its runtime and user configuration live in ``work``, so nothing of the tester's
+    own Jupyter set-up leaks in; the log is ``work/jupyterlab.log``.
+    """
+    runtime, config = work / "runtime", work / "config"
+    runtime.mkdir(parents=True, exist_ok=True)
+    config.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = dict(env or os.environ, JUPYTER_RUNTIME_DIR=str(runtime), JUPYTER_CONFIG_DIR=str(config),
+               JUPYTER_PLATFORM_DIRS="1")
+    command = [
+        str(bin_dir / "jupyter-lab"), "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+        "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.open_browser=False",
+        "--ServerApp.disable_check_xsrf=True", f"--ServerApp.root_dir={root_dir}", *extra_args,
+    ] + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])
+    log = open(work / "jupyterlab.log", "w")
+    server = subprocess.Popen(command, cwd=root_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited early, see {work / 'jupyterlab.log'}")
+            try:
+                with urllib.request.urlopen(f"{base}/api/status", timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"JupyterLab did not start in {STARTUP_TIMEOUT_S} s") from None
+                time.sleep(0.5)
+        yield base
+    finally:
+        server.terminate()  # SIGTERM: the server shuts its kernels down, then exits
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)  # the server's own process group
+            server.wait(timeout=10)
+        log.close()
+
+
+def run_all_cells(page, kernel_timeout_ms: int = 180_000) -> None:
+    """Start the notebook's kernel if JupyterLab asks, then Run ▸ Run All Cells."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    try:  # JupyterLab may ask which kernel to start; accept its (python3) proposal.
+        page.locator(".jp-Dialog .jp-mod-accept").click(timeout=15_000)
+    except PlaywrightTimeout:
+        pass
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=kernel_timeout_ms)
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator(".lm-Menu-item[data-command='runmenu:run-all'], "
+                 ".lm-Menu-item[data-command='notebook:run-all-cells']").first.click()

@@ -1,0 +1,139 @@
+"""Binder, simulated: the chapters run and read in JupyterLab as the launch buttons open them.
+
+A fresh venv is made from ``binder/requirements.txt`` alone, with the Python of
+``binder/runtime.txt``; a copy of the working tree gets ``binder/postBuild``, as
+repo2docker runs it; JupyterLab starts from that venv. Each chapter is opened at
+the path its page's Binder button names, all its cells are run, and the saved
+notebook must hold no error output, while every number in its text (an inline
+expression that jupyterlab-myst evaluates) must have been computed, and must read
+as on the website wherever the website's number does not depend on the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from html import unescape
+from pathlib import Path
+from urllib.parse import urlparse
+
+import nbformat
+import pytest
+from myst_nb.core.variables import format_plain_text
+
+from .environments import ROOT, fresh_venv, working_tree_copy
+from .jupyterlab import run_all_cells, running_jupyterlab
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+HTML = ROOT / "_build" / "html"
+CHAPTER_TIMEOUT_MS = int(os.environ.get("CHAPTER_TIMEOUT_MS", 900_000))
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "_build" / "screenshots"))
+EXPRESSION = re.compile(r"\{eval\}`lib\.glue\.text\('([^']+)', '([^']*)'\)`")
+RAW_MYST = re.compile(r"\{[a-z][a-z:-]*\}`|:::\s*\{|```\s*\{|^\(\s*[\w-]+\s*\)=", re.M)
+# Numbers that the website measured on the machine that built it (timings): they differ here.
+MACHINE_DEPENDENT = re.compile(r"(time|seconds|_us|_ms|speed|faster|cheaper|ratio_max|per_example|_t_)")
+
+
+def launch_paths() -> dict[str, str]:
+    """Chapter name → the ``urlpath`` its page's Binder button opens."""
+    paths = {}
+    for page in sorted((HTML / "chapters").glob("*.html")):
+        match = re.search(r'href="https://mybinder\.org/[^"]*\?urlpath=([^"]+)"', page.read_text())
+        if match:
+            paths[page.stem] = unescape(match[1])
+    return paths
+
+
+@pytest.fixture(scope="module")
+def binder(tmp_path_factory):
+    """(JupyterLab base URL, repository copy) of a Binder-like server."""
+    venv = fresh_venv("binder", [str(ROOT / "binder" / "requirements.txt")])
+    work = tmp_path_factory.mktemp("binder")
+    repo = working_tree_copy(work / "repo")
+    env = dict(os.environ, PATH=f"{venv / 'bin'}:{os.environ['PATH']}", VIRTUAL_ENV=str(venv),
+               HOME=str(work / "home"))
+    env.pop("PYTHONPATH", None)
+    (work / "home").mkdir()
+    import subprocess
+
+    subprocess.run([str(repo / "binder" / "postBuild")], cwd=repo, env=env, check=True)
+    with running_jupyterlab(venv / "bin", repo, work, env) as base:
+        yield base, repo
+
+
+def test_every_chapter_page_launches_its_live_notebook():
+    paths = launch_paths()
+    assert len(paths) >= 10
+    for name, path in paths.items():
+        assert path == f"lab/tree/notebooks/{name}.ipynb", (name, path)
+    assert "instructors" not in paths, "the instructors page needs the repository: no launch button"
+
+
+@pytest.mark.parametrize("chapter", sorted(launch_paths()))
+def test_chapter_runs_and_reads_like_the_website(binder, browser, chapter):
+    base, repo = binder
+    urlpath = launch_paths()[chapter]
+    host = urlparse(base).netloc
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    outside = []
+    context.route("**/*", lambda route: route.continue_()
+                  if urlparse(route.request.url).netloc == host or route.request.url.startswith(("data:", "blob:"))
+                  else (outside.append(route.request.url), route.abort()))
+    page = context.new_page()
+    try:
+        workspace = urlpath.replace("lab/tree/", f"lab/workspaces/{chapter}/tree/", 1)
+        page.goto(f"{base}/{workspace}?reset", timeout=120_000)
+        run_all_cells(page)
+        # Done when every code cell has an execution count, or when one has failed.
+        page.wait_for_function(
+            """() => {
+                const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')];
+                const failed = document.querySelector('.jp-Notebook [data-mime-type="application/vnd.jupyter.stderr"] .ansi-red-fg, .jp-Notebook .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]');
+                return failed || (prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent)));
+            }""", timeout=CHAPTER_TIMEOUT_MS, polling=1000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+        page.wait_for_timeout(1000)  # the last markdown cells' expressions
+        rendered = page.evaluate(
+            "() => [...document.querySelectorAll('.jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown, "
+            ".jp-Notebook .jp-MarkdownCell .jp-MarkdownOutput')].map(e => e.innerText).join('\\n')")
+        page.keyboard.press("Control+s")
+        page.wait_for_timeout(1500)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"binder-{chapter}.png"))
+    finally:
+        context.close()
+
+    notebook = nbformat.read(repo / urlpath.removeprefix("lab/tree/"), as_version=4)
+    errors = [f"{o.get('ename')}: {o.get('evalue')}" for c in notebook.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == [], f"{chapter}: error outputs {errors}"
+    unrun = [c.source[:80] for c in notebook.cells if c.cell_type == "code" and c.execution_count is None]
+    assert unrun == [], f"{chapter}: cells not run: {unrun[:3]}"
+    assert not RAW_MYST.search(rendered), f"raw MyST in the rendered text: {RAW_MYST.search(rendered)[0]!r}"
+
+    glue_file = ROOT / "_build" / "jupyter_execute" / "chapters" / f"{chapter}.glue.json"
+    website = {name: output["data"]["text/plain"] for name, output in json.loads(glue_file.read_text()).items()}
+    compared, mismatched = 0, []
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown" or "{eval}" not in cell.source:
+            continue
+        results = {e["expression"]: e["result"] for e in cell.metadata.get("user_expressions", [])}
+        for name, spec in EXPRESSION.findall(cell.source):
+            expression = f"lib.glue.text({name!r}, {spec!r})"
+            result = results.get(expression)
+            assert result is not None, f"{chapter}: {expression} was not evaluated"
+            assert result["status"] == "ok", f"{chapter}: {expression} failed: {result.get('evalue')}"
+            live = result["data"]["text/plain"].strip("'\"")
+            assert live, f"{chapter}: {expression} is empty"
+            assert live in rendered, f"{chapter}: {live!r} ({name}) is not in the rendered text"
+            expected = format_plain_text(website[name], spec or "s")
+            if MACHINE_DEPENDENT.search(name):
+                continue
+            compared += 1
+            if live != expected:
+                mismatched.append(f"{name}: live {live!r}, website {expected!r}")
+    assert mismatched == [], f"{chapter}: numbers that differ from the website: {mismatched}"
+    assert compared > 0 or not website
+    assert outside == [], f"requests that left localhost: {outside[:5]}"

@@ -1,0 +1,96 @@
+"""The chapters as plain notebooks (tools/portable_notebook.py): what each piece of MyST becomes."""
+
+from pathlib import Path
+
+import pytest
+
+from lib import glue
+from tools import portable_notebook as pn
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = pn.Book.load(ROOT)
+
+
+def converter(mode="download", values=None, doc="chapters/sgd"):
+    return pn.Converter(BOOK, doc, mode, values if values is not None else {"x": "0.000123", "n": "1347"})
+
+
+def test_glued_numbers_are_written_in_or_evaluated_live():
+    text = "loss {glue:text}`x:.1e` after {glue:text}`n:,` steps and {glue:text}`n`"
+    assert converter().markdown(text) == "loss 1.2e-04 after 1,347 steps and 1347"
+    live = converter("live").markdown(text)
+    assert live == ("loss {eval}`lib.glue.text('x', '.1e')` after {eval}`lib.glue.text('n', ',')` "
+                    "steps and {eval}`lib.glue.text('n', '')`")
+
+
+def test_live_expressions_format_like_the_website():
+    glue.glue("portable_test_value", 0.000123)
+    glue.glue("portable_test_count", 1347)
+    assert glue.text("portable_test_value", ".1e") == glue.format_plain("0.000123", ".1e") == "1.2e-04"
+    assert glue.text("portable_test_count", ",") == "1,347"
+    with pytest.raises(ValueError, match="name 'never_glued' has no glued value"):
+        glue.text("never_glued")
+    with pytest.raises(ValueError, match="spec"):
+        glue.text("portable_test_count", ".2q")
+    with pytest.raises(TypeError, match="name"):
+        glue.glue(3, 1.0)
+
+
+def test_a_missing_glued_value_fails_the_conversion():
+    with pytest.raises(KeyError, match="no glued value named 'y'"):
+        converter().markdown("{glue:text}`y:.2f`")
+
+
+def test_admonitions_and_exercises_become_block_quotes_and_solutions_fold():
+    source = "\n".join([
+        ":::{admonition} Learning objectives", ":class: tip", "After this chapter you can", ":::", "",
+        "````{exercise} Batch size and learning rate", ":label: ex-sgd-scaling", "",
+        "Double the batch size.", "````", "",
+        "````{solution} ex-sgd-scaling", ":class: dropdown", "", "Halve the variance.", "````",
+    ])
+    text = converter().markdown(source)
+    number = BOOK.targets["ex-sgd-scaling"].text
+    assert "> **Learning objectives**\n>\n> After this chapter you can" in text
+    assert f"> **{number}** (Batch size and learning rate)\n>\n> Double the batch size." in text
+    assert f"<details>\n<summary>Solution to {number}</summary>\n\nHalve the variance.\n\n</details>" in text
+    assert not pn.RAW_MYST.search(text)
+
+
+def test_references_and_citations_read_as_on_the_website():
+    c = converter()
+    same_page = c.markdown("see {numref}`fig-sgd-compare`")
+    assert same_page == f"see {BOOK.targets['fig-sgd-compare'].text}"
+    other = c.markdown("see {ref}`ch-momentum`")
+    assert other == f"see [Momentum]({BOOK.site}chapters/momentum.html#ch-momentum)"
+    assert c.markdown("a {term}`saddle <saddle point>` and a {term}`Hessian`") == "a saddle and a Hessian"
+    assert c.markdown("{cite}`sgd-grosse2018optimization`") == "(Grosse, 2018)"
+    assert c.markdown("inline `code with {glue:text}` kept`") == "inline `code with {glue:text}` kept`"
+
+
+def test_syntax_without_a_plain_form_is_an_error_not_left_raw():
+    with pytest.raises(ValueError, match=r"role \{unknownrole\}"):
+        converter().markdown("{unknownrole}`x`")
+    with pytest.raises(ValueError, match=r"directive \{glossary\}"):
+        converter().markdown(":::{glossary}\nterm\n:::")
+    with pytest.raises(ValueError, match="mode"):
+        pn.Converter(BOOK, "chapters/sgd", "pdf")
+
+
+def test_figures_and_exercises_are_numbered_through_the_book():
+    figures = [t for t in BOOK.targets.values() if t.text.startswith("Fig. ")]
+    exercises = [t for t in BOOK.targets.values() if t.text.startswith("Exercise ")]
+    # Numbers run 1, 2, … over the table of contents without gaps (labelled ones are a subset).
+    for targets in (figures, exercises):
+        numbers = [int(t.text.split()[-1]) for t in targets]
+        assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
+    order = {doc: i for i, doc in enumerate(BOOK.chapters)}
+    docs = [order[t.doc] for t in exercises]
+    assert docs == sorted(docs)
+
+
+@pytest.mark.parametrize("doc", pn.runnable_chapters(BOOK))
+def test_every_chapter_converts_to_a_live_notebook(doc):
+    notebook = pn.convert(BOOK, doc, "live")
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert code and not any("install" in c.metadata.get("tags", []) for c in code)
+    assert "instructors" not in doc and "status" not in doc

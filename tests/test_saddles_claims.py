@@ -209,6 +209,28 @@ def test_zero_initialisation_is_a_saddle_that_gradient_descent_never_leaves():
     assert np.all(np.asarray(end[1]["w"]) == 0)
 
 
+def test_zero_network_hessian_in_closed_form():
+    """The all-zero network, the saddle the chapter's search finds most often from untrained starts.
+
+    At theta = 0 every tanh unit is linear to second order and outputs 0, so the only second
+    derivatives besides the decay pair v_k with (w_k, b_k): d^2 L / dv_k d(w_k, b_k) = -m with
+    m = mean_n y_n (x_n, 1). Each unit's 5 x 5 block [[rho I, -m], [-m^T, rho]] has eigenvalues
+    rho (3 times) and rho -+ |m|; the output bias adds 1 + rho. With |m| > rho that is K negative
+    eigenvalues and minimum ratio (4K + 1) / (5K + 1).
+    """
+    x, y = DATA
+    m = np.r_[np.mean(y[:, None] * x, axis=0), np.mean(y)]
+    norm_m = np.linalg.norm(m)
+    assert norm_m > DECAY
+    expected = np.sort(np.r_[np.full(K, DECAY - norm_m), np.full(K * SIZES[0], DECAY),
+                             np.full(K, DECAY + norm_m), 1.0 + DECAY])
+    zero = jax.tree_util.tree_map(jnp.zeros_like, networks.init_mlp(0, SIZES))
+    point = lib.classify_critical_point(regularized_loss, zero, *DATA, grad_tol=1e-12)
+    np.testing.assert_allclose(point.eigenvalues, expected, rtol=1e-10, atol=1e-12)
+    assert point.minimum_ratio == pytest.approx((4 * K + 1) / (5 * K + 1))
+    assert regularized_loss(zero, *DATA) == pytest.approx(0.5, rel=1e-12)  # standardised targets
+
+
 def test_small_random_init_beats_equal_and_zero_init():
     zero = jax.tree_util.tree_map(jnp.zeros_like, networks.init_mlp(0, SIZES))
     same = jax.tree_util.tree_map(lambda a: jnp.full_like(a, 0.3), networks.init_mlp(0, SIZES))

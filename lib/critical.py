@@ -1,4 +1,4 @@
-"""Classify a point of a loss surface by the second-order test.
+r"""Classify a point of a loss surface by the second-order test.
 
 At a critical point (gradient zero) the Taylor expansion reduces to
 :math:`L(\theta) \approx L(\theta') + \tfrac12 v^\top H v` with :math:`v = \theta - \theta'`,
@@ -39,6 +39,24 @@ class CriticalPoint(NamedTuple):
     n_zero: int
 
 
+def _finite_hessian(f, x, args):
+    h = hessian(f, x, *args)
+    if not np.all(np.isfinite(h)):
+        raise ValueError("x: the Hessian of f is not finite there (nan or inf); "
+                         "no second-order test applies")
+    return h
+
+
+def _tolerances(rtol, atol):
+    rtol = _validate.real_scalar("rtol", rtol)
+    atol = _validate.real_scalar("atol", atol)
+    if rtol < 0:
+        raise ValueError(f"rtol must be >= 0, got {rtol}")
+    if atol < 0:
+        raise ValueError(f"atol must be >= 0, got {atol}")
+    return rtol, atol
+
+
 def _zero_threshold(eigenvalues, rtol, atol):
     scale = float(np.max(np.abs(eigenvalues))) if eigenvalues.size else 0.0
     return atol + rtol * scale
@@ -59,12 +77,12 @@ def classify_critical_point(f, x, *args, grad_tol=1e-6, rtol=1e-8, atol=1e-10) -
     'degenerate'
     """
     grad_tol = _validate.positive("grad_tol", grad_tol)
-    rtol = _validate.real_scalar("rtol", rtol)
-    atol = _validate.real_scalar("atol", atol)
-    if rtol < 0 or atol < 0:
-        raise ValueError(f"rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
+    rtol, atol = _tolerances(rtol, atol)
     g = gradient(f, x, *args)
-    h = hessian(f, x, *args)
+    h = _finite_hessian(f, x, args)
+    if not np.all(np.isfinite(g)):
+        raise ValueError("x: the gradient of f is not finite there (nan or inf); "
+                         "no second-order test applies")
     eigenvalues, eigenvectors = np.linalg.eigh((h + h.T) / 2)
     zero = _zero_threshold(eigenvalues, rtol, atol)
     n_pos = int(np.sum(eigenvalues > zero))
@@ -103,7 +121,8 @@ def escape_direction(f, x, *args, rtol=1e-8, atol=1e-10):
     >>> lib.escape_direction(loss, np.zeros(2)).round(4)
     array([0.7071, 0.7071])
     """
-    h = hessian(f, x, *args)
+    rtol, atol = _tolerances(rtol, atol)
+    h = _finite_hessian(f, x, args)
     eigenvalues, eigenvectors = np.linalg.eigh((h + h.T) / 2)
     if eigenvalues[0] >= -_zero_threshold(eigenvalues, rtol, atol):
         return None

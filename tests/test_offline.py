@@ -12,8 +12,15 @@ OFFLINE = ROOT / "tools" / "offline.sh"
 
 
 def network_can_be_cut() -> bool:
-    probe = subprocess.run(["unshare", "-n", "sh", "-c", "ip link set lo up"], capture_output=True)
-    return shutil.which("unshare") is not None and probe.returncode == 0
+    """Whether this system lets us run a command in a new network namespace (tools/offline.sh)."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return False
+    try:
+        probe = subprocess.run(["unshare", "-n", "sh", "-c", "ip link set lo up"], capture_output=True,
+                               timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
 
 
 @pytest.mark.slow
@@ -31,3 +38,12 @@ def test_worked_example_executes_without_network(tmp_path):
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert '"output_type": "error"' not in output.read_text()
+
+
+def test_probe_says_no_without_running_unshare_where_it_is_missing(monkeypatch):
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("unshare was run although it is not installed")
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(subprocess, "run", must_not_run)
+    assert network_can_be_cut() is False

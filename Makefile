@@ -13,7 +13,7 @@ STAMP_NPM := node_modules/.installed
 HTML := _build/html
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install book book-all book-student test test-lib test-site serve lab bench chromium clean
+.PHONY: help install book book-all book-student test test-js test-lib test-site serve lab bench chromium clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -49,7 +49,10 @@ chromium:  ## make sure headless Chromium is there (installs it with apt when ro
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
 	else echo "Chromium is missing: install the Debian package 'chromium' (needs root)" >&2; exit 1; fi
 
-test-lib: install  ## unit tests and docstring examples of lib/
+test-js:  ## unit tests of the explorer's pure JavaScript helpers (node --test tests/js/)
+	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/
+
+test-lib: install test-js  ## unit tests and docstring examples of lib/
 	$(PYTEST) -m "not browser" tests lib
 
 test-site: book book-student chromium  ## check the built sites in headless Chromium

@@ -5,6 +5,11 @@
 // (live). See the Python module docstring for the design. No libraries, no
 // network: everything needed is in the widget state.
 
+import {
+  decodeFloat32, formatNumber, keySteps, lrFromPosition, momentumFromPosition, pathData,
+  positionFromLr, positionFromMomentum, valueAfterKey,
+} from "./explorer-helpers.js";
+
 const SVG_NS = "http://www.w3.org/2000/svg";
 // Okabe–Ito blue and vermillion; the runs also differ in dash pattern and marker shape.
 const RUN_COLORS = ["#0072B2", "#D55E00"];
@@ -13,7 +18,6 @@ const RUN_NAMES = ["A", "B"];
 const PING_TIMEOUT_MS = 1500;
 const LIVE_SEND_INTERVAL_MS = 30;
 const MARGIN = { left: 48, right: 12, top: 12, bottom: 40 };
-const FAR = 20000; // plot units; segments beyond are clipped so SVG coordinates stay sane
 
 // Element ids must be unique on the page; each widget model imports its own copy of
 // this module, so the counter lives on the global object.
@@ -37,58 +41,22 @@ function html(tag, attributes = {}, parent = null, text = null) {
   return node;
 }
 
-function decodeFloat32(base64) {
-  const binary = atob(base64);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
-}
-
-function formatNumber(value, digits = 3) {
-  if (!Number.isFinite(value)) return String(value);
-  if (value === 0) return "0";
-  const magnitude = Math.abs(value);
-  if (magnitude >= 1e4 || magnitude < 1e-3) return value.toExponential(digits - 1).replace("e+", "e");
-  return String(Number(value.toPrecision(digits)));
-}
-
-// Liang–Barsky: the part of segment p→q inside [-FAR, W+FAR]×[-FAR, H+FAR], or null.
-function clipSegment(p, q, width, height) {
-  const dx = q[0] - p[0], dy = q[1] - p[1];
-  let t0 = 0, t1 = 1;
-  const edges = [
-    [-dx, p[0] + FAR], [dx, width + FAR - p[0]],
-    [-dy, p[1] + FAR], [dy, height + FAR - p[1]],
-  ];
-  for (const [denominator, numerator] of edges) {
-    if (denominator === 0) {
-      if (numerator < 0) return null;
-    } else {
-      const t = numerator / denominator;
-      if (denominator < 0) { if (t > t1) return null; if (t > t0) t0 = t; }
-      else { if (t < t0) return null; if (t < t1) t1 = t; }
-    }
-  }
-  return [[p[0] + t0 * dx, p[1] + t0 * dy], [p[0] + t1 * dx, p[1] + t1 * dy], t1 < 1];
-}
-
 // Keyboard steps of a range input, done here rather than by the browser: JupyterLab
-// swallows arrow keys inside notebook outputs. Same keys as the native control.
+// swallows arrow keys inside notebook outputs, and a native arrow step (one fine
+// position, 1/960 of the α slider) is too small to see. The step sizes are set on the
+// input as data-fine / data-coarse (see keySteps in explorer-helpers.js).
 function onSliderKey(event) {
   const input = event.currentTarget;
-  const step = Number(input.step) || 1, min = Number(input.min), max = Number(input.max);
-  const page = Math.max(step, Math.round((max - min) / 10 / step) * step);
-  const moves = { ArrowRight: step, ArrowUp: step, ArrowLeft: -step, ArrowDown: -step, PageUp: page, PageDown: -page };
-  let value = Number(input.value);
-  if (event.key in moves) value += moves[event.key];
-  else if (event.key === "Home") value = min;
-  else if (event.key === "End") value = max;
-  else return;
+  const value = Number(input.value);
+  const next = valueAfterKey(event, {
+    value, min: Number(input.min), max: Number(input.max), snap: Number(input.step) || 1,
+    fine: Number(input.dataset.fine) || 1, coarse: Number(input.dataset.coarse) || 1,
+  });
+  if (next === null) return;
   event.preventDefault();
   event.stopPropagation();
-  value = Math.min(max, Math.max(min, min + Math.round((value - min) / step) * step));
-  if (value !== Number(input.value)) {
-    input.value = String(value);
+  if (next !== value) {
+    input.value = String(next);
     input.dispatchEvent(new Event("input", { bubbles: true }));
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }
@@ -258,6 +226,7 @@ class ExplorerView {
       html("legend", {}, fieldset, "Both runs");
       this.stepsInput = this.slider(fieldset, "steps", "steps shown", 1, this.model.get("steps"));
       this.stepsInput.input.step = 1;
+      this.setKeySteps(this.stepsInput.input, keySteps({ positions: this.model.get("steps") - 1 }));
     }
     this.mode = html("p", { class: "optx-mode", id: `${this.id}-mode` }, controls);
     this.errorBox = html("div", { class: "optx-error", role: "alert" }, root);
@@ -274,31 +243,20 @@ class ExplorerView {
     return { row, label, input, value };
   }
 
+  setKeySteps(input, { fine, coarse }) {
+    input.dataset.fine = String(fine);
+    input.dataset.coarse = String(coarse);
+  }
+
   // ---------------------------------------------------------------- coordinates (drawing only)
   toPixelX(x) { const v = this.model.get("view"); return (x - v.xlim[0]) / (v.xlim[1] - v.xlim[0]) * v.width; }
   toPixelY(y) { const v = this.model.get("view"); return (v.ylim[1] - y) / (v.ylim[1] - v.ylim[0]) * v.height; }
 
-  // Slider position ↔ value. α is log-spaced over lr_range; μ is log-spaced in 1 − μ.
-  lrFromPosition(p) {
-    const v = this.model.get("view"), [low, high] = v.lr_range;
-    if (p <= 0) return low;
-    if (p >= v.lr_positions) return high;
-    return low * Math.pow(high / low, p / v.lr_positions);
-  }
-  positionFromLr(lr) {
-    const v = this.model.get("view"), [low, high] = v.lr_range;
-    return Math.round(v.lr_positions * Math.log(lr / low) / Math.log(high / low));
-  }
-  momentumFromPosition(p) {
-    const v = this.model.get("view");
-    if (p <= 0) return 0;
-    if (p >= v.momentum_positions) return v.momentum_max;
-    return 1 - Math.pow(1 - v.momentum_max, p / v.momentum_positions);
-  }
-  positionFromMomentum(mu) {
-    const v = this.model.get("view");
-    return Math.round(v.momentum_positions * Math.log(1 - mu) / Math.log(1 - v.momentum_max));
-  }
+  // Slider position ↔ value (explorer-helpers.js).
+  lrFromPosition(p) { return lrFromPosition(this.model.get("view"), p); }
+  positionFromLr(lr) { return positionFromLr(this.model.get("view"), lr); }
+  momentumFromPosition(p) { return momentumFromPosition(this.model.get("view"), p); }
+  positionFromMomentum(mu) { return positionFromMomentum(this.model.get("view"), mu); }
 
   // ---------------------------------------------------------------- events
   listen() {
@@ -342,7 +300,7 @@ class ExplorerView {
 
   ping() {
     // On a static page there is no comm: the widget manager drops the message.
-    try { this.model.send({ type: "ping", id: this.id }); } catch (error) { /* no kernel */ }
+    try { this.model.send({ type: "ping", id: this.id }); } catch { /* no kernel */ }
   }
 
   // In precomputed mode a slider value is the grid value of its cell; live, the exact value.
@@ -393,9 +351,13 @@ class ExplorerView {
       const suffix = this.suffix(run);
       this.fieldsets[run].hidden = run === 1 && !compare;
       if (run === 1) this.legendB.hidden = !compare;
-      // Static page: a key press moves one precomputed cell. Live: one fine position.
+      // Static page: the slider snaps to the precomputed cells and a key press moves one.
+      // Live: the mouse reaches every fine position; a key press moves half a cell.
       lr.input.step = this.live ? 1 : view.lr_cell;
       momentum.input.step = this.live ? 1 : view.momentum_cell;
+      this.setKeySteps(lr.input, keySteps({ positions: view.lr_positions, cell: view.lr_cell, live: this.live }));
+      this.setKeySteps(momentum.input,
+        keySteps({ positions: view.momentum_positions, cell: view.momentum_cell, live: this.live }));
       const lrValue = this.model.get("lr" + suffix), muValue = this.model.get("momentum" + suffix);
       if (document.activeElement !== lr.input) lr.input.value = this.positionFromLr(lrValue);
       if (document.activeElement !== momentum.input) momentum.input.value = this.positionFromMomentum(muValue);
@@ -488,7 +450,7 @@ class ExplorerView {
         const [x, y] = data.point(k);
         pixels.push([this.toPixelX(x), this.toPixelY(y)]);
       }
-      path.setAttribute("d", this.pathData(pixels, view.width, view.height));
+      path.setAttribute("d", pathData(pixels, view.width, view.height));
       path.setAttribute("visibility", "visible");
       path.dataset.source = data.source;
       const end = data.point(last);
@@ -533,22 +495,6 @@ class ExplorerView {
     marker.setAttribute("visibility", "visible");
     if (run === 0) { marker.setAttribute("cx", cx); marker.setAttribute("cy", cy); }
     else { marker.setAttribute("x", cx - 4.5); marker.setAttribute("y", cy - 4.5); }
-  }
-
-  pathData(pixels, width, height) {
-    if (pixels.length === 0) return "";
-    const r = (v) => Math.round(v * 10) / 10;
-    let d = "", penDown = false;
-    if (pixels.length === 1) return `M${r(pixels[0][0])},${r(pixels[0][1])}`;
-    for (let k = 0; k + 1 < pixels.length; k++) {
-      const clipped = clipSegment(pixels[k], pixels[k + 1], width, height);
-      if (clipped === null) { penDown = false; continue; }
-      const [a, b, cutEnd] = clipped;
-      if (!penDown || a[0] !== pixels[k][0] || a[1] !== pixels[k][1]) d += `M${r(a[0])},${r(a[1])}`;
-      d += `L${r(b[0])},${r(b[1])}`;
-      penDown = !cutEnd;
-    }
-    return d;
   }
 
   destroy() {

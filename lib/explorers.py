@@ -181,6 +181,24 @@ def _status(run: Trajectory, shown_steps: int) -> str:
     return f"loss {run.losses[shown_steps]:.4g} at step {shown_steps}"
 
 
+def _front_end_module() -> str:
+    """``explorer.js`` with its import of ``explorer-helpers.js`` replaced by that file.
+
+    An anywidget module reaches the browser as one string (loaded from a blob: URL,
+    in JupyterLab and on the static site alike), where a relative import cannot be
+    resolved; the helpers are kept in their own file so that ``node --test`` can
+    test them (``tests/js/``).
+    """
+    source = (_HERE / "explorer.js").read_text(encoding="utf-8")
+    helpers = (_HERE / "explorer-helpers.js").read_text(encoding="utf-8")
+    start = source.find("import {")
+    end = source.find('from "./explorer-helpers.js";', start)
+    if start < 0 or end < 0:
+        raise RuntimeError("lib/explorer.js must import its helpers from ./explorer-helpers.js")
+    end += len('from "./explorer-helpers.js";')
+    return source[:start] + helpers + source[end:]
+
+
 def _check_flag(name: str, value) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
@@ -252,7 +270,7 @@ class Explorer(anywidget.AnyWidget):
     'loss 0.006991 at step 40'
     """
 
-    _esm = _HERE / "explorer.js"
+    _esm = _front_end_module()
     _css = _HERE / "explorer.css"
 
     title = traitlets.Unicode("").tag(sync=True)

@@ -237,6 +237,12 @@ def test_front_end_files_exist_and_parse():
     checked = subprocess.run([node, "--check", "--input-type=module"], input=source,
                              capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+    # What the browser gets: explorer.js with its helpers module inlined (one blob: module).
+    bundle = explorers.Explorer._esm
+    assert "explorer-helpers.js\";" not in bundle and "export function keySteps" in bundle
+    checked = subprocess.run([node, "--check", "--input-type=module"], input=bundle,
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
 
 
 SVG_NS_TEXT = "http://www.w3.org/2000/svg"

@@ -1,10 +1,18 @@
-"""The claims of the chapter 'When gradient descent stops', checked with lib."""
+"""Claims of the chapter 'When gradient descent stops' that its hidden cells do not assert.
+
+The chapter asserts where it computes them: the stalled XOR run, the cubic's four critical points
+and their Hessians, the Taylor slopes at one point, the degenerate origins, the escape from the
+cubic's saddle, the three-weight valley at (1, 1, 1). Here: the Taylor remainder at random points,
+the eigenvalue signs for random quadratics, what decides at degenerate points, the exercises'
+solutions and the Hessian's columns as Hessian-vector products.
+"""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lib
 from lib import checks, networks
@@ -29,38 +37,7 @@ def cubic(w):
 
 # ------------------------------------------------------------------------ training that stops
 
-def test_xor_run_stalls_at_one_eighth_with_a_vanishing_gradient():
-    starts = np.random.default_rng(0).normal(size=(3, 9))
-    good = lib.descend(xor_loss, starts[0], XOR_INPUTS, XOR_TARGETS, lr=2.0, steps=4000)
-    stuck = lib.descend(xor_loss, starts[2], XOR_INPUTS, XOR_TARGETS, lr=2.0, steps=4000)
-    assert good.losses[-1] < 1e-3
-    assert abs(stuck.losses[-1] - 0.125) < 1e-3 and abs(stuck.losses[1000] - 0.125) < 1e-3
-    grad_end = np.linalg.norm(lib.gradient(xor_loss, stuck.points[-1], XOR_INPUTS, XOR_TARGETS))
-    grad_mid = np.linalg.norm(lib.gradient(xor_loss, stuck.points[2000], XOR_INPUTS, XOR_TARGETS))
-    assert grad_end < 1e-3 and grad_end < grad_mid
-    # step length / lr is the gradient norm (momentum 0)
-    step = np.linalg.norm(stuck.points[-1] - stuck.points[-2]) / 2.0
-    np.testing.assert_allclose(step, np.linalg.norm(
-        lib.gradient(xor_loss, stuck.points[-2], XOR_INPUTS, XOR_TARGETS)), rtol=1e-10)
-    # two examples with different targets share a hidden representation and get output 1/2
-    out, hidden = xor_outputs(stuck.points[-1], XOR_INPUTS)
-    confused = np.flatnonzero(np.abs(np.asarray(out) - 0.5) < 0.01)
-    assert confused.size == 2
-    assert XOR_TARGETS[confused[0]] != XOR_TARGETS[confused[1]]
-    np.testing.assert_allclose(hidden[confused[0]], hidden[confused[1]], atol=1e-3)
-    assert lib.classify_critical_point(xor_loss, stuck.points[-1], XOR_INPUTS,
-                                       XOR_TARGETS).kind == "not a critical point"
-
-
 # ------------------------------------------------------------------------ critical points
-
-@pytest.mark.parametrize("point, kind", [((1, 1), "local minimum"), ((-1, -1), "local maximum"),
-                                         ((1, -1), "saddle point"), ((-1, 1), "saddle point")])
-def test_cubic_has_all_three_kinds(point, kind):
-    result = lib.classify_critical_point(cubic, np.array(point, dtype=float))
-    assert result.kind == kind
-    np.testing.assert_allclose(np.sort(result.eigenvalues), np.sort(6.0 * np.array(point)))
-
 
 def test_cubic_gradient_matches_closed_form():
     rng = np.random.default_rng(0)
@@ -122,26 +99,31 @@ def test_eigenvalue_signs_decide_for_quadratics(eigenvalues, signs, seed):
         assert 0.5 * u @ a @ u < 0
 
 
+def quartic(w):
+    return w[0] ** 4 + w[1] ** 2
+
+
+def cubic_valley(w):
+    return w[0] ** 3 + w[1] ** 2
+
+
 def test_same_hessian_minimum_and_not_minimum():
-    quartic = lambda w: w[0] ** 4 + w[1] ** 2
-    cubic_valley = lambda w: w[0] ** 3 + w[1] ** 2
+    """The chapter checks that lib calls both origins "degenerate"; here, what the Hessian cannot see.
+
+    lib finds the flat direction (the x axis) for both; gradient descent, which follows the higher
+    terms, settles into the quartic's minimum and runs away from the cubic's origin along it.
+    """
     for fn in (quartic, cubic_valley):
-        np.testing.assert_array_equal(lib.hessian(fn, np.zeros(2)), np.diag([0.0, 2.0]))
         result = lib.classify_critical_point(fn, np.zeros(2))
-        assert result.kind == "degenerate" and result.n_zero == 1
-    # x^4 + y^2 is a minimum (>= 0 everywhere); x^3 + y^2 is lower than 0 arbitrarily close by
-    rng = np.random.default_rng(0).uniform(-1, 1, size=(500, 2))
-    assert all(float(quartic(p)) >= 0 for p in rng)
-    for eps in (1e-1, 1e-3, 1e-6):
-        assert float(cubic_valley(np.array([-eps, 0.0]))) < 0.0
-
-
-def test_escape_from_the_cubic_saddle():
-    saddle = np.array([1.0, -1.0])
-    u = lib.escape_direction(cubic, saddle)
-    np.testing.assert_allclose(np.abs(u), [0.0, 1.0], atol=1e-12)
-    for s in (0.3, -0.3, 1e-3):
-        assert float(cubic(saddle + s * u)) < float(cubic(saddle))
+        assert result.n_zero == 1 and result.n_positive == 1 and result.n_negative == 0
+        np.testing.assert_allclose(np.abs(result.eigenvectors[:, 0]), [1.0, 0.0], atol=1e-12)
+    start = np.array([-0.3, 0.2])
+    settles = lib.descend(quartic, start, lr=0.1, steps=2000)
+    assert not settles.diverged and np.all(np.diff(settles.losses) <= 0) and settles.losses[-1] < 1e-5
+    leaves = lib.descend(cubic_valley, start, lr=0.1, steps=200)
+    gone = leaves.points[: leaves.diverged_at] if leaves.diverged else leaves.points
+    assert gone[-1, 0] < -10 and float(cubic_valley(gone[-1])) < -1e3  # far below f(0) = 0
+    assert abs(gone[-1, 1]) < abs(start[1]) < 1e-6 * abs(gone[-1, 0])  # along the flat direction
 
 
 # ------------------------------------------------------------------------ exercises
@@ -155,14 +137,23 @@ def test_exercise_by_hand_is_a_saddle_with_eigenvalues_minus_one_and_five():
     assert float(f(np.array([0.5, -0.5]))) < 0
 
 
+def three_loss(w):
+    return (w[0] * w[1] - 1) ** 2 + (w[1] * w[2] - 1) ** 2
+
+
 def test_exercise_three_weights_valley():
-    loss = lambda w: (w[0] * w[1] - 1) ** 2 + (w[1] * w[2] - 1) ** 2
-    result = lib.classify_critical_point(loss, np.ones(3))
-    assert result.kind == "degenerate" and result.n_zero == 1
+    """The solution's numbers, and its valley: every point of c -> (1/c, c, 1/c) is a critical point
+    of loss 0 whose zero-eigenvalue eigenvector is the curve's tangent (the chapter checks c = 1)."""
+    result = lib.classify_critical_point(three_loss, np.ones(3))
     np.testing.assert_allclose(result.eigenvalues, [0.0, 2.0, 6.0], atol=1e-12)
-    np.testing.assert_allclose(np.abs(result.eigenvectors[:, 0]), np.ones(3) / np.sqrt(3))
-    for c in (0.5, 2.0, 7.0):  # the rescaling curve is a valley of zero loss
-        assert float(loss(np.array([1 / c, c, 1 / c]))) == pytest.approx(0.0, abs=1e-14)
+    for c in (0.5, 2.0, 7.0):
+        w = np.array([1 / c, c, 1 / c])
+        point = lib.classify_critical_point(three_loss, w)
+        assert point.kind == "degenerate" and point.n_zero == 1 and point.n_positive == 2
+        assert point.gradient_norm < 1e-12
+        tangent = np.array([-1 / c**2, 1.0, -1 / c**2])  # d/dc (1/c, c, 1/c)
+        np.testing.assert_allclose(abs(point.eigenvectors[:, 0] @ tangent), np.linalg.norm(tangent),
+                                   rtol=1e-9)
 
 
 def test_exercise_self_checks(capsys):

@@ -6,6 +6,7 @@ import pytest
 import lib
 from lib import activations as act
 
+
 def test_hard_threshold_and_its_zero_derivative():
     z = np.array([-2.0, -1e-12, 0.0, 1e-12, 3.0])
     np.testing.assert_array_equal(act.hard_threshold(z), [0, 0, 0, 1, 1])

@@ -3,7 +3,8 @@
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import lib
 from lib.critical_search import STATUSES, CriticalSearch, find_critical_point, find_critical_points

@@ -13,7 +13,7 @@ STAMP_NPM := node_modules/.installed
 HTML := _build/html
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install book book-all book-student test test-js test-lib test-site serve lab bench chromium clean
+.PHONY: help install book book-all book-student lint test test-js test-lib test-site serve lab bench chromium clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -51,6 +51,10 @@ chromium:  ## make sure headless Chromium is there (installs it with apt when ro
 
 test-js:  ## unit tests of the explorer's pure JavaScript helpers (node --test tests/js/)
 	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/
+
+lint: $(STAMP_PY) $(STAMP_NPM)  ## ruff for the Python, ESLint for the JavaScript (configured in pyproject.toml, eslint.config.mjs)
+	$(VENV)/bin/ruff check .
+	node_modules/.bin/eslint lib/*.js tools/*.js tests/js/*.mjs
 
 test-lib: install test-js  ## unit tests and docstring examples of lib/
 	$(PYTEST) -m "not browser" tests lib

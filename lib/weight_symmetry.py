@@ -8,22 +8,22 @@ computes the same function after any permutation :math:`\pi` of its hidden
 units (each unit's incoming weights :math:`w_k`, bias :math:`b_k` and outgoing
 weights :math:`v_k` move together). For an *odd* activation,
 :math:`\phi(-z) = -\phi(z)` (``tanh``), flipping the signs of one unit's
-:math:`(w_k, b_k, v_k)` changes nothing either. Write unit :math:`k` as the row
-:math:`a_k = (w_k, b_k, v_k)` of a :math:`K \times d` matrix :math:`A`, and the
-parameters no unit owns (the output bias :math:`c`) as :math:`s`. The distance of
-two networks *up to symmetry* is
+:math:`(w_k, b_k, v_k)` changes nothing either. Write unit :math:`k` of a network
+as the row :math:`a_k = (w_k, b_k, v_k)` of a :math:`K \times d` matrix :math:`A`,
+and the parameters no unit owns (the output bias :math:`c`) as :math:`s`; primes
+denote a second network. The distance of two networks *up to symmetry* is
 
 .. math::
 
-   d(A, B)^2 = \lVert s_A - s_B \rVert^2
+   d(A, A')^2 = \lVert s - s' \rVert^2
    + \min_{\pi \in S_K,\ \sigma \in \{\pm 1\}^K} \sum_{k=1}^K
-     \lVert a_k - \sigma_k\, b_{\pi(k)} \rVert^2 ,
+     \lVert a_k - \sigma_k\, a'_{\pi(k)} \rVert^2 ,
 
 with :math:`\sigma \equiv 1` for an activation that is not odd. Because each
 sign :math:`\sigma_k` enters only the term of unit :math:`k`, the minimum over
 signs can be taken pair by pair, and the minimum over permutations is a linear
 assignment problem with cost
-:math:`C_{kj} = \min_{\sigma = \pm 1} \lVert a_k - \sigma b_j \rVert^2`, solved
+:math:`C_{kj} = \min_{\sigma = \pm 1} \lVert a_k - \sigma a'_j \rVert^2`, solved
 exactly by :func:`scipy.optimize.linear_sum_assignment` — no enumeration of the
 :math:`K!\,2^K` copies. :math:`d` is zero exactly when the two parameter vectors
 are copies of each other, it is symmetric, and it satisfies the triangle
@@ -91,7 +91,7 @@ def unit_rows(params):
 
 
 def symmetric_distance(units_a, units_b, shared_a=None, shared_b=None, *, odd=True) -> float:
-    r"""The distance :math:`d(A, B)` of two networks up to permutations (and, if ``odd``, signs) of units.
+    r"""The distance :math:`d(A, A')` of two networks up to permutations (and, if ``odd``, signs) of units.
 
     ``units_a`` and ``units_b`` are ``(K, d)`` matrices with one row
     :math:`(w_k, b_k, v_k)` per hidden unit (see :func:`unit_rows`); ``shared_a``

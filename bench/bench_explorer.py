@@ -1,12 +1,17 @@
 """Benchmarks of the explorer: static-site redraw and page weight, kernel recompute and compile.
 
-    .venv/bin/python bench/bench_explorer.py [--html DIR] [--page chapters/worked-example.html]
+    .venv/bin/python -m bench.bench_explorer [--html DIR] [--page chapters/worked-example.html]
+                                            [--quick] [--no-lab]
 
 (a) Static site, headless Chromium: median time from a slider ``input`` event to the
     trajectory being redrawn (synchronous handler, and to the next animation frame);
     transferred bytes of the page. (b) Kernel: median time from a Python-side slider
     change to the new trajectory being set on the widget (200-step run), and the time
-    of the first trajectory in a fresh process (includes compilation).
+    of the first trajectory in a fresh process (includes compilation). (c) JupyterLab:
+    a real JupyterLab with a running kernel, in Chromium: median and 90th percentile of
+    the time from an arrow-key press on the α slider to the kernel's exact trajectory for
+    the new α being drawn (and painted), over 60 presses (30 with --quick).
+    (:func:`jupyterlab_latency`; the JupyterLab is the one ``make lab`` runs.)
 """
 
 import argparse
@@ -40,12 +45,14 @@ REDRAW_JS = """async ([count, noop]) => {
         await new Promise(resolve => setTimeout(resolve, 3 + (i * 5) % 17));
         const start = performance.now();
         // noop: the same event where nothing listens, to measure the frame clock alone.
-        (noop ? document.createElement('input') : slider).dispatchEvent(new Event('input', { bubbles: true }));
+        const target = noop ? document.createElement('input') : slider;
+        target.dispatchEvent(new Event('input', { bubbles: true }));
         sync.push(performance.now() - start);
         toPaint.push(await painted() - start);
     }
     const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-    return { sync: median(sync), frame: median(toPaint), explorers: document.querySelectorAll('.optx').length };
+    const explorers = document.querySelectorAll('.optx').length;
+    return { sync: median(sync), frame: median(toPaint), explorers };
 }"""
 
 
@@ -125,10 +132,82 @@ def kernel() -> dict:
             "constructor_s": first["constructor"], "grid_s": first["grid"]}
 
 
+LAB_NOTEBOOK_CELL = """\
+import lib
+print(lib.__file__)
+from lib import surfaces
+from lib.explorers import Explorer
+Explorer(surfaces.two_weight_net(), compare=True)
+"""
+
+
+def jupyterlab_latency(presses: int = 60, warmup: int = 5, root: Path = ROOT) -> dict:
+    """Key press → exact trajectory drawn, in a real JupyterLab (Chromium) with a running kernel.
+
+    A notebook holding one explorer (the worked example's, 100-step runs) is run; then the
+    learning-rate slider of run A gets ``presses`` arrow-key presses through Chromium's input
+    pipeline, a reader's pace apart (250–400 ms), right to the end of the slider and back.
+    Each time runs from the keydown event to the moment the kernel's exact trajectory for
+    the new α is in the SVG (drawn), and to the next rendered frame (painted).
+    """
+    import tempfile
+
+    import nbformat
+    import numpy as np
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    from lib import surfaces
+
+    sys.path.insert(0, str(ROOT))
+    from tests.browser import lab
+
+    with tempfile.TemporaryDirectory() as folder, lab.jupyterlab(Path(folder), root) as base:
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LAB_NOTEBOOK_CELL)])
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                           "language": "python"}
+        nbformat.write(notebook, Path(folder) / "notebooks" / "latency.ipynb")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/lab/tree/latency.ipynb?reset", timeout=120_000)
+            lab.run_all_cells(page, 180_000, timeout_error=PlaywrightTimeout)
+            explorer = lab.wait_until_live(page, 180_000)
+            lib_file = page.locator(".jp-OutputArea-output").first.inner_text().strip()
+            assert lib_file.startswith(str(root)), f"the kernel imported {lib_file}, not {root}/lib"
+            explorer.scroll_into_view_if_needed()
+            slider = explorer.locator("fieldset").first.locator("input[type=range]").first
+            low, high = surfaces.two_weight_net().lr_range
+            positions = int(slider.get_attribute("max"))
+            page.evaluate(lab.LATENCY_PROBE_JS, [slider.element_handle(), low, high, positions])
+            slider.focus()
+            rng = np.random.default_rng(0)
+            key = "ArrowRight"
+            for i in range(presses + warmup):
+                value = int(slider.evaluate("el => el.value"))
+                if value >= positions:
+                    key = "ArrowLeft"
+                elif value <= 0:
+                    key = "ArrowRight"
+                page.keyboard.press(key)
+                page.wait_for_function(f"() => window.__optxLatency.results.length > {i}", timeout=10_000)
+                page.wait_for_timeout(int(rng.uniform(250, 400)))
+            results = page.evaluate("() => window.__optxLatency.results")[warmup:]
+            browser.close()
+    drawn = np.array([r["drawn"] for r in results])
+    painted = np.array([r["painted"] for r in results])
+    return {"presses": len(results),
+            "drawn_median_ms": float(np.median(drawn)), "drawn_p90_ms": float(np.percentile(drawn, 90)),
+            "painted_median_ms": float(np.median(painted)),
+            "painted_p90_ms": float(np.percentile(painted, 90))}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html")
     parser.add_argument("--page", default="chapters/worked-example.html")
+    parser.add_argument("--quick", action="store_true", help="fewer key presses in JupyterLab")
+    parser.add_argument("--no-lab", action="store_true", help="skip the JupyterLab measurement")
     args = parser.parse_args()
     rows = []
     if (args.html / args.page).is_file():
@@ -151,6 +230,17 @@ def main() -> int:
         ("kernel: first trajectory (compile, fresh process)", f"{k['first_s']:.3f} s", "≤ 0.5 s"),
         ("kernel: whole constructor incl. grid (fresh)", f"{k['constructor_s']:.3f} s", ""),
     ]
+    if not args.no_lab:
+        live = jupyterlab_latency(presses=30 if args.quick else 60)
+        presses = live["presses"]
+        rows += [
+            (f"JupyterLab: key press → exact trajectory drawn, median of {presses}",
+             f"{live['drawn_median_ms']:.1f} ms", "≤ 30 ms"),
+            ("JupyterLab: key press → exact trajectory drawn, 90th percentile",
+             f"{live['drawn_p90_ms']:.1f} ms", "≤ 50 ms"),
+            ("JupyterLab: key press → painted (next frame), median / p90",
+             f"{live['painted_median_ms']:.0f} / {live['painted_p90_ms']:.0f} ms", ""),
+        ]
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'value':>10}  target")
     for name, value, target in rows:

@@ -51,13 +51,14 @@ import base64
 import math
 import pathlib
 import time
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import anywidget
 import numpy as np
 import traitlets
 
 from . import _validate
+from . import optimizers as _optimizers
 from .optimizers import Trajectory, descend, descend_grid
 from .surfaces import Surface, loss_grid
 
@@ -73,6 +74,9 @@ MOMENTUM_MAX = 0.99
 # per key press; in live mode one position, so 1/40 of a cell (≈0.5 % in α).
 _LR_POSITIONS_PER_CELL = 40
 _MOMENTUM_POSITIONS_PER_CELL = 20
+
+# lib.descend's default bound on ‖θ‖, past which a run counts as diverged.
+_DESCEND_MAX_NORM = 1e8
 
 # Plot box in SVG user units; margins hold the axis labels.
 _PLOT_WIDTH, _PLOT_HEIGHT = 440.0, 360.0
@@ -281,14 +285,17 @@ class Explorer(anywidget.AnyWidget):
     grid = traitlets.Dict().tag(sync=True)
     compare = traitlets.Bool(False, read_only=True).tag(sync=True)
 
-    lr = traitlets.Float(0.1).tag(sync=True)
-    momentum = traitlets.Float(0.0).tag(sync=True)
-    nesterov = traitlets.Bool(False).tag(sync=True)
-    lr_b = traitlets.Float(0.1).tag(sync=True)
-    momentum_b = traitlets.Float(0.9).tag(sync=True)
-    nesterov_b = traitlets.Bool(False).tag(sync=True)
+    # The slider settings. A slider move sends one of them; the kernel does not echo it back
+    # (echo_update=False: one message fewer before the new trajectory, on every move). A
+    # value the kernel changes (a validator clipping α, or Python code) is still sent.
+    lr = traitlets.Float(0.1).tag(sync=True, echo_update=False)
+    momentum = traitlets.Float(0.0).tag(sync=True, echo_update=False)
+    nesterov = traitlets.Bool(False).tag(sync=True, echo_update=False)
+    lr_b = traitlets.Float(0.1).tag(sync=True, echo_update=False)
+    momentum_b = traitlets.Float(0.9).tag(sync=True, echo_update=False)
+    nesterov_b = traitlets.Bool(False).tag(sync=True, echo_update=False)
     steps = traitlets.Int(100, read_only=True).tag(sync=True)
-    shown_steps = traitlets.Int(100).tag(sync=True)
+    shown_steps = traitlets.Int(100).tag(sync=True, echo_update=False)
 
     #: Exact runs for the current settings of A and B (finite rows, float64).
     trajectory = traitlets.Dict().tag(sync=True)
@@ -331,8 +338,9 @@ class Explorer(anywidget.AnyWidget):
         self._surface, self._x0, self._steps = surface, x0, steps
         self._nesterov_options = (False, True) if nesterov_toggle else (nesterov, nesterov_b)
         self._ready = False
+        self._checked_run = None  # (x0, args, steps, max_norm) once lib.descend has checked them
         self.runs: dict[str, Trajectory] = {}
-        self.last_exception: Optional[BaseException] = None
+        self.last_exception: BaseException | None = None
 
         clock = time.perf_counter()
         contours = _contour_paths(surface, resolution)
@@ -407,8 +415,29 @@ class Explorer(anywidget.AnyWidget):
     # -- the mathematics: arrays in, arrays out --------------------------------------------
 
     def _descend(self, lr, momentum, nesterov) -> Trajectory:
-        return descend(self._surface.f, self._x0, lr=lr, momentum=momentum, steps=self._steps,
-                       nesterov=nesterov)
+        """``lib.descend(surface.f, x0, lr=lr, momentum=momentum, steps=steps, nesterov=nesterov)``.
+
+        The first call is ``lib.descend`` itself: it checks ``f`` and ``x0`` (tracing ``f``
+        once more with ``jax.eval_shape``) and compiles. A slider move changes only α, μ
+        and the Nesterov flag, which the traits have checked, so later calls go straight
+        to the jitted driver ``lib.descend`` uses: the same compiled program, the same
+        numbers bit for bit (tests/test_explorers.py), without ~1 ms of checks per move
+        (more than the run itself; ~13 ms on a busy 2-core machine).
+        """
+        if self._checked_run is None:
+            run = descend(self._surface.f, self._x0, lr=lr, momentum=momentum, steps=self._steps,
+                          nesterov=nesterov)
+            self._checked_run = _optimizers._check_run(self._surface.f, self._x0, (), self._steps,
+                                                      _DESCEND_MAX_NORM)
+            return run
+        params, args, steps, max_norm = self._checked_run
+        hyper = {"lr": np.asarray(lr, dtype=np.float64), "momentum": np.asarray(momentum, dtype=np.float64)}
+        points, losses, _ = _optimizers._optimize(
+            _optimizers.momentum_rule(nesterov), self._surface.f, params, args, hyper,
+            np.float64(max_norm), steps=steps, record=None, check_state=False, name="descend")
+        losses = np.asarray(losses)
+        at = _optimizers._first_nan_row(losses)
+        return Trajectory(np.asarray(points), losses, at is not None, at, None)
 
     def _grid_state(self, grid_size) -> dict:
         n_lr, n_momentum = grid_size

@@ -69,6 +69,24 @@ def test_no_recompilation_across_slider_moves(explorer):
     assert lib.trace_count("descend") == before
 
 
+def test_slider_moves_run_the_same_compiled_program_as_descend():
+    """After construction a move skips lib.descend's checks of f and x0, not its numbers."""
+    surface = surfaces.two_weight_net()
+    explorer = Explorer(surface, compare=True, nesterov_toggle=True, grid_size=(3, 2))
+    before = lib.trace_count("descend")
+    x0 = np.array(surface.x0)
+    # Converging, diverging at once, diverging late, Nesterov, the ends of the sliders.
+    for lr, momentum, nesterov in [(0.01, 0.0, False), (0.3, 0.9, False), (0.77, 0.5, True),
+                                   (0.8, MOMENTUM_MAX, False), (0.005, 0.0, True)]:
+        fast = explorer._descend(lr, momentum, nesterov)
+        expected = lib.descend(surface.f, x0, lr=lr, momentum=momentum, steps=explorer.steps,
+                               nesterov=nesterov)
+        np.testing.assert_array_equal(fast.points, expected.points)
+        np.testing.assert_array_equal(fast.losses, expected.losses)
+        assert (fast.diverged, fast.diverged_at) == (expected.diverged, expected.diverged_at)
+    assert lib.trace_count("descend") == before
+
+
 def test_extreme_values_are_flagged_not_raised():
     surface = surfaces.two_weight_net()
     explorer = Explorer(surface, grid_size=(3, 2), steps=50)
@@ -167,7 +185,8 @@ def test_errors_in_callbacks_are_shown_not_swallowed(monkeypatch):
     def broken(*args, **kwargs):
         raise FloatingPointError("simulated failure")
 
-    monkeypatch.setattr(explorers, "descend", broken)
+    # A slider move runs lib.descend's jitted driver directly (see Explorer._descend).
+    monkeypatch.setattr(explorers._optimizers, "_optimize", broken)
     explorer.lr = 0.1
     assert "FloatingPointError: simulated failure" in explorer.error
     assert isinstance(explorer.last_exception, FloatingPointError)

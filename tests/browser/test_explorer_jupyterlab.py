@@ -9,14 +9,9 @@ value: something only the kernel can have computed.
 The chapter is ``EXPLORER_NOTEBOOK`` (default ``chapters/worked-example.md``).
 """
 
+import json
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -26,19 +21,14 @@ import pytest
 playwright_api = pytest.importorskip("playwright.sync_api")
 jupytext = pytest.importorskip("jupytext")
 
+from . import lab  # noqa: E402  (needs jupytext)
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = Path(os.environ.get("EXPLORER_NOTEBOOK", ROOT / "chapters" / "worked-example.md"))
-STARTUP_TIMEOUT_S = 120
 KERNEL_TIMEOUT_MS = int(os.environ.get("KERNEL_TIMEOUT_MS", 180_000))
 SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR", "_build/screenshots"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -47,51 +37,13 @@ def jupyterlab(tmp_path_factory):
     if not NOTEBOOK.is_file():
         pytest.fail(f"{NOTEBOOK} not found (set EXPLORER_NOTEBOOK to a chapter with an Explorer)")
     work = tmp_path_factory.mktemp("jupyterlab")
-    notebooks, runtime, config = work / "notebooks", work / "runtime", work / "config"
-    for folder in (notebooks, runtime, config):
-        folder.mkdir()
-    notebook = jupytext.read(NOTEBOOK)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    name = NOTEBOOK.stem + ".ipynb"
-    jupytext.write(notebook, notebooks / name)
-    shutil.copy(NOTEBOOK, notebooks / NOTEBOOK.name)  # the MyST source too, as readers get it
-
-    port = free_port()
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(runtime), JUPYTER_CONFIG_DIR=str(config),
-               JUPYTER_PLATFORM_DIRS="1", PYTHONPATH=str(ROOT))
-    command = [
-        str(Path(sys.executable).with_name("jupyter-lab")),
-        "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-        "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.open_browser=False",
-        "--ServerApp.disable_check_xsrf=True", f"--ServerApp.root_dir={notebooks}",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.news_url=None",
-    ] + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])
-    log = open(work / "jupyterlab.log", "w")
-    server = subprocess.Popen(command, cwd=notebooks, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    (work / "notebooks").mkdir()
+    name = lab.write_notebook(NOTEBOOK, work / "notebooks")
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"JupyterLab exited early, see {work / 'jupyterlab.log'}")
-            try:
-                with urllib.request.urlopen(f"{base}/api/status", timeout=5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not start in {STARTUP_TIMEOUT_S} s")
-                time.sleep(0.5)
-        yield base, name
-    finally:
-        server.terminate()  # SIGTERM: the server shuts its kernels down, then exits
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)  # the server's own process group
-            server.wait(timeout=10)
-        log.close()
+        with lab.jupyterlab(work) as base:
+            yield base, name
+    except RuntimeError as error:  # did not start
+        pytest.fail(str(error))
 
 
 @pytest.fixture
@@ -124,17 +76,7 @@ def lab_page(jupyterlab, browser):
 
 
 def run_all_cells(page):
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    # JupyterLab may ask which kernel to start; accept its (python3) proposal.
-    try:
-        page.locator(".jp-Dialog .jp-mod-accept").click(timeout=15_000)
-    except playwright_api.TimeoutError:
-        pass
-    # Wait for the kernel to be idle before asking it to run anything.
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=KERNEL_TIMEOUT_MS)
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator(".lm-Menu-item[data-command='runmenu:run-all'], "
-                 ".lm-Menu-item[data-command='notebook:run-all-cells']").first.click()
+    lab.run_all_cells(page, KERNEL_TIMEOUT_MS, timeout_error=playwright_api.TimeoutError)
 
 
 def test_a_chapter_source_opens_as_a_notebook(jupyterlab, browser):
@@ -161,22 +103,26 @@ def test_slider_move_is_recomputed_exactly_by_the_kernel(lab_page):
 
     page = lab_page
     run_all_cells(page)
-    explorer = page.locator(".optx").first
-    explorer.wait_for(timeout=KERNEL_TIMEOUT_MS)
-    page.wait_for_function(
-        "() => { const m = document.querySelector('.optx .optx-mode'); return m && m.textContent.startsWith('Live'); }",
-        timeout=KERNEL_TIMEOUT_MS)
+    explorer = lab.wait_until_live(page, KERNEL_TIMEOUT_MS)
     explorer.scroll_into_view_if_needed()
     path = explorer.locator("path.optx-run-a")
     before = path.get_attribute("d")
 
     lr_slider = explorer.locator("fieldset").first.locator("input[type=range]").first
-    assert lr_slider.get_attribute("step") == "1", "live mode uses the fine slider positions"
+    assert lr_slider.get_attribute("step") == "1", "live mode: the mouse reaches every fine position"
+    cell = 40  # fine positions per precomputed grid cell (lib.explorers._LR_POSITIONS_PER_CELL)
+    assert int(lr_slider.get_attribute("data-fine")) == cell // 2, "an arrow key moves half a cell"
+    assert int(lr_slider.get_attribute("data-coarse")) == 2 * cell
     lr_slider.focus()
-    start_value = int(lr_slider.evaluate("el => el.value"))
-    for _ in range(50):  # 50 fine positions = 1.25 grid cells: lands between two cells
+    page.keyboard.press("Home")
+    assert int(lr_slider.evaluate("el => el.value")) == 0
+    page.keyboard.press("PageUp")
+    page.keyboard.press("Shift+ArrowRight")
+    assert int(lr_slider.evaluate("el => el.value")) == 4 * cell, "PageUp and Shift+→ move two cells"
+    for _ in range(5):  # 5 half cells: lands between two precomputed cells
         page.keyboard.press("ArrowRight")
-    assert int(lr_slider.evaluate("el => el.value")) == start_value + 50, "arrow keys move the slider"
+    assert int(lr_slider.evaluate("el => el.value")) == 4 * cell + 5 * cell // 2, "arrow keys move the slider"
+    assert lr_slider.get_attribute("aria-valuetext").startswith("alpha ")
     page.wait_for_function(
         """() => { const p = document.querySelector('.optx path.optx-run-a');
                    const r = document.querySelector('.optx .optx-readout');
@@ -200,3 +146,25 @@ def test_slider_move_is_recomputed_exactly_by_the_kernel(lab_page):
     np.testing.assert_allclose(last, run.points[min(shown, finite)], rtol=1e-12, atol=1e-14)
     assert "[live]" in explorer.locator(".optx-readout").first.inner_text()
     assert page.outside_requests == []
+    # By now (the chapter has run) JupyterLab would have asked about its news feed.
+    toasts = page.locator(".Toastify__toast, .jp-Notification-Toast")
+    news = [text for text in toasts.all_inner_texts() if "news" in text.lower()]
+    assert news == [], "the news pop-up is over the book"
+
+
+def test_jupyterlab_neither_fetches_nor_asks_about_news(jupyterlab):
+    """`make install` (and Binder's postBuild) install tools/jupyterlab-overrides.json, which
+    turns off JupyterLab's news feed and its "get notified about Jupyter news?" pop-up."""
+    import urllib.request
+
+    base, _ = jupyterlab
+    source = json.loads((ROOT / "tools" / "jupyterlab-overrides.json").read_text())
+    installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert installed.is_file() and json.loads(installed.read_text()) == source, \
+        f"{installed} differs from tools/jupyterlab-overrides.json: run `make install`"
+    plugin = "@jupyterlab/apputils-extension:notification"
+    with urllib.request.urlopen(f"{base}/lab/api/settings/{plugin}") as response:
+        settings = json.loads(response.read())
+    # The schema's defaults as JupyterLab serves them, with the overrides applied.
+    defaults = {key: spec.get("default") for key, spec in settings["schema"]["properties"].items()}
+    assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults

@@ -57,7 +57,8 @@ def sliders(explorer):
     for index, fieldset in enumerate(explorer.locator("fieldset:visible").all()):
         for slider in fieldset.locator("input[type=range]").all():
             label = explorer.locator(f"label[for='{slider.get_attribute('id')}']").inner_text()
-            affects = ["a", "b"] if "optx-shared" in (fieldset.get_attribute("class") or "") else ["ab"[index]]
+            shared = "optx-shared" in (fieldset.get_attribute("class") or "")
+            affects = ["a", "b"] if shared else ["ab"[index]]
             found.append((f"{'AB'[index] if len(affects) == 1 else 'both'}: {label}", slider, affects))
     # The shared steps slider first: later moves may make a run diverge within a few
     # steps, after which showing fewer steps no longer changes it.
@@ -105,7 +106,7 @@ def test_every_slider_redraws_the_trajectory(page, how):
             box = slider.bounding_box()
             fraction = (value - low) / (high - low)
             thumb = 8  # px: the thumb's radius, which the track is inset by
-            x_of = lambda f: box["x"] + thumb + f * (box["width"] - 2 * thumb)  # noqa: E731
+            x_of = lambda f, box=box, thumb=thumb: box["x"] + thumb + f * (box["width"] - 2 * thumb)  # noqa: E731
             y = box["y"] + box["height"] / 2
             page.mouse.move(x_of(fraction), y)
             page.mouse.down()

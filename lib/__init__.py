@@ -13,12 +13,14 @@ from .critical import KINDS, CriticalPoint, classify_critical_point, escape_dire
 from .derivatives import flatten, gradient, hessian  # noqa: E402
 from .optimizers import (  # noqa: E402
     MomentumState,
+    Rule,
     Trajectory,
     TrajectoryGrid,
     descend,
     descend_grid,
     momentum_init,
     momentum_step,
+    optimize,
     trace_count,
 )
 
@@ -32,6 +34,7 @@ from . import (  # noqa: E402
     datasets,
     deep_chains,
     dense,
+    gradient_noise,
     networks,
     plotting,
     quadratic,
@@ -49,7 +52,7 @@ __all__ = [
     "KINDS", "CriticalPoint", "classify_critical_point", "escape_direction",
     "flatten", "gradient", "hessian", "hessian_eigenvalues",
     "MomentumState", "Trajectory", "TrajectoryGrid", "descend", "descend_grid",
-    "momentum_init", "momentum_step", "trace_count",
+    "momentum_init", "momentum_step", "optimize", "Rule", "trace_count",
     "hvp", "spectral_density", "top_eigenvalues",
 ]
 

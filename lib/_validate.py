@@ -6,6 +6,7 @@ the argument's name, so a reader sees what to fix instead of a JAX traceback.
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import jax
@@ -97,12 +98,12 @@ def callable_(name: str, value):
     return value
 
 
-def parameters(name: str, x):
+def parameters(name: str, x, any_shape: bool = False):
     """Check a parameter vector or pytree; return it with float64 leaves.
 
-    A bare array must be 1-D (n,). Matrices of a network belong in a pytree
-    (a dict, list or tuple of arrays), whose flat order is that of
-    ``jax.flatten_util.ravel_pytree``.
+    A bare array must be 1-D (n,) unless ``any_shape``. Matrices of a network
+    belong in a pytree (a dict, list or tuple of arrays), whose flat order is
+    that of ``jax.flatten_util.ravel_pytree``.
     """
     leaves, treedef = jax.tree_util.tree_flatten(x)
     if not leaves:
@@ -119,7 +120,7 @@ def parameters(name: str, x):
         if np.iscomplexobj(array):
             raise TypeError(f"{name} must be real, got complex dtype {array.dtype}")
         converted.append(array.astype(np.float64))
-    if is_bare_leaf and converted[0].ndim != 1:
+    if is_bare_leaf and not any_shape and converted[0].ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of shape (n,) or a pytree of arrays, "
                          f"got an array of shape {converted[0].shape}")
     if sum(a.size for a in converted) == 0:
@@ -147,3 +148,153 @@ def scalar_loss(f, x, args, name: str = "x") -> None:
     shape = getattr(out, "shape", None)
     if shape != ():
         raise ValueError(f"f must return a scalar loss, got an output of shape {shape}")
+    dtype = getattr(out, "dtype", None)
+    if dtype is None or not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(f"f must return a real floating-point loss, got dtype {dtype} "
+                        f"(an int, bool or complex loss has no gradient here; return a float)")
+
+
+# ------------------------------------------------------------------ sizes, data, traced values
+
+#: Upper bounds on size arguments: beyond them a run would exhaust memory or time
+#: (XLA aborts the process rather than raising), so they are refused up front.
+MAX_STEPS = 1_000_000
+MAX_RUNS = 100_000
+MAX_EPOCHS = 100_000
+MAX_SAMPLES = 1_000_000
+MAX_ITER = 100_000
+MAX_BYTES = 4 * 2**30  #: largest result array a driver may allocate (float64 entries × 8)
+
+
+def count(name: str, value, maximum: int, what: str = "") -> int:
+    """A positive integer ``1 <= value <= maximum`` (a number of steps, runs, samples …)."""
+    value = positive_int(name, value)
+    if value > maximum:
+        unit = f" {what}" if what else ""
+        raise ValueError(f"{name} must be <= {maximum:,}{unit}, got {value:,}")
+    return value
+
+
+def memory(name: str, entries: int) -> None:
+    """Refuse a result of ``entries`` float64 numbers larger than :data:`MAX_BYTES`."""
+    if entries * 8 > MAX_BYTES:
+        raise ValueError(f"{name} is too large: the result would hold {entries:,} numbers "
+                         f"({entries * 8 / 2**30:.1f} GiB > {MAX_BYTES / 2**30:.0f} GiB)")
+
+
+def in_closed_unit_interval(name: str, value) -> float:
+    """A value in [0, 1] (a momentum that may be exactly 1)."""
+    result = real_scalar(name, value)
+    if not 0.0 <= result <= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1], got {result}")
+    return result
+
+
+def is_traced(value) -> bool:
+    """True if any leaf of ``value`` is a JAX tracer (we are inside ``jit``/``grad``: no checks)."""
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(value))
+
+
+def data(name: str, args) -> tuple:
+    """Check the data passed to a loss as ``*args``: numeric leaves, floats finite.
+
+    Returns ``args`` as a tuple, leaves unchanged (so that numbers are not
+    perturbed); ``args[i]`` is named in the messages.
+    """
+    args = tuple(args)
+    for i, arg in enumerate(args):
+        if arg is None:
+            raise TypeError(f"{name}[{i}] must be numeric data, got None")
+        for leaf in jax.tree_util.tree_leaves(arg):
+            if isinstance(leaf, jax.core.Tracer):
+                continue
+            if isinstance(leaf, (str, bytes)) or leaf is None:
+                raise TypeError(f"{name}[{i}] must be numeric data, got {type(leaf).__name__}")
+            try:
+                array = np.asarray(leaf)
+            except Exception as err:
+                raise TypeError(f"{name}[{i}] must be numeric data, got {type(leaf).__name__}") from err
+            if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
+                                             or array.dtype == np.bool_):
+                raise TypeError(f"{name}[{i}] must be numeric data, got dtype {array.dtype}")
+            if np.iscomplexobj(array):
+                raise TypeError(f"{name}[{i}] must be real, got complex dtype {array.dtype}")
+            if np.issubdtype(array.dtype, np.inexact) and not np.all(np.isfinite(array)):
+                raise ValueError(f"{name}[{i}] contains non-finite values (nan or inf)")
+    return args
+
+
+def same_structure(name: str, value, other_name: str, other) -> None:
+    """``value`` must have the tree structure and leaf shapes of ``other``."""
+    a, b = jax.tree_util.tree_structure(value), jax.tree_util.tree_structure(other)
+    shapes_a = [np.shape(leaf) for leaf in jax.tree_util.tree_leaves(value)]
+    shapes_b = [np.shape(leaf) for leaf in jax.tree_util.tree_leaves(other)]
+    if a != b or shapes_a != shapes_b:
+        raise ValueError(f"{name} must match the structure of {other_name}: "
+                         f"got shapes {shapes_a} and {shapes_b}")
+
+
+def global_norm(tree):
+    r"""Overflow- and underflow-safe Euclidean norm of all entries of an array or pytree.
+
+    :math:`\sqrt{\sum_i g_i^2}`, computed directly when that is finite and
+    normal, else as :math:`m \sqrt{\sum_i (g_i/m)^2}` with :math:`m = \max_i |g_i|`
+    (so ``[1e200, 0]`` has norm 1e200, not ``inf``). Works under ``jax.jit``.
+    """
+    leaves = [jnp.asarray(leaf) for leaf in jax.tree_util.tree_leaves(tree)]
+    direct = jnp.sqrt(sum(jnp.sum(jnp.square(leaf)) for leaf in leaves))
+    biggest = functools.reduce(jnp.maximum, [jnp.max(jnp.abs(leaf), initial=0.0) for leaf in leaves])
+    safe = jnp.where(biggest > 0, biggest, 1.0)
+    scaled = biggest * jnp.sqrt(sum(jnp.sum(jnp.square(leaf / safe)) for leaf in leaves))
+    ok = jnp.isfinite(direct) & (direct > 1e-150)
+    return jnp.where(ok, direct, jnp.where(jnp.isfinite(biggest), scaled, direct))
+
+
+def prng_key(name: str, key):
+    """An integer seed ``>= 0`` (made into ``jax.random.PRNGKey``) or a ``jax.random`` key."""
+    if isinstance(key, numbers.Integral) and not isinstance(key, (bool, np.bool_)):
+        if key < 0 or key >= 2**63:
+            raise ValueError(f"{name} must be a non-negative integer seed below 2**63 or a "
+                             f"jax.random key, got {key}")
+        return jax.random.PRNGKey(int(key))
+    if isinstance(key, jax.Array) and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+                                       or (key.dtype == jnp.uint32 and key.shape == (2,))):
+        return key
+    raise TypeError(f"{name} must be an integer seed or a jax.random key, got {type(key).__name__}")
+
+
+def examples(name: str, arrays) -> tuple:
+    """Training data: one or more numeric arrays with the same number ``N >= 1`` of examples
+    along axis 0, floats finite. Returns them as JAX arrays; ``name[i]`` in the messages."""
+    arrays = tuple(arrays)
+    if not arrays:
+        raise ValueError(f"{name} must contain at least one array of examples (e.g. x, y)")
+    out = []
+    for i, a in enumerate(arrays):
+        if isinstance(a, (str, bytes)):
+            raise TypeError(f"{name}[{i}] must be a numeric array, got {type(a).__name__}")
+        array = np.asarray(a)
+        if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
+                                         or array.dtype == np.bool_) or np.iscomplexobj(array):
+            raise TypeError(f"{name}[{i}] must be a real numeric array, got dtype {array.dtype}")
+        if array.ndim == 0:
+            raise ValueError(f"{name}[{i}] must have the examples along axis 0, got a scalar")
+        if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+            raise ValueError(f"{name}[{i}] contains non-finite values (nan or inf)")
+        out.append(jnp.asarray(array))
+    n = out[0].shape[0]
+    if n == 0:
+        raise ValueError(f"{name} must contain at least one example, got 0")
+    for i, a in enumerate(out):
+        if a.shape[0] != n:
+            raise ValueError(f"{name} arrays must all hold the same number of examples along axis 0: "
+                             f"{name}[0] has {n}, {name}[{i}] has {a.shape[0]}")
+    return tuple(out)
+
+
+def batch_size(name: str, value, n: int) -> int:
+    """A mini-batch size ``1 <= S <= N``."""
+    value = positive_int(name, value)
+    if value > n:
+        raise ValueError(f"{name} must be <= the number of examples N = {n}, got {value}")
+    return value

@@ -19,9 +19,11 @@ threshold :math:`c > 0`:
   ``optax.clip``).
 
 The pieces take and return arrays or pytrees of arrays (JAX arrays, so they
-compose under ``jax.jit``). :func:`descend_clipped` runs gradient descent with
-heavy-ball momentum on the clipped gradient as one ``lax.scan`` inside one
-``jax.jit``, like :func:`lib.descend`:
+compose under ``jax.jit``). :func:`clipped` wraps any optimizer rule
+(:class:`lib.optimizers.Rule`) so that it sees the clipped gradient, and
+:func:`descend_clipped` runs gradient descent with heavy-ball momentum on the
+clipped gradient with the one driver :func:`lib.optimizers.optimize`, like
+:func:`lib.descend`:
 
 .. math::
 
@@ -34,9 +36,6 @@ With clipping by norm and :math:`\mu = 0` every step has length at most
 
 from __future__ import annotations
 
-from functools import partial
-from typing import NamedTuple, Optional
-
 import functools
 
 import jax
@@ -45,48 +44,49 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from . import _validate
-from .optimizers import _TRACES, momentum_init, momentum_step, scan_updates
+from .optimizers import Rule, Trajectory, momentum_rule, optimize
+# The cliff loss lives with the other surfaces; these names are kept for the chapters.
+from .surfaces import CLIFF_HEIGHT, CLIFF_STEEPNESS, cliff_loss, cliff_surface  # noqa: F401
 
-__all__ = ["cliff_loss", "cliff_surface", "CLIFF_HEIGHT", "CLIFF_STEEPNESS", "global_norm", "clip_by_norm", "clip_by_global_norm", "clip_by_value", "clip_gradient",
-           "angle_degrees", "ClippedTrajectory", "descend_clipped", "CLIP_KINDS"]
+__all__ = ["global_norm", "clip_by_norm", "clip_by_global_norm", "clip_by_value", "clip_gradient",
+           "clipped", "angle_degrees", "ClippedTrajectory", "descend_clipped", "CLIP_KINDS"]
 
 #: The clipping rules :func:`descend_clipped` accepts.
 CLIP_KINDS = ("norm", "value")
 
 
-def _is_traced(value) -> bool:
-    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(value))
-
-
-def _check_grad(grad):
+def _check_grad(grad, name="grad"):
     """Real numeric leaves (any shape); finite when concrete. Returns JAX float leaves."""
     leaves, treedef = jax.tree_util.tree_flatten(grad)
     if not leaves:
-        raise ValueError(f"grad must hold at least one number, got an empty {type(grad).__name__}")
-    if _is_traced(grad):
+        raise ValueError(f"{name} must hold at least one number, got an empty {type(grad).__name__}")
+    if _validate.is_traced(grad):
         return grad
     converted = []
     for leaf in leaves:
         if isinstance(leaf, (str, bytes)):
-            raise TypeError(f"grad must contain numbers, got {type(leaf).__name__}")
+            raise TypeError(f"{name} must contain numbers, got {type(leaf).__name__}")
         array = np.asarray(leaf)
         if array.dtype == object or not np.issubdtype(array.dtype, np.number):
-            raise TypeError(f"grad must contain real numbers, got dtype {array.dtype}")
+            raise TypeError(f"{name} must contain real numbers, got dtype {array.dtype}")
         if np.iscomplexobj(array):
-            raise TypeError(f"grad must be real, got complex dtype {array.dtype}")
+            raise TypeError(f"{name} must be real, got complex dtype {array.dtype}")
         if not np.all(np.isfinite(array)):
-            raise ValueError("grad contains non-finite values (nan or inf); clipping cannot repair them")
+            raise ValueError(f"{name} contains non-finite values (nan or inf); clipping cannot repair them")
         converted.append(jnp.asarray(array, dtype=jnp.result_type(float)))
     return jax.tree_util.tree_unflatten(treedef, converted)
 
 
 def _check_threshold(name, value):
-    return value if _is_traced(value) else _validate.positive(name, value)
+    return value if _validate.is_traced(value) else _validate.positive(name, value)
 
 
 def global_norm(tree):
-    r"""The Euclidean norm of all entries of an array or pytree, :math:`\sqrt{\sum_i g_i^2}`."""
-    return jnp.sqrt(sum(jnp.sum(jnp.square(leaf)) for leaf in jax.tree_util.tree_leaves(tree)))
+    r"""The Euclidean norm of all entries of an array or pytree, :math:`\sqrt{\sum_i g_i^2}`.
+
+    Safe from overflow: ``global_norm([1e200, 0])`` is 1e200 (see :func:`lib._validate.global_norm`).
+    """
+    return _validate.global_norm(_check_grad(tree, "tree"))
 
 
 def _clip_by_norm(grad, max_norm):
@@ -152,6 +152,7 @@ def _check_kind(clip):
 def clip_gradient(grad, threshold, clip="norm"):
     """:func:`clip_by_norm` (``clip="norm"``) or :func:`clip_by_value` (``clip="value"``)."""
     clip = _check_kind(clip)
+    threshold = _check_threshold("threshold", threshold)
     return clip_by_norm(grad, threshold) if clip == "norm" else clip_by_value(grad, threshold)
 
 
@@ -162,49 +163,57 @@ def angle_degrees(a, b) -> float:
     >>> round(clipping.angle_degrees(np.array([1.0, 0.0]), np.array([1.0, 1.0])), 6)
     45.0
     """
-    a = np.asarray(ravel_pytree(_check_grad(a))[0])
-    b = np.asarray(ravel_pytree(_check_grad(b))[0])
+    a = np.asarray(ravel_pytree(_check_grad(a, "a"))[0])
+    b = np.asarray(ravel_pytree(_check_grad(b, "b"))[0])
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same number of entries, got {a.size} and {b.size}")
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na == 0 or nb == 0:
+    if not np.any(a) or not np.any(b):
         raise ValueError("a and b must be nonzero: the angle to a zero vector is undefined")
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if not (np.isfinite(na * nb) and na * nb > 1e-290):  # the angle is scale-free: rescale
+        a, b = a / np.max(np.abs(a)), b / np.max(np.abs(b))
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
     cosine = np.clip(a @ b / (na * nb), -1.0, 1.0)
     return float(np.degrees(np.arccos(cosine)))
 
 
-class ClippedTrajectory(NamedTuple):
-    r"""The iterates of one clipped run.
+#: A clipped run is a :class:`lib.Trajectory` whose extras are ``grad_norms`` (the norm
+#: of the *unclipped* gradient at θ_k, ``steps + 1`` rows) and ``clipped`` (whether
+#: the clip was active in step k, ``steps`` rows; False after a divergence).
+ClippedTrajectory = Trajectory
 
-    ``points[k]`` is :math:`\theta_k` (flat) and ``losses[k]`` is :math:`f(\theta_k)`,
-    ``grad_norms[k]`` the norm of the *unclipped* gradient :math:`\lVert\nabla f(\theta_k)\rVert`,
-    for ``k = 0 … steps``; ``clipped[k]`` says whether the clip was active in step ``k``
-    (``k < steps``). After a divergence (``diverged``, from row ``diverged_at`` on)
-    every row is ``nan`` and ``clipped`` is False, as in :class:`lib.Trajectory`.
+_CLIP_FNS = {"norm": _clip_by_norm, "value": _clip_by_value}
+
+
+@functools.lru_cache(maxsize=None)
+def _clipped(rule: Rule, clip: str) -> Rule:
+    clip_fn = _CLIP_FNS[clip]
+
+    def update(grads, state, params, hyper, loss):
+        return rule.update(clip_fn(grads, hyper["threshold"]), state, params, hyper, loss)
+
+    return Rule(rule.init, update, f"clipped ({clip}) {rule.name}", rule.hyper + ("threshold",))
+
+
+def clipped(rule: Rule, clip: str = "norm") -> Rule:
+    """The rule ``rule`` fed the clipped gradient (a wrapper rule, like optax's ``chain(clip, rule)``).
+
+    Adds the hyper-parameter ``"threshold"`` (c) to those of ``rule``.
     """
-
-    points: np.ndarray
-    losses: np.ndarray
-    grad_norms: np.ndarray
-    clipped: np.ndarray
-    diverged: bool
-    diverged_at: Optional[int]
+    if not isinstance(rule, Rule):
+        raise TypeError(f"rule must be a lib.optimizers.Rule, got {type(rule).__name__}")
+    return _clipped(rule, _check_kind(clip))
 
 
-@partial(jax.jit, static_argnames=("f", "steps", "clip"))
-def _descend_clipped(f, x0, args, lr, momentum, threshold, max_norm, *, steps, clip):
-    _TRACES["descend_clipped"] += 1  # runs only while tracing
-    clip_fn = _clip_by_norm if clip == "norm" else _clip_by_value
+@functools.lru_cache(maxsize=None)
+def _clip_record(clip: str):
+    clip_fn = _CLIP_FNS[clip]
 
-    def update(g, state):
-        return momentum_step(clip_fn(g, threshold), state, lr, momentum)
+    def record(grads, state, params, hyper):
+        return {"grad_norms": _validate.global_norm(grads),
+                "clipped": jnp.any(clip_fn(grads, hyper["threshold"]) != grads)}
 
-    def record(g, state):
-        return jnp.linalg.norm(g), jnp.any(clip_fn(g, threshold) != g)
-
-    points, losses, (norms, clipped) = scan_updates(f, x0, args, momentum_init, update,
-                                                    max_norm, steps, record=record)
-    return points, losses, norms, clipped[:-1]  # no step is taken from the last point
+    return record
 
 
 def descend_clipped(f, x0, *args, lr, steps=100, clip="norm", threshold=1.0, momentum=0.0,
@@ -232,66 +241,13 @@ def descend_clipped(f, x0, *args, lr, steps=100, clip="norm", threshold=1.0, mom
     >>> bool(run.clipped.all()), run.diverged
     (True, False)
     """
-    _validate.callable_("f", f)
-    params = _validate.parameters("x0", x0)
-    _validate.scalar_loss(f, params, args, name="x0")
-    lr = _validate.positive("lr", lr)
-    steps = _validate.positive_int("steps", steps)
     clip = _check_kind(clip)
-    threshold = _validate.positive("threshold", threshold)
-    momentum = _validate.in_unit_interval("momentum", momentum)
-    max_norm = _validate.positive("max_norm", max_norm)
-    points, losses, norms, clipped = _descend_clipped(
-        f, params, tuple(args), jnp.float64(lr), jnp.float64(momentum), jnp.float64(threshold),
-        jnp.float64(max_norm), steps=steps, clip=clip)
-    points, losses, norms = np.asarray(points), np.asarray(losses), np.asarray(norms)
-    bad = np.flatnonzero(np.isnan(losses))
-    at = int(bad[0]) if bad.size else None
-    return ClippedTrajectory(points, losses, norms, np.asarray(clipped), at is not None, at)
-
-
-# ----------------------------------------------------------------------------------------------
-# A loss with a cliff.
-
-#: Height :math:`H` and steepness :math:`k` of the wall in :func:`cliff_loss`.
-CLIFF_HEIGHT = 5.0
-CLIFF_STEEPNESS = 20.0
-
-
-def cliff_loss(w):
-    r"""A gentle bowl with a cliff across it, :math:`w = (w_1, w_2)`:
-
-    .. math::
-
-        f(w) = \tfrac12 \left(0.1\,(w_1 - 2)^2 + 0.5\, w_2^2\right) + H\,\sigma(-k w_1),
-
-    with :math:`\sigma` the logistic function, :math:`H` = ``CLIFF_HEIGHT`` and
-    :math:`k` = ``CLIFF_STEEPNESS``. For :math:`w_1 \ll 0` the loss is a plateau
-    :math:`H` above the bowl; around :math:`w_1 = 0` it drops by :math:`H` within a
-    width of about :math:`4/k`, where the gradient reaches :math:`Hk/4` in the
-    :math:`w_1` direction; the minimum is at :math:`(2, 0)`, past the cliff.
-
-    >>> round(float(cliff_loss(np.array([2.0, 0.0]))), 12)
-    0.0
-    """
-    gentle = 0.5 * (0.1 * (w[0] - 2.0) ** 2 + 0.5 * w[1] ** 2)
-    return gentle + CLIFF_HEIGHT * jax.nn.sigmoid(-CLIFF_STEEPNESS * w[0])
-
-
-@functools.lru_cache(maxsize=None)
-def cliff_surface():
-    """:func:`cliff_loss` as a :class:`lib.surfaces.Surface` for the explorer."""
-    from .surfaces import Surface
-
-    return Surface(
-        name="a cliff",
-        f=cliff_loss,
-        x0=(-4.0, 2.0),
-        xlim=(-6.0, 18.0),
-        ylim=(-3.0, 3.0),
-        lr_range=(0.05, 5.0),
-        description=("A gentle bowl with minimum (2, 0) and a wall of height 5 across it at w₁ = 0: "
-                     "on the wall the gradient is up to 25 long."),
-        lr=1.0,
-        steps=60,
-    )
+    hyper = {"lr": _validate.positive("lr", lr),
+             "momentum": _validate.in_unit_interval("momentum", momentum),
+             "threshold": _validate.positive("threshold", threshold)}
+    run = optimize(clipped(momentum_rule(), clip), f, x0, *args, hyper=hyper, steps=steps,
+                   max_norm=max_norm, record=_clip_record(clip), check_state=True,
+                   name="descend_clipped")
+    extras = dict(run.extras)
+    extras["clipped"] = extras["clipped"][:-1]  # no step is taken from the last point
+    return run._replace(extras=extras)

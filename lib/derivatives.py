@@ -57,6 +57,7 @@ def _flat_hessian(f, params, args, batch):
 def _checked(f, x, args):
     _validate.callable_("f", f)
     params = _validate.parameters("x", x)
+    _validate.data("args", args)
     _validate.scalar_loss(f, params, args)
     return params
 
@@ -89,4 +90,5 @@ def hessian(f, x, *args) -> np.ndarray:
            [-2.,  0.]])
     """
     params = _checked(f, x, args)
+    _validate.memory("x (its Hessian)", _validate.flat_size(params) ** 2)
     return np.asarray(_flat_hessian(f, params, tuple(args), HESSIAN_COLUMN_BATCH))

@@ -21,22 +21,19 @@ momentum are *linear* iterations, so everything about them has a closed form:
   :math:`\mu^* = ((\sqrt\kappa - 1)/(\sqrt\kappa + 1))^2`, rate
   :math:`(\sqrt\kappa - 1)/(\sqrt\kappa + 1)` (:func:`heavy_ball_optimal`).
 
-:func:`heavy_ball` runs the update of :func:`lib.momentum_step` in one jitted
-``lax.scan`` and, unlike :func:`lib.descend`, also returns the velocities and
+:func:`heavy_ball` runs the rule of :func:`lib.momentum_step` with the one driver
+:func:`lib.optimizers.optimize` and, unlike :func:`lib.descend`, also returns the velocities and
 accepts :math:`\mu = 1` (the frictionless puck that never settles).
 """
 
 from __future__ import annotations
 
-from functools import partial
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from . import _validate
-from .optimizers import _check_common, momentum_init, momentum_step, scan_updates
+from .optimizers import Trajectory, momentum_rule, optimize
 
 __all__ = ["Quadratic", "quadratic", "quadratic_loss", "condition_number", "OptimalParameters",
            "gd_rate", "gd_optimal", "gd_closed_form", "momentum_matrix", "momentum_rate",
@@ -150,11 +147,9 @@ class OptimalParameters(NamedTuple):
 
 
 def _lr_array(name, lr):
-    values = np.asarray(lr, dtype=np.float64) if not isinstance(lr, (str, bytes)) else None
-    if values is None or values.dtype == object:
-        raise TypeError(f"{name} must be a real number or array of them")
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{name} must be finite")
+    if isinstance(lr, (bool, np.bool_)) or (isinstance(lr, np.ndarray) and lr.dtype == np.bool_):
+        raise TypeError(f"{name} must be a real number or array of them, got a boolean")
+    values = _validate.real_array(name, lr, "a number or an array")
     if np.any(values <= 0):
         raise ValueError(f"{name} must be > 0")
     return values
@@ -240,10 +235,7 @@ def momentum_matrix(lr, momentum, curvature) -> np.ndarray:
 
 
 def _momentum_value(name, value) -> float:
-    result = _validate.real_scalar(name, value)
-    if not 0.0 <= result <= 1.0:
-        raise ValueError(f"{name} must lie in [0, 1], got {result}")
-    return result
+    return _validate.in_closed_unit_interval(name, value)
 
 
 def momentum_rate(lr, momentum, eigenvalues):
@@ -315,7 +307,12 @@ def empirical_rate(distances, start=0, stop=None, floor=1e-12) -> float:
     >>> round(empirical_rate(3.0 * 0.7 ** np.arange(50)), 10)
     0.7
     """
-    d = np.asarray(distances, dtype=np.float64)
+    if isinstance(distances, (str, bytes)) or distances is None:
+        raise TypeError(f"distances must be an array of numbers, got {type(distances).__name__}")
+    d = np.asarray(distances)
+    if d.dtype == object or not np.issubdtype(d.dtype, np.number) or np.iscomplexobj(d):
+        raise TypeError(f"distances must be an array of real numbers, got dtype {d.dtype}")
+    d = d.astype(np.float64)
     if d.ndim != 1:
         raise ValueError(f"distances must be 1-D, got shape {d.shape}")
     start = int(start)
@@ -335,25 +332,13 @@ def empirical_rate(distances, start=0, stop=None, floor=1e-12) -> float:
     return float(np.exp(slope))
 
 
-class MomentumTrajectory(NamedTuple):
-    """A heavy-ball run with its velocities: ``points[k]`` is θ_k, ``velocities[k]`` is p_k."""
-
-    points: np.ndarray  #: (steps + 1, n)
-    velocities: np.ndarray  #: (steps + 1, n); p_0 = 0
-    losses: np.ndarray  #: (steps + 1,)
-    diverged: bool
-    diverged_at: Optional[int]
+#: A heavy-ball run is a :class:`lib.Trajectory` whose extra ``velocities[k]`` is p_k
+#: (``steps + 1`` rows; p_0 = 0).
+MomentumTrajectory = Trajectory
 
 
-@partial(jax.jit, static_argnames=("f", "steps", "nesterov"))
-def _heavy_ball(f, x0, args, lr, momentum, max_norm, *, steps, nesterov):
-    def update(g, state):
-        return momentum_step(g, state, lr, momentum, nesterov)
-
-    points, losses, velocities = scan_updates(
-        f, x0, args, momentum_init, update, max_norm, steps,
-        record=lambda g, state: state.velocity, check_state=True)
-    return points, velocities, losses
+def _record_velocity(grads, state, params, hyper):
+    return {"velocities": state.velocity}
 
 
 def heavy_ball(f, x0, *args, lr, momentum, steps=100, nesterov=False,
@@ -363,7 +348,8 @@ def heavy_ball(f, x0, *args, lr, momentum, steps=100, nesterov=False,
     .. math:: p_{k+1} = \mu p_k - \alpha \nabla f(\theta_k), \qquad \theta_{k+1} = \theta_k + p_{k+1},
               \qquad p_0 = 0,
 
-    the rule of :func:`lib.momentum_step`, scanned in one jitted call. Same
+    :func:`lib.optimizers.optimize` with :func:`lib.optimizers.momentum_rule`,
+    recording the velocities (``run.velocities``). Same
     trajectory as :func:`lib.descend` for :math:`\mu < 1`; ``momentum`` may also be
     exactly 1 (no friction), which :func:`lib.descend` rejects on purpose.
     Divergence is reported by the flag, with ``nan`` rows from ``diverged_at`` on.
@@ -374,13 +360,7 @@ def heavy_ball(f, x0, *args, lr, momentum, steps=100, nesterov=False,
     >>> run.velocities.ravel()
     array([ 0.  , -1.  , -1.5 , -1.75])
     """
-    params, steps, nesterov, max_norm = _check_common(f, x0, args, steps, nesterov, max_norm)
-    lr = _validate.positive("lr", lr)
-    momentum = _momentum_value("momentum", momentum)
-    points, velocities, losses = _heavy_ball(
-        f, params, tuple(args), jnp.float64(lr), jnp.float64(momentum), jnp.float64(max_norm),
-        steps=steps, nesterov=bool(nesterov))
-    points, velocities, losses = (np.asarray(a) for a in (points, velocities, losses))
-    bad = np.flatnonzero(np.isnan(losses))
-    at = int(bad[0]) if bad.size else None
-    return MomentumTrajectory(points, velocities, losses, at is not None, at)
+    rule = momentum_rule(nesterov)
+    hyper = {"lr": _validate.positive("lr", lr), "momentum": _momentum_value("momentum", momentum)}
+    return optimize(rule, f, x0, *args, hyper=hyper, steps=steps, max_norm=max_norm,
+                    record=_record_velocity, check_state=True, name="heavy_ball")

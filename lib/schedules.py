@@ -118,6 +118,8 @@ def piecewise_constant(lr, boundaries, factor=0.1) -> Schedule:
     [1.0, 1.0, 1.0, 0.1, 0.1]
     """
     lr = _validate.positive("lr", lr)
+    if isinstance(boundaries, (str, bytes, dict)):
+        raise TypeError(f"boundaries must be a sequence of step numbers, got {type(boundaries).__name__}")
     try:
         values = [b for b in boundaries]
     except TypeError as err:

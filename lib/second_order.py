@@ -16,7 +16,7 @@ model — which near a saddle *is* the saddle.
 
 from __future__ import annotations
 
-from functools import partial
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -25,9 +25,9 @@ from jax.flatten_util import ravel_pytree
 
 from . import _validate
 from .derivatives import gradient, hessian
-from .optimizers import Trajectory
+from .optimizers import Rule, Trajectory, optimize
 
-__all__ = ["newton_step", "newton"]
+__all__ = ["newton_step", "newton_rule", "newton"]
 
 
 def _damping(value) -> float:
@@ -58,37 +58,20 @@ def newton_step(f, x, *args, damping=0.0) -> np.ndarray:
     return np.asarray(ravel_pytree(_validate.parameters("x", x))[0]) - np.linalg.solve(shifted, g)
 
 
-@partial(jax.jit, static_argnames=("f", "steps"))
-def _newton(f, x0, args, damping, max_norm, *, steps):
-    flat0, unravel = ravel_pytree(x0)
+def _newton_update(grads, state, params, hyper, loss):
+    h = jax.jacfwd(jax.grad(loss))(params)
+    eye = jnp.eye(params.size)
+    return -jnp.linalg.solve((h + h.T) / 2 + hyper["damping"] * eye, grads), state
 
-    def flat_loss(v):
-        return f(unravel(v), *args)
 
-    grad = jax.grad(flat_loss)
-    hess = jax.jacfwd(grad)
-    nan_row = jnp.full_like(flat0, jnp.nan)
-    eye = jnp.eye(flat0.size)
+@functools.lru_cache(maxsize=None)
+def newton_rule() -> Rule:
+    r"""Newton's method as a :class:`lib.optimizers.Rule`: the step :math:`-(H + \delta I)^{-1} g`.
 
-    def healthy(x, loss):
-        return jnp.all(jnp.isfinite(x)) & jnp.isfinite(loss) & (jnp.linalg.norm(x) <= max_norm)
-
-    def body(carry, _):
-        x, alive = carry
-        loss = flat_loss(x)
-        alive = alive & healthy(x, loss)
-        h = hess(x)
-        step = jnp.linalg.solve((h + h.T) / 2 + damping * eye, grad(x))
-        x_next = jnp.where(alive, x - step, x)
-        return (x_next, alive), (jnp.where(alive, x, nan_row), jnp.where(alive, loss, jnp.nan))
-
-    (x_last, alive), (points, losses) = jax.lax.scan(body, (flat0, jnp.array(True)), None,
-                                                     length=steps)
-    loss_last = flat_loss(x_last)
-    alive = alive & healthy(x_last, loss_last)
-    points = jnp.concatenate([points, jnp.where(alive, x_last, nan_row)[None]])
-    losses = jnp.concatenate([losses, jnp.where(alive, loss_last, jnp.nan)[None]])
-    return points, losses
+    Stateless; it differentiates the step's ``loss`` twice at the parameters
+    (hyper ``{"damping": δ}``).
+    """
+    return Rule(lambda params: (), _newton_update, "newton", ("damping",))
 
 
 def newton(f, x0, *args, steps=10, damping=0.0, max_norm=1e8) -> Trajectory:
@@ -96,7 +79,8 @@ def newton(f, x0, *args, steps=10, damping=0.0, max_norm=1e8) -> Trajectory:
 
     .. math:: \theta_{k+1} = \theta_k - (H(\theta_k) + \delta I)^{-1} \nabla f(\theta_k).
 
-    One jitted ``lax.scan``; ``damping`` (δ ≥ 0) is traced. A singular Hessian
+    :func:`lib.optimizers.optimize` with :func:`newton_rule`: one jitted
+    ``lax.scan``; ``damping`` (δ ≥ 0) is traced. A singular Hessian
     or a blow-up makes the run stop with ``diverged = True`` and ``nan`` rows,
     like :func:`lib.descend`.
 
@@ -108,15 +92,8 @@ def newton(f, x0, *args, steps=10, damping=0.0, max_norm=1e8) -> Trajectory:
            [ 1., -2.],
            [ 1., -2.]])
     """
-    _validate.callable_("f", f)
-    params = _validate.parameters("x0", x0)
-    _validate.scalar_loss(f, params, args, name="x0")
-    steps = _validate.positive_int("steps", steps)
     damping = _damping(damping)
-    max_norm = _validate.positive("max_norm", max_norm)
-    points, losses = _newton(f, params, tuple(args), jnp.float64(damping), jnp.float64(max_norm),
-                             steps=steps)
-    points, losses = np.asarray(points), np.asarray(losses)
-    bad = np.flatnonzero(np.isnan(losses))
-    at = int(bad[0]) if bad.size else None
-    return Trajectory(points, losses, at is not None, at)
+    params = _validate.parameters("x0", x0)
+    _validate.memory("x0 (its Hessian)", _validate.flat_size(params) ** 2)
+    return optimize(newton_rule(), f, x0, *args, hyper={"damping": damping}, steps=steps,
+                    max_norm=max_norm, check_state=False, name="newton")

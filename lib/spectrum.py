@@ -90,8 +90,15 @@ def _flat_hvp(f, params, v, args):
 def _checked(f, x, args):
     _validate.callable_("f", f)
     params = _validate.parameters("x", x)
+    _validate.data("args", args)
     _validate.scalar_loss(f, params, args)
     return params
+
+
+def _finite(name, values):
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"x: the Hessian of f is not finite there (nan or inf in the {name})")
+    return values
 
 
 def _flat_vector(name, v, params):
@@ -241,7 +248,7 @@ def _check_choice(name, value, choices):
 def _check_seed(seed):
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
-    return jax.random.PRNGKey(int(seed))
+    return _validate.prng_key("seed", seed)
 
 
 def top_eigenvalues(f, x, *args, k=1, iterations=64, which="largest", seed=0,
@@ -270,16 +277,18 @@ def top_eigenvalues(f, x, *args, k=1, iterations=64, which="largest", seed=0,
     """
     params = _checked(f, x, args)
     k = _validate.positive_int("k", k)
-    iterations = _validate.positive_int("iterations", iterations)
+    iterations = _validate.count("iterations", iterations, _validate.MAX_ITER)
     which = _check_choice("which", which, _WHICH)
     start = _check_choice("start", start, _STARTS)
     key = _check_seed(seed)
     m = min(iterations, _validate.flat_size(params))
     if k > m:
         raise ValueError(f"k must be <= min(iterations, n) = {m}, got {k}")
+    _validate.memory("iterations × n (the Lanczos basis)", (m + 1) * _validate.flat_size(params))
     values, vectors, residuals = _top(f, params, tuple(args), key, m=m, k=k, which=which,
                                       start=start)
-    return Eigenpairs(np.asarray(values), np.asarray(vectors), m, np.asarray(residuals))
+    return Eigenpairs(_finite("Ritz values", np.asarray(values)), np.asarray(vectors), m,
+                      np.asarray(residuals))
 
 
 # --------------------------------------------------------------------------- density
@@ -330,13 +339,14 @@ def lanczos_quadrature(f, x, *args, runs=10, iterations=80, seed=0,
     :math:`\frac1n \sum_i g(\lambda_i)`.
     """
     params = _checked(f, x, args)
-    runs = _validate.positive_int("runs", runs)
-    iterations = _validate.positive_int("iterations", iterations)
+    runs = _validate.count("runs", runs, _validate.MAX_RUNS)
+    iterations = _validate.count("iterations", iterations, _validate.MAX_ITER)
     start = _check_choice("start", start, _STARTS)
     key = _check_seed(seed)
     m = min(iterations, _validate.flat_size(params))
+    _validate.memory("iterations × n (the Lanczos basis)", (m + 1) * _validate.flat_size(params))
     nodes, weights = _quadrature(f, params, tuple(args), key, m=m, runs=runs, start=start)
-    return Quadrature(np.asarray(nodes), np.asarray(weights), runs * m)
+    return Quadrature(_finite("Ritz values", np.asarray(nodes)), np.asarray(weights), runs * m)
 
 
 def smoothed_density(nodes, weights, grid, sigma) -> np.ndarray:
@@ -352,14 +362,15 @@ def smoothed_density(nodes, weights, grid, sigma) -> np.ndarray:
     so that :math:`\phi` integrates to 1 over a grid that covers the nodes
     with a margin of several σ.
     """
-    nodes = np.atleast_2d(np.asarray(nodes, dtype=np.float64))
-    weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    nodes = np.atleast_2d(_validate.real_array("nodes", nodes))
+    weights = np.atleast_2d(_validate.real_array("weights", weights))
     if nodes.shape != weights.shape:
         raise ValueError(f"weights must have the shape of nodes {nodes.shape}, got {weights.shape}")
-    if not (np.all(np.isfinite(nodes)) and np.all(np.isfinite(weights))):
-        raise ValueError("nodes and weights must be finite")
+    if nodes.ndim != 2 or nodes.size == 0:
+        raise ValueError(f"nodes must be (R, m) or (m,) with at least one node, got shape {nodes.shape}")
     grid = _check_grid(grid)
     sigma = _validate.positive("sigma", sigma)
+    _validate.memory("grid × nodes", grid.size * nodes.size)
     z = (grid[:, None] - nodes.reshape(-1)[None, :]) / sigma
     kernel = np.exp(-0.5 * z * z) / (sigma * np.sqrt(2.0 * np.pi))
     return kernel @ weights.reshape(-1) / nodes.shape[0]
@@ -402,14 +413,16 @@ def spectral_density(f, x, *args, grid=None, sigma=None, points=1001, runs=10, i
         grid = _check_grid(grid)
     if sigma is not None:
         sigma = _validate.positive("sigma", sigma)
-    points = _validate.positive_int("points", points)
+    points = _validate.count("points", points, _validate.MAX_SAMPLES)
     if points < 2:
         raise ValueError(f"points must be >= 2, got {points}")
     quad = lanczos_quadrature(f, params, *args, runs=runs, iterations=iterations, seed=seed,
                               start=start)
     lo, hi = float(quad.nodes.min()), float(quad.nodes.max())
+    scale = max(abs(lo), abs(hi))
     if sigma is None:
-        sigma = 0.01 * (hi - lo) if hi > lo else max(1e-3 * abs(hi), 1e-6)
+        # Ritz values equal up to rounding (e.g. H = c·I) have no range to take 1 % of.
+        sigma = 0.01 * (hi - lo) if hi - lo > 1e-8 * scale else max(1e-3 * scale, 1e-6)
     if grid is None:
         grid = np.linspace(lo - 5 * sigma, hi + 5 * sigma, points)
     return SpectralDensity(grid, smoothed_density(quad.nodes, quad.weights, grid, sigma))

@@ -1,4 +1,4 @@
-r"""Mini-batch stochastic gradient descent, and the statistics of stochastic gradients.
+r"""Mini-batch stochastic gradient descent.
 
 The training loss is an average over the :math:`N` training examples,
 :math:`f(\theta) = \frac1N \sum_{i=1}^N \ell_i(\theta)`. A mini-batch
@@ -21,8 +21,12 @@ Losses follow the book's convention ``f(params, *data)`` where every data array
 has the examples along axis 0 and ``f`` is the *mean* over the examples it is
 given (e.g. :func:`lib.networks.cross_entropy_loss`). The epoch orders are drawn
 first (one small jitted call per number of examples and epochs, see
-:func:`batch_indices`); then the whole run is one jitted ``lax.scan`` over all
-epochs × batches, with the batch indices, learning rate, momentum and data traced.
+:func:`batch_indices`); then the batches are fed to the one optimizer driver
+(:func:`lib.optimizers.optimize`'s batched form): the rule is
+:func:`lib.optimizers.momentum_rule` inside :func:`lib.optimizers.scheduled`, and
+the whole run is one jitted ``lax.scan`` over all epochs × batches, with the
+batch indices, learning rate, momentum and data traced. The statistics of
+stochastic gradients are in :mod:`lib.gradient_noise` (re-exported here).
 
 >>> import numpy as np, jax.numpy as jnp
 >>> x, t = np.array([[1.0], [2.0], [3.0], [4.0]]), np.array([2.0, 4.0, 6.0, 8.0])
@@ -34,9 +38,8 @@ epochs × batches, with the batch indices, learning rate, momentum and data trac
 
 from __future__ import annotations
 
-import numbers
+import functools
 from functools import partial
-from typing import NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
@@ -44,63 +47,17 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from . import _validate
-from .optimizers import _TRACES, MomentumState, momentum_init, momentum_step
+from .gradient_noise import (  # noqa: F401  (kept here for the chapters)
+    measured_minibatch_variance,
+    minibatch_gradients,
+    minibatch_variance,
+    per_example_gradients,
+)
+from .optimizers import Trajectory, _optimize_batches, momentum_rule, scheduled
 from .schedules import as_schedule
 
 __all__ = ["SGDRun", "sgd", "batch_indices", "examples_processed", "per_example_gradients",
            "minibatch_gradients", "minibatch_variance", "measured_minibatch_variance"]
-
-
-# ----------------------------------------------------------------------------------------------
-# Argument checks
-
-
-def _as_key(key):
-    if isinstance(key, numbers.Integral) and not isinstance(key, (bool, np.bool_)):
-        if key < 0:
-            raise ValueError(f"key must be a non-negative integer seed or a jax.random key, got {key}")
-        return jax.random.PRNGKey(int(key))
-    if isinstance(key, jax.Array) and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
-                                       or (key.dtype == jnp.uint32 and key.shape == (2,))):
-        return key
-    raise TypeError(f"key must be an integer seed or a jax.random key, got {type(key).__name__}")
-
-
-def _check_data(data) -> tuple:
-    if not data:
-        raise ValueError("data must contain at least one array of examples (e.g. x, y)")
-    arrays = []
-    for i, a in enumerate(data):
-        array = np.asarray(a)
-        if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
-                                         or array.dtype == np.bool_):
-            raise TypeError(f"data[{i}] must be a numeric array, got dtype {array.dtype}")
-        if array.ndim == 0:
-            raise ValueError(f"data[{i}] must have the examples along axis 0, got a scalar")
-        if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
-            raise ValueError(f"data[{i}] contains non-finite values (nan or inf)")
-        arrays.append(jnp.asarray(array))
-    n = arrays[0].shape[0]
-    if n == 0:
-        raise ValueError("data must contain at least one example, got 0")
-    for i, a in enumerate(arrays):
-        if a.shape[0] != n:
-            raise ValueError(f"data arrays must all hold the same number of examples along axis 0: "
-                             f"data[0] has {n}, data[{i}] has {a.shape[0]}")
-    return tuple(arrays)
-
-
-def _check_batch(batch_size, n) -> int:
-    batch_size = _validate.positive_int("batch_size", batch_size)
-    if batch_size > n:
-        raise ValueError(f"batch_size must be <= the number of examples N = {n}, got {batch_size}")
-    return batch_size
-
-
-def _check_flag(name, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
-    return bool(value)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -137,15 +94,23 @@ def batch_indices(n, batch_size, epochs=1, key=0, shuffle=True):
     >>> index.tolist(), mask.tolist()
     ([[0, 1], [2, 3], [4, 0]], [[1.0, 1.0], [1.0, 1.0], [1.0, 0.0]])
     """
-    n = _validate.positive_int("n", n)
-    batch_size = _check_batch(batch_size, n)
-    epochs = _validate.positive_int("epochs", epochs)
-    return _batch_indices(_as_key(key), n, batch_size, epochs, _check_flag("shuffle", shuffle))
+    n = _validate.count("n", n, _validate.MAX_SAMPLES, "examples")
+    batch_size = _validate.batch_size("batch_size", batch_size, n)
+    epochs = _validate.count("epochs", epochs, _validate.MAX_EPOCHS)
+    _validate.memory("epochs × n", 2 * epochs * (n + batch_size))
+    return _batch_indices(_validate.prng_key("key", key), n, batch_size, epochs,
+                          _validate.boolean("shuffle", shuffle))
 
 
 def examples_processed(steps, n, batch_size) -> np.ndarray:
     """How many examples :func:`sgd` has used after ``steps`` steps (epochs of ``n``, batches of ``S``)."""
+    n = _validate.positive_int("n", n)
+    batch_size = _validate.batch_size("batch_size", batch_size, n)
     steps = np.asarray(steps)
+    if not np.issubdtype(steps.dtype, np.integer) or np.any(steps < 0):
+        raise TypeError(f"steps must be non-negative integers, got dtype {steps.dtype}") \
+            if not np.issubdtype(steps.dtype, np.integer) else \
+            ValueError("steps must be non-negative integers")
     per_epoch = -(-n // batch_size)
     return (steps // per_epoch) * n + np.minimum((steps % per_epoch) * batch_size, n)
 
@@ -154,103 +119,39 @@ def examples_processed(steps, n, batch_size) -> np.ndarray:
 # The run
 
 
-class SGDRun(NamedTuple):
-    """One run of :func:`sgd`.
-
-    The full training loss is recorded every ``eval_every`` steps: at steps
-    ``steps[r]`` (0, E, 2E, …, and the last step), after ``examples[r]`` examples,
-    ``losses[r]`` is :math:`f(\\theta)` on *all* the data and ``grad_norms[r]`` is
-    :math:`\\lVert\\nabla f(\\theta)\\rVert`. ``batch_losses[k]`` is the loss on
-    the mini-batch of step ``k`` (the noisy number SGD actually sees) and
-    ``lrs[k]`` the rate it used. ``points[r]`` (if ``keep_points``) is θ flat in
-    ``ravel_pytree`` order. ``params`` are the final parameters (same structure
-    as ``x0``). If an iterate stopped being finite or left ``‖θ‖ ≤ max_norm``,
-    ``diverged`` is True, ``diverged_at`` is that step, the run is frozen and
-    later records are ``nan``.
-    """
-
-    steps: np.ndarray
-    examples: np.ndarray
-    losses: np.ndarray
-    grad_norms: np.ndarray
-    batch_losses: np.ndarray
-    lrs: np.ndarray
-    points: Optional[np.ndarray]
-    params: object
-    batches_per_epoch: int
-    diverged: bool
-    diverged_at: Optional[int]
+#: One run of :func:`sgd`: a :class:`lib.Trajectory` recorded every ``eval_every`` steps.
+#: ``losses[r]`` is the full training loss :math:`f(\theta)` on *all* the data at step
+#: ``steps[r]`` (0, E, 2E, …, and the last step), after ``examples[r]`` examples;
+#: ``grad_norms[r]`` is :math:`\lVert\nabla f(\theta)\rVert` there; ``batch_losses[k]`` is
+#: the loss on the mini-batch of step ``k`` (the noisy number SGD actually sees) and
+#: ``lrs[k]`` the rate it used; ``points[r]`` (only with ``keep_points``, else ``None``)
+#: is θ flat. ``params`` are the final (last healthy) parameters, shaped like ``x0``;
+#: ``batches_per_epoch`` is ⌈N/S⌉. After a divergence (``diverged_at`` is the step of
+#: the first unhealthy iterate) the run is frozen and later records are ``nan``.
+SGDRun = Trajectory
 
 
-def _healthy(x, max_norm):
-    return jnp.all(jnp.isfinite(x)) & (jnp.linalg.norm(x) <= max_norm)
-
-
-@partial(jax.jit, static_argnames=("f", "schedule_fn", "eval_every", "keep_points", "nesterov"))
-def _sgd(f, x0, data, index, mask, schedule_params, momentum, max_norm, *, schedule_fn, eval_every,
-         keep_points, nesterov):
-    _TRACES["sgd"] += 1  # runs only while tracing
-    n = data[0].shape[0]
-    batch_size = index.shape[1]
-    flat0, unravel = ravel_pytree(x0)
-    total = index.shape[0]
-    records = -(-total // eval_every)
-    padded = n % batch_size != 0
-
-    def full_loss(x):
-        return f(unravel(x), *data)
-
-    def batch_loss(x, rows, weights):
-        batch = tuple(jnp.take(a, rows, axis=0) for a in data)
+@functools.lru_cache(maxsize=None)
+def _batch_loss(f, padded: bool):
+    """The loss of one mini-batch ``(rows, weights)`` of the data (stable identity per ``f``)."""
+    def batch_loss(params, data, batch):
+        rows, weights = batch
+        examples = tuple(jnp.take(a, rows, axis=0) for a in data)
         if not padded:
-            return f(unravel(x), *batch)
+            return f(params, *examples)
         # A short last batch: average the per-example losses over the real examples only.
-        params = unravel(x)
-        per_example = jax.vmap(lambda *ex: f(params, *(e[None] for e in ex)))(*batch)
+        per_example = jax.vmap(lambda *ex: f(params, *(e[None] for e in ex)))(*examples)
         return jnp.sum(weights * per_example) / jnp.sum(weights)
 
-    batch_value_and_grad = jax.value_and_grad(batch_loss)
-    full_value_and_grad = jax.value_and_grad(full_loss)
+    return batch_loss
 
-    def step(carry, k):
-        x, state, dead_at = carry
-        valid = (k < total) & (dead_at < 0)
-        row = jnp.minimum(k, total - 1)
-        loss, g = batch_value_and_grad(x, index[row], mask[row])
-        lr = schedule_fn(k, *schedule_params)
-        update, new_state = momentum_step(g, state, lr, momentum, nesterov)
-        x_new = x + update
-        blew_up = valid & ~_healthy(x_new, max_norm)
-        move = valid & ~blew_up
-        x = jnp.where(move, x_new, x)
-        state = MomentumState(jnp.where(move, new_state.velocity, state.velocity))
-        dead_at = jnp.where(blew_up, k + 1, dead_at)
-        return (x, state, dead_at), (jnp.where(valid, loss, jnp.nan), lr)
 
-    def measure(x, dead):
-        loss, g = full_value_and_grad(x)
-        bad = dead | ~jnp.isfinite(loss)
-        nan = jnp.nan
-        point = jnp.where(bad, jnp.full_like(x, nan), x) if keep_points else jnp.zeros(0)
-        return jnp.where(bad, nan, loss), jnp.where(bad, nan, jnp.linalg.norm(g)), point
+@functools.lru_cache(maxsize=None)
+def _lr_record(schedule_fn):
+    def record(grads, state, params, hyper):
+        return {"lrs": schedule_fn(state.count, *hyper["schedule"])}
 
-    def record(carry, r):
-        # Measure the full loss at the current iterate (record r), then take the next
-        # eval_every steps, except after the last record. One copy of each computation.
-        x, _, dead_at = carry
-        measured = measure(x, dead_at >= 0)
-        blank = (jnp.full(eval_every, jnp.nan), jnp.full(eval_every, jnp.nan))
-        carry, (batch_losses, lrs) = jax.lax.cond(
-            r < records,
-            lambda c: jax.lax.scan(step, c, r * eval_every + jnp.arange(eval_every)),
-            lambda c: (c, blank), carry)
-        return carry, (measured, batch_losses, lrs)
-
-    init = (flat0, momentum_init(flat0), jnp.array(-1))
-    (x_last, _, dead_at), ((losses, norms, points), batch_losses, lrs) = jax.lax.scan(
-        record, init, jnp.arange(records + 1))
-    return (losses, norms, points, batch_losses.reshape(-1)[:total], lrs.reshape(-1)[:total],
-            x_last, dead_at)
+    return record
 
 
 def sgd(f, x0, *data, lr, batch_size, epochs=1, key=0, shuffle=True, momentum=0.0, nesterov=False,
@@ -291,193 +192,50 @@ def sgd(f, x0, *data, lr, batch_size, epochs=1, key=0, shuffle=True, momentum=0.
     """
     _validate.callable_("f", f)
     params = _validate.parameters("x0", x0)
-    data = _check_data(data)
+    data = _validate.examples("data", data)
     n = int(data[0].shape[0])
-    batch_size = _check_batch(batch_size, n)
-    epochs = _validate.positive_int("epochs", epochs)
+    batch_size = _validate.batch_size("batch_size", batch_size, n)
+    epochs = _validate.count("epochs", epochs, _validate.MAX_EPOCHS)
     schedule = as_schedule(lr)
     momentum = _validate.in_unit_interval("momentum", momentum)
-    nesterov = _check_flag("nesterov", nesterov)
-    shuffle = _check_flag("shuffle", shuffle)
-    keep_points = _check_flag("keep_points", keep_points)
+    nesterov = _validate.boolean("nesterov", nesterov)
+    shuffle = _validate.boolean("shuffle", shuffle)
+    keep_points = _validate.boolean("keep_points", keep_points)
     max_norm = _validate.positive("max_norm", max_norm)
     per_epoch = -(-n // batch_size)
     total = epochs * per_epoch
+    if total > _validate.MAX_STEPS:
+        raise ValueError(f"epochs × ⌈N/batch_size⌉ = {total:,} steps exceeds "
+                         f"{_validate.MAX_STEPS:,}; use fewer epochs or larger batches")
     eval_every = per_epoch if eval_every is None else _validate.positive_int("eval_every", eval_every)
     eval_every = min(eval_every, total)
-    index, mask = _batch_indices(_as_key(key), n, batch_size, epochs, shuffle)
+    records = -(-total // eval_every)
+    _validate.memory("epochs × N", 2 * epochs * per_epoch * batch_size)
+    if keep_points:
+        _validate.memory("keep_points", (records + 1) * _validate.flat_size(params))
+    index, mask = _batch_indices(_validate.prng_key("key", key), n, batch_size, epochs, shuffle)
     _validate.scalar_loss(f, params, data, name="x0")
     first_batch = tuple(a[:batch_size] for a in data)
     _validate.scalar_loss(f, params, first_batch, name="x0 (on a mini-batch)")
-    if n % batch_size:
+    padded = n % batch_size != 0
+    if padded:
         _validate.scalar_loss(f, params, tuple(a[:1] for a in data), name="x0 (on one example)")
 
-    schedule_params = tuple(jnp.asarray(p, dtype=jnp.float64) for p in schedule.params)
-    losses, norms, points, batch_losses, lrs, x_last, dead_at = _sgd(
-        f, params, data, jnp.asarray(index), jnp.asarray(mask), schedule_params,
-        jnp.float64(momentum), jnp.float64(max_norm), schedule_fn=schedule.fn, eval_every=eval_every, keep_points=keep_points, nesterov=nesterov)
+    rule = scheduled(momentum_rule(nesterov), schedule.fn)
+    hyper = {"schedule": tuple(jnp.asarray(p, dtype=jnp.float64) for p in schedule.params),
+             "momentum": jnp.float64(momentum)}
+    losses, norms, points, batch_losses, extras, x_last, dead_at = _optimize_batches(
+        rule, f, params, data, hyper, jnp.float64(max_norm),
+        (jnp.asarray(index), jnp.asarray(mask)), batch_loss=_batch_loss(f, padded),
+        every=eval_every, keep_points=keep_points, record=_lr_record(schedule.fn),
+        check_state=False, name="sgd")
 
-    records = -(-total // eval_every)
     steps = np.minimum(np.arange(records + 1) * eval_every, total)
     dead_at = int(dead_at)
     _, unravel = ravel_pytree(params)
     final = jax.tree_util.tree_map(np.asarray, unravel(x_last))
-    return SGDRun(steps=steps, examples=examples_processed(steps, n, batch_size),
-                  losses=np.asarray(losses), grad_norms=np.asarray(norms),
-                  batch_losses=np.asarray(batch_losses), lrs=np.asarray(lrs),
-                  points=np.asarray(points) if keep_points else None, params=final,
-                  batches_per_epoch=per_epoch, diverged=dead_at >= 0,
-                  diverged_at=dead_at if dead_at >= 0 else None)
-
-
-# ----------------------------------------------------------------------------------------------
-# Statistics of the stochastic gradient
-
-
-@partial(jax.jit, static_argnames=("f",))
-def _per_example(f, params, data):
-    flat, unravel = ravel_pytree(params)
-
-    def one(*example):
-        return jax.grad(lambda v: f(unravel(v), *(e[None] for e in example)))(flat)
-
-    return jax.vmap(one)(*data)
-
-
-def per_example_gradients(f, params, *data) -> np.ndarray:
-    r"""The gradient :math:`\nabla \ell_i(\theta)` of every example's loss: an ``(N, n)`` array.
-
-    ``ℓ_i(θ) = f(θ, x_i, y_i)`` evaluates ``f`` on a batch holding only example ``i``.
-    For a mean loss, the row mean is the full gradient :math:`\nabla f(\theta)`.
-    """
-    _validate.callable_("f", f)
-    params = _validate.parameters("params", params)
-    data = _check_data(data)
-    _validate.scalar_loss(f, params, tuple(a[:1] for a in data), name="params (on one example)")
-    return np.asarray(_per_example(f, params, data))
-
-
-@partial(jax.jit, static_argnames=("samples", "replace"))
-def _sample_means(per_example, key, batch_size, *, samples, replace):
-    n = per_example.shape[0]
-    first_s = (jnp.arange(n) < batch_size) / batch_size  # weight 1/S on the first S draws
-
-    def weights(k):
-        if replace:  # S independent uniform draws; an example drawn twice counts twice
-            draws = jax.random.randint(k, (n,), 0, n)
-            return jnp.zeros(n).at[draws].add(first_s)
-        # Without replacement: the S examples with the smallest of n uniform keys.
-        ranks = jnp.argsort(jnp.argsort(jax.random.uniform(k, (n,))))
-        return (ranks < batch_size) / batch_size
-
-    w = jax.vmap(weights)(jax.random.split(key, samples))  # (samples, N), rows sum to 1
-    return w @ per_example
-
-
-def minibatch_gradients(per_example, batch_size, samples, key=0, replace=False) -> np.ndarray:
-    r"""``samples`` independent mini-batch gradients :math:`\hat g = \frac1S \sum_{i \in B} \nabla\ell_i`.
-
-    ``per_example`` is the ``(N, n)`` output of :func:`per_example_gradients`;
-    each batch ``B`` is ``batch_size`` examples drawn uniformly without
-    replacement (as within an epoch of :func:`sgd`) or with replacement.
-    Returns ``(samples, n)``. The batch size is traced: every ``S`` reuses one
-    compiled function.
-    """
-    per_example = _check_per_example(per_example)
-    batch_size = _check_batch(batch_size, per_example.shape[0])
-    samples = _validate.positive_int("samples", samples)
-    replace = _check_flag("replace", replace)
-    return np.asarray(_sample_means(jnp.asarray(per_example), _as_key(key), jnp.asarray(batch_size),
-                                    samples=samples, replace=replace))
-
-
-@partial(jax.jit, static_argnames=("sizes", "sequences", "replace"))
-def _measured_variances(per_example, key, *, sizes, sequences, replace):
-    n = per_example.shape[0]
-    largest = sizes[-1]
-    centered = per_example - jnp.mean(per_example, axis=0)
-
-    def one(k):
-        rows = (jax.random.randint(k, (largest,), 0, n) if replace
-                else jax.random.permutation(k, n)[:largest])
-        blocks, width, out = centered[rows], 1, []
-        for size in sizes:  # cut the sequence into largest/S consecutive batches of S
-            if size % width == 0:  # build on the previous, finer blocks
-                blocks = blocks.reshape(largest // size, size // width, -1).sum(axis=1)
-            else:
-                blocks = centered[rows].reshape(largest // size, size, -1).sum(axis=1)
-            width = size
-            out.append(jnp.mean(jnp.sum(blocks**2, axis=1)) / size**2)
-        return jnp.stack(out)
-
-    return jnp.mean(jax.lax.map(one, jax.random.split(key, sequences), batch_size=16), axis=0)
-
-
-def measured_minibatch_variance(per_example, batch_sizes, sequences=256, key=0, replace=False) -> np.ndarray:
-    r"""Monte-Carlo estimate of :math:`\mathbb E \lVert \hat g_S - \nabla f \rVert^2` for each ``S`` in ``batch_sizes``.
-
-    Draws ``sequences`` random sequences of :math:`S_{\max} = \max S` examples
-    (the start of a random permutation, as in an epoch, or independent draws if
-    ``replace``) and cuts each into :math:`S_{\max}/S` consecutive batches of
-    ``S``; every batch is a uniformly random batch of size ``S``, so the mean of
-    :math:`\lVert \hat g_S - \nabla f\rVert^2` over all of them estimates the
-    variance. Every size must divide the largest (e.g. powers of 2). Small
-    batches get many samples (``sequences · S_max / S``), large ones fewer but
-    they need fewer. Compare with the exact :func:`minibatch_variance`.
-    """
-    per_example = _check_per_example(per_example)
-    n = per_example.shape[0]
-    try:
-        sizes = sorted({_check_batch(int(s) if isinstance(s, np.integer) else s, n) for s in batch_sizes})
-    except TypeError as err:
-        if "batch_size" in str(err):
-            raise
-        raise TypeError(f"batch_sizes must be a sequence of integers, got {type(batch_sizes).__name__}") from err
-    if not sizes:
-        raise ValueError("batch_sizes must contain at least one batch size")
-    if any(sizes[-1] % size for size in sizes):
-        raise ValueError(f"batch_sizes must all divide the largest one, {sizes[-1]}, got {sizes}")
-    sequences = _validate.positive_int("sequences", sequences)
-    replace = _check_flag("replace", replace)
-    result = np.asarray(_measured_variances(jnp.asarray(per_example), _as_key(key), sizes=tuple(sizes),
-                                            sequences=sequences, replace=replace))
-    order = {size: value for size, value in zip(sizes, result)}
-    return np.array([order[int(s)] for s in batch_sizes])
-
-
-def _check_per_example(per_example):
-    array = np.asarray(per_example, dtype=np.float64)
-    if array.ndim != 2 or array.shape[0] < 2:
-        raise ValueError(f"per_example must be an (N, n) array of per-example gradients with N >= 2, "
-                         f"got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError("per_example contains non-finite values (nan or inf)")
-    return array
-
-
-def minibatch_variance(per_example, batch_size, replace=False) -> float:
-    r"""Exact :math:`\mathbb E \lVert \hat g_S - \nabla f \rVert^2` of a mini-batch of ``S`` examples.
-
-    With :math:`\sigma^2 = \frac1N \sum_i \lVert \nabla \ell_i - \nabla f \rVert^2` (the
-    variance of one example's gradient, summed over coordinates),
-
-    .. math::
-
-        \mathbb E \lVert \hat g_S - \nabla f \rVert^2 = \frac{\sigma^2}{S} \quad \text{(with replacement)},
-        \qquad
-        \frac{\sigma^2}{S} \cdot \frac{N - S}{N - 1} \quad \text{(without replacement)} .
-
-    The second factor, the *finite-population correction*, makes the variance
-    exactly zero at ``S = N``, where the batch is the whole data set.
-
-    >>> g = np.array([[1.0], [-1.0], [3.0], [-3.0]])   # N = 4, σ² = 5
-    >>> [round(minibatch_variance(g, s), 12) for s in (1, 2, 4)]   # 5, 5/2 · 2/3, 0
-    [5.0, 1.666666666667, 0.0]
-    """
-    per_example = _check_per_example(per_example)
-    n = per_example.shape[0]
-    batch_size = _check_batch(batch_size, n)
-    replace = _check_flag("replace", replace)
-    sigma2 = float(np.mean(np.sum((per_example - per_example.mean(axis=0)) ** 2, axis=1)))
-    correction = 1.0 if replace else (n - batch_size) / (n - 1)
-    return sigma2 / batch_size * correction
+    extras = {"steps": steps, "examples": examples_processed(steps, n, batch_size),
+              "grad_norms": np.asarray(norms), "batch_losses": np.asarray(batch_losses),
+              "lrs": np.asarray(extras["lrs"]), "params": final, "batches_per_epoch": per_epoch}
+    return Trajectory(np.asarray(points) if keep_points else None, np.asarray(losses),
+                      dead_at >= 0, dead_at if dead_at >= 0 else None, extras)

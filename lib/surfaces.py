@@ -34,7 +34,7 @@ import numpy as np
 from . import _validate
 
 __all__ = ["Surface", "LossGrid", "two_weight_net", "ravine", "saddle", "plateau", "rosenbrock",
-           "loss_grid", "SURFACES"]
+           "loss_grid", "SURFACES", "cliff_loss", "cliff_surface", "CLIFF_HEIGHT", "CLIFF_STEEPNESS"]
 
 
 class Surface(NamedTuple):
@@ -245,10 +245,55 @@ def loss_grid(surface: Surface, resolution: int = 90) -> LossGrid:
     """
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a lib.surfaces.Surface, got {type(surface).__name__}")
-    resolution = _validate.positive_int("resolution", resolution)
+    resolution = _validate.count("resolution", resolution, 4096)
     if resolution < 2:
         raise ValueError(f"resolution must be >= 2, got {resolution}")
     xs = np.linspace(*surface.xlim, resolution)
     ys = np.linspace(*surface.ylim, resolution)
     values = np.asarray(_values_on_grid(surface.f, jnp.asarray(xs), jnp.asarray(ys)))
     return LossGrid(xs, ys, values)
+
+
+# ----------------------------------------------------------------------------------------------
+# A loss with a cliff.
+
+#: Height :math:`H` and steepness :math:`k` of the wall in :func:`cliff_loss`.
+CLIFF_HEIGHT = 5.0
+CLIFF_STEEPNESS = 20.0
+
+
+def cliff_loss(w):
+    r"""A gentle bowl with a cliff across it, :math:`w = (w_1, w_2)`:
+
+    .. math::
+
+        f(w) = \tfrac12 \left(0.1\,(w_1 - 2)^2 + 0.5\, w_2^2\right) + H\,\sigma(-k w_1),
+
+    with :math:`\sigma` the logistic function, :math:`H` = ``CLIFF_HEIGHT`` and
+    :math:`k` = ``CLIFF_STEEPNESS``. For :math:`w_1 \ll 0` the loss is a plateau
+    :math:`H` above the bowl; around :math:`w_1 = 0` it drops by :math:`H` within a
+    width of about :math:`4/k`, where the gradient reaches :math:`Hk/4` in the
+    :math:`w_1` direction; the minimum is at :math:`(2, 0)`, past the cliff.
+
+    >>> round(float(cliff_loss(np.array([2.0, 0.0]))), 12)
+    0.0
+    """
+    gentle = 0.5 * (0.1 * (w[0] - 2.0) ** 2 + 0.5 * w[1] ** 2)
+    return gentle + CLIFF_HEIGHT * jax.nn.sigmoid(-CLIFF_STEEPNESS * w[0])
+
+
+@functools.lru_cache(maxsize=None)
+def cliff_surface():
+    """:func:`cliff_loss` as a :class:`lib.surfaces.Surface` for the explorer."""
+    return Surface(
+        name="a cliff",
+        f=cliff_loss,
+        x0=(-4.0, 2.0),
+        xlim=(-6.0, 18.0),
+        ylim=(-3.0, 3.0),
+        lr_range=(0.05, 5.0),
+        description=("A gentle bowl with minimum (2, 0) and a wall of height 5 across it at w₁ = 0: "
+                     "on the wall the gradient is up to 25 long."),
+        lr=1.0,
+        steps=60,
+    )

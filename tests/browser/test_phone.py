@@ -120,5 +120,5 @@ def test_explorer_is_usable_on_a_phone(phone, site_url, screenshot_dir):
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     # The theme's sticky header would be painted over the stitched element screenshot.
     explorer.screenshot(path=str(screenshot_dir / "phone-explorer.png"),
-                        style=".bd-header, .skip-link { visibility: hidden !important; }")
+                        style=".bd-header, .bd-header-article, .skip-link { visibility: hidden !important; }")
     page.screenshot(path=str(screenshot_dir / "phone-explorer-viewport.png"))

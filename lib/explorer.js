@@ -381,8 +381,11 @@ class ExplorerView {
   showMode() {
     const g = this.grid;
     this.mode.textContent = this.live
-      ? "Live: every slider value is computed exactly by JAX in the running kernel."
-      : `Precomputed: no kernel, so the sliders step through a grid of ${g.lrs.length} learning rates × ${g.momentums.length} momenta computed by JAX when the page was built.`;
+      ? "Live: every slider value is computed exactly by JAX in the running kernel. "
+        + "Keys: arrows move half a grid step, Page Up/Down or Shift+arrows two steps."
+      : `Precomputed: no kernel, so the sliders step through a grid of ${g.lrs.length} learning rates × `
+        + `${g.momentums.length} momenta computed by JAX when the page was built. `
+        + "Keys: arrows move one grid step, Page Up/Down or Shift+arrows two.";
   }
 
   showError(text = null) {

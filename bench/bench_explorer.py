@@ -148,7 +148,9 @@ def jupyterlab_latency(presses: int = 60, warmup: int = 5, root: Path = ROOT) ->
     learning-rate slider of run A gets ``presses`` arrow-key presses through Chromium's input
     pipeline, a reader's pace apart (250–400 ms), right to the end of the slider and back.
     Each time runs from the keydown event to the moment the kernel's exact trajectory for
-    the new α is in the SVG (drawn), and to the next rendered frame (painted).
+    the new α is in the SVG (drawn), and to the next rendered frame (painted). The time to
+    the kernel's first message back ("busy", sent before any work) is the transport floor:
+    browser → Jupyter server → kernel → back, which no widget code can shorten.
     """
     import tempfile
 
@@ -170,6 +172,7 @@ def jupyterlab_latency(presses: int = 60, warmup: int = 5, root: Path = ROOT) ->
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.add_init_script(lab.WEBSOCKET_PROBE_JS)
             page.goto(f"{base}/lab/tree/latency.ipynb?reset", timeout=120_000)
             lab.run_all_cells(page, 180_000, timeout_error=PlaywrightTimeout)
             explorer = lab.wait_until_live(page, 180_000)
@@ -196,7 +199,13 @@ def jupyterlab_latency(presses: int = 60, warmup: int = 5, root: Path = ROOT) ->
             browser.close()
     drawn = np.array([r["drawn"] for r in results])
     painted = np.array([r["painted"] for r in results])
+    replies = np.array([r["reply"] for r in results if r["reply"] is not None])
     return {"presses": len(results),
+            "reply_median_ms": float(np.median(replies)) if replies.size else float("nan"),
+            # From the kernel's first reply to the drawing: the kernel's work, its answer's
+            # trip back, and the browser's redraw (the part the widget's code decides).
+            "after_reply_median_ms": float(np.median([r["drawn"] - r["reply"] for r in results
+                                                      if r["reply"] is not None] or [np.nan])),
             "drawn_median_ms": float(np.median(drawn)), "drawn_p90_ms": float(np.percentile(drawn, 90)),
             "painted_median_ms": float(np.median(painted)),
             "painted_p90_ms": float(np.percentile(painted, 90))}
@@ -240,6 +249,10 @@ def main() -> int:
              f"{live['drawn_p90_ms']:.1f} ms", "≤ 50 ms"),
             ("JupyterLab: key press → painted (next frame), median / p90",
              f"{live['painted_median_ms']:.0f} / {live['painted_p90_ms']:.0f} ms", ""),
+            ("  of which key press → kernel's first reply (busy; transport), median",
+             f"{live['reply_median_ms']:.1f} ms", ""),
+            ("  of which kernel's first reply → trajectory drawn, median",
+             f"{live['after_reply_median_ms']:.1f} ms", ""),
         ]
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'value':>10}  target")

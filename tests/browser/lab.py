@@ -111,6 +111,20 @@ def wait_until_live(page, timeout_ms: int):
     return explorer
 
 
+# Page init script: the time of every message the page receives on a WebSocket (the
+# kernel's replies), so a measurement can tell transport from work.
+WEBSOCKET_PROBE_JS = """(() => {
+  window.__wsIn = [];
+  const Native = window.WebSocket;
+  class Probed extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', () => window.__wsIn.push(performance.now()));
+    }
+  }
+  window.WebSocket = Probed;
+})();"""
+
 # Key press → exact trajectory drawn, measured in the page: a capture-phase keydown listener
 # stamps the press; a MutationObserver sees run A's path redrawn from a kernel answer
 # (data-source "live") at the exact α the slider now asks for; the time is taken there
@@ -128,8 +142,11 @@ LATENCY_PROBE_JS = """([slider, low, high, positions]) => {
     const wanted = low * Math.pow(high / low, Number(slider.value) / positions);
     if (Math.abs(Math.log(Number(path.dataset.lr) / wanted)) > 1e-9) return;
     p.drawn = performance.now();
+    // First message back from the server after the press (the kernel's "busy"), if probed.
+    const reply = (window.__wsIn || []).find(t => t >= p.start);
     painted().then(t => {
-      probe.results.push({ drawn: p.drawn - p.start, painted: t - p.start, lr: Number(path.dataset.lr) });
+      probe.results.push({ drawn: p.drawn - p.start, painted: t - p.start, lr: Number(path.dataset.lr),
+                           reply: reply === undefined ? null : reply - p.start });
       probe.pending = null;
     });
   }).observe(path, { attributes: true, attributeFilter: ['d', 'data-source', 'data-lr'] });

@@ -9,21 +9,6 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from .critical import KINDS, CriticalPoint, classify_critical_point, escape_direction  # noqa: E402
-from .derivatives import flatten, gradient, hessian  # noqa: E402
-from .optimizers import (  # noqa: E402
-    MomentumState,
-    Rule,
-    Trajectory,
-    TrajectoryGrid,
-    descend,
-    descend_grid,
-    momentum_init,
-    momentum_step,
-    optimize,
-    trace_count,
-)
-
 # Topic modules, used as ``lib.<module>.<name>``; ``lib.explorers`` (anywidget) is
 # imported on demand so that the numerical core does not need a front end.
 from . import (  # noqa: E402
@@ -45,7 +30,21 @@ from . import (  # noqa: E402
     stochastic,
     surfaces,
 )
+from .critical import KINDS, CriticalPoint, classify_critical_point, escape_direction  # noqa: E402
 from .dense import hessian_eigenvalues  # noqa: E402
+from .derivatives import flatten, gradient, hessian  # noqa: E402
+from .optimizers import (  # noqa: E402
+    MomentumState,
+    Rule,
+    Trajectory,
+    TrajectoryGrid,
+    descend,
+    descend_grid,
+    momentum_init,
+    momentum_step,
+    optimize,
+    trace_count,
+)
 from .spectrum import hvp, spectral_density, top_eigenvalues  # noqa: E402
 
 __all__ = [

@@ -95,7 +95,7 @@ def _adam_update(grads, state, params, hyper, loss):
     return _adam_step(grads, state, hyper["lr"], hyper["b1"], hyper["b2"], hyper["eps"])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def adam_rule() -> Rule:
     """Adam as a :class:`lib.optimizers.Rule`; hyper ``{"lr", "b1", "b2", "eps"}``."""
     return Rule(_adam_init, _adam_update, "adam", ("lr", "b1", "b2", "eps"))

@@ -45,6 +45,7 @@ from jax.flatten_util import ravel_pytree
 
 from . import _validate
 from .optimizers import Rule, Trajectory, momentum_rule, optimize
+
 # The cliff loss lives with the other surfaces; these names are kept for the chapters.
 from .surfaces import CLIFF_HEIGHT, CLIFF_STEEPNESS, cliff_loss, cliff_surface  # noqa: F401
 
@@ -185,7 +186,7 @@ ClippedTrajectory = Trajectory
 _CLIP_FNS = {"norm": _clip_by_norm, "value": _clip_by_value}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _clipped(rule: Rule, clip: str) -> Rule:
     clip_fn = _CLIP_FNS[clip]
 
@@ -205,7 +206,7 @@ def clipped(rule: Rule, clip: str = "norm") -> Rule:
     return _clipped(rule, _check_kind(clip))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _clip_record(clip: str):
     clip_fn = _CLIP_FNS[clip]
 

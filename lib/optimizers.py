@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import collections
 import functools
+from collections.abc import Callable
 from functools import partial
-from typing import Callable, NamedTuple, Optional
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -89,11 +90,11 @@ class Trajectory(NamedTuple):
     attribute: ``run.grad_norms`` is ``run.extras["grad_norms"]``.
     """
 
-    points: Optional[np.ndarray]
+    points: np.ndarray | None
     losses: np.ndarray
     diverged: bool
-    diverged_at: Optional[int]
-    extras: Optional[dict] = None
+    diverged_at: int | None
+    extras: dict | None = None
 
     def __getattr__(self, name):
         extras = self.extras
@@ -151,7 +152,7 @@ def momentum_step(grad, state: MomentumState, lr, momentum, nesterov: bool = Fal
     return _momentum_step(grad, state, lr, momentum, nesterov)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _momentum_rule(nesterov: bool) -> Rule:
     def update(grads, state, params, hyper, loss):
         return _momentum_step(grads, state, hyper["lr"], hyper["momentum"], nesterov)
@@ -172,7 +173,7 @@ class ScheduledState(NamedTuple):
     inner: object
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def scheduled(rule: Rule, schedule_fn: Callable) -> Rule:
     """``rule`` with its learning rate ``hyper["lr"] = schedule_fn(k, *hyper["schedule"])`` at step ``k``.
 

@@ -28,7 +28,8 @@ schedule                                   :math:`\alpha_k`
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax.numpy as jnp
 import numpy as np

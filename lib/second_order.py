@@ -64,7 +64,7 @@ def _newton_update(grads, state, params, hyper, loss):
     return -jnp.linalg.solve((h + h.T) / 2 + hyper["damping"] * eye, grads), state
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def newton_rule() -> Rule:
     r"""Newton's method as a :class:`lib.optimizers.Rule`: the step :math:`-(H + \delta I)^{-1} g`.
 

@@ -131,7 +131,7 @@ def examples_processed(steps, n, batch_size) -> np.ndarray:
 SGDRun = Trajectory
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _batch_loss(f, padded: bool):
     """The loss of one mini-batch ``(rows, weights)`` of the data (stable identity per ``f``)."""
     def batch_loss(params, data, batch):
@@ -146,7 +146,7 @@ def _batch_loss(f, padded: bool):
     return batch_loss
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lr_record(schedule_fn):
     def record(grads, state, params, hyper):
         return {"lrs": schedule_fn(state.count, *hyper["schedule"])}

@@ -98,7 +98,7 @@ def _rosenbrock_loss(w):
 # The factories.
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def two_weight_net() -> Surface:
     r"""The lecture's network :math:`\hat y = w_2 w_1 x` fitted to one example (x, y) = (1, 1).
 
@@ -135,7 +135,7 @@ def ravine(kappa=10.0) -> Surface:
     return _ravine(kappa)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ravine(kappa: float) -> Surface:
     def ravine_loss(w):
         return 0.5 * (w[0] ** 2 + kappa * w[1] ** 2)
@@ -154,7 +154,7 @@ def _ravine(kappa: float) -> Surface:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def saddle() -> Surface:
     r"""A saddle that is bounded below: :math:`f(w) = w_1^2 - w_2^2 + \tfrac14 w_2^4`.
 
@@ -178,7 +178,7 @@ def saddle() -> Surface:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def plateau() -> Surface:
     r"""Least squares for one saturating logistic unit: a plateau.
 
@@ -202,7 +202,7 @@ def plateau() -> Surface:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def rosenbrock() -> Surface:
     r"""Rosenbrock's banana valley :math:`f(w) = (1 - w_1)^2 + 100\,(w_2 - w_1^2)^2`.
 
@@ -282,7 +282,7 @@ def cliff_loss(w):
     return gentle + CLIFF_HEIGHT * jax.nn.sigmoid(-CLIFF_STEEPNESS * w[0])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cliff_surface():
     """:func:`cliff_loss` as a :class:`lib.surfaces.Surface` for the explorer."""
     return Surface(

@@ -70,7 +70,7 @@ def test_momentum_zero_is_plain_gradient_descent():
     x0 = np.array([0.3, 0.2])
     run = lib.descend(two_weight_loss, x0, lr=0.1, steps=5)
     x = x0.copy()
-    for k in range(5):
+    for _ in range(5):
         x = x - 0.1 * lib.gradient(two_weight_loss, x)
     np.testing.assert_allclose(run.points[-1], x, rtol=1e-13)
 

@@ -156,7 +156,6 @@ def jupyterlab_latency(presses: int = 60, warmup: int = 5, root: Path = ROOT) ->
 
     import nbformat
     import numpy as np
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     from lib import surfaces
@@ -174,7 +173,7 @@ def jupyterlab_latency(presses: int = 60, warmup: int = 5, root: Path = ROOT) ->
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.add_init_script(lab.WEBSOCKET_PROBE_JS)
             page.goto(f"{base}/lab/tree/latency.ipynb?reset", timeout=120_000)
-            lab.run_all_cells(page, 180_000, timeout_error=PlaywrightTimeout)
+            lab.run_all_cells(page, 180_000)
             explorer = lab.wait_until_live(page, 180_000)
             lib_file = page.locator(".jp-OutputArea-output").first.inner_text().strip()
             assert lib_file.startswith(str(root)), f"the kernel imported {lib_file}, not {root}/lib"

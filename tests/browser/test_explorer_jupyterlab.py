@@ -76,7 +76,7 @@ def lab_page(jupyterlab, browser):
 
 
 def run_all_cells(page):
-    lab.run_all_cells(page, KERNEL_TIMEOUT_MS, timeout_error=playwright_api.TimeoutError)
+    lab.run_all_cells(page, KERNEL_TIMEOUT_MS)
 
 
 def test_a_chapter_source_opens_as_a_notebook(jupyterlab, browser):

@@ -79,7 +79,8 @@ def minibatch_gradients(per_example, batch_size, samples, key=0, replace=False) 
     samples = _validate.count("samples", samples, _validate.MAX_SAMPLES)
     _validate.memory("samples × N", samples * per_example.shape[0] * 2)
     replace = _validate.boolean("replace", replace)
-    return np.asarray(_sample_means(jnp.asarray(per_example), _validate.prng_key("key", key), jnp.asarray(batch_size),
+    key = _validate.prng_key("key", key)
+    return np.asarray(_sample_means(jnp.asarray(per_example), key, jnp.asarray(batch_size),
                                     samples=samples, replace=replace))
 
 
@@ -106,7 +107,8 @@ def _measured_variances(per_example, key, *, sizes, sequences, replace):
 
 
 def measured_minibatch_variance(per_example, batch_sizes, sequences=256, key=0, replace=False) -> np.ndarray:
-    r"""Monte-Carlo estimate of :math:`\mathbb E \lVert \hat g_S - \nabla f \rVert^2` for each ``S`` in ``batch_sizes``.
+    r"""Monte-Carlo estimate of :math:`\mathbb E \lVert \hat g_S - \nabla f \rVert^2` for each ``S``
+    in ``batch_sizes``.
 
     Draws ``sequences`` random sequences of :math:`S_{\max} = \max S` examples
     (the start of a random permutation, as in an epoch, or independent draws if
@@ -125,14 +127,16 @@ def measured_minibatch_variance(per_example, batch_sizes, sequences=256, key=0, 
     except TypeError as err:
         if "batch_size" in str(err):
             raise
-        raise TypeError(f"batch_sizes must be a sequence of integers, got {type(batch_sizes).__name__}") from err
+        raise TypeError(f"batch_sizes must be a sequence of integers, "
+                        f"got {type(batch_sizes).__name__}") from err
     if not sizes:
         raise ValueError("batch_sizes must contain at least one batch size")
     if any(sizes[-1] % size for size in sizes):
         raise ValueError(f"batch_sizes must all divide the largest one, {sizes[-1]}, got {sizes}")
     sequences = _validate.count("sequences", sequences, _validate.MAX_RUNS)
     replace = _validate.boolean("replace", replace)
-    result = np.asarray(_measured_variances(jnp.asarray(per_example), _validate.prng_key("key", key), sizes=tuple(sizes),
+    key = _validate.prng_key("key", key)
+    result = np.asarray(_measured_variances(jnp.asarray(per_example), key, sizes=tuple(sizes),
                                             sequences=sequences, replace=replace))
     order = {size: value for size, value in zip(sizes, result)}
     return np.array([order[int(s)] for s in batch_sizes])

@@ -64,7 +64,9 @@ def trace_count(name: str = "descend") -> int:
 # ---------------------------------------------------------------------------------- the protocol
 
 class Rule(NamedTuple):
-    """An optimizer: ``init(params) -> state`` and ``update(grads, state, params, hyper, loss) -> (step, state)``.
+    """An optimizer: ``init(params) -> state`` and ``update(grads, state, params, hyper, loss)``.
+
+    ``update`` returns ``(step, new_state)``; the driver applies ``θ ← θ + step``.
 
     ``params`` and ``grads`` are flat float64 vectors; ``hyper`` is a dict of traced
     arrays; ``loss`` is the flat loss function of the current step. A rule is
@@ -134,7 +136,8 @@ def momentum_step(grad, state: MomentumState, lr, momentum, nesterov: bool = Fal
 
         p \leftarrow \mu p - \alpha \nabla f(\theta), \qquad \theta \leftarrow \theta + p .
 
-    With ``momentum = 0`` this is plain gradient descent, :math:`\theta \leftarrow \theta - \alpha\nabla f(\theta)`.
+    With ``momentum = 0`` this is plain gradient descent,
+    :math:`\theta \leftarrow \theta - \alpha\nabla f(\theta)`.
     With ``nesterov=True`` the step is :math:`\mu p_{\text{new}} - \alpha \nabla f(\theta)`
     (Bengio et al.'s rewriting of Nesterov's method, the form optax uses): the
     iterate then tracks the look-ahead point :math:`\theta + \mu p` of Sutskever's form

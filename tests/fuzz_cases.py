@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a table: one function per row reads better than wrapped rows)
 """The public API of ``lib`` as a table for fuzzing: each function, a valid call, and its arguments' kinds.
 
 Used by ``tests/test_fuzz.py`` (property-based, with hypothesis) and runnable as a script

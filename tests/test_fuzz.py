@@ -104,7 +104,7 @@ def test_a_run_is_flagged_exactly_when_it_leaves_the_ball_or_stops_being_finite(
     # and every row before the flag is a sane iterate, inside the ball
     limit = 5.0 if name == "adam" else 1e3
     assert np.all(np.linalg.norm(run.points[finite], axis=1) <= limit)
-    if name == "descend" and lr > 0.6:  # |1 - 4 lr| > 1.4: leaves the ball in 40 steps (clipping bounds steps)
+    if name == "descend" and lr > 0.6:  # |1 - 4 lr| > 1.4: leaves the ball in 40 steps
         assert run.diverged
 
 
@@ -131,7 +131,7 @@ OTHERS = [case for case in fuzz_cases.OTHERS if fuzz_cases._prepare(case)]
 
 
 @pytest.mark.xfail(strict=False, reason="modules of other sessions (regression, networks, deep_chains, "
-                   "critical_search): seeds, size bounds and *args data not yet checked through lib._validate")
+                   "critical_search): seeds, size bounds and *args data not yet checked by lib._validate")
 @pytest.mark.parametrize("case", OTHERS, ids=[case.path for case in OTHERS])
 def test_other_modules_answer_every_fixed_bad_value(case):
     unclear = []

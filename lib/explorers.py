@@ -32,6 +32,10 @@ and decides where trajectories come from:
   move draws the stored grid trajectory for that cell. The readout says
   "precomputed". The exact trajectory of the initial values is shown until the
   first move.
+- Keys: on the static page an arrow key moves one grid cell; live, half a cell
+  (α: 1/48 of the slider, ×1.11 on a 160:1 range; the mouse reaches every one of the
+  40 positions per cell). Page Up/Down and Shift+arrows move two cells; Home/End go
+  to the ends (``keySteps`` in ``explorer-helpers.js``, tested with ``node --test``).
 - *Live* (JupyterLab, Binder, Colab): sliders are fine-grained; a move sets the
   ``lr`` / ``momentum`` / ``nesterov`` traits to the exact slider values and
   saves them; Python's observer runs :func:`lib.descend` at exactly those
@@ -70,8 +74,9 @@ _HERE = pathlib.Path(__file__).parent
 #: averages over ~100 steps, as long as the default runs.
 MOMENTUM_MAX = 0.99
 
-# Slider positions per grid cell. In precomputed mode a slider moves a whole cell
-# per key press; in live mode one position, so 1/40 of a cell (≈0.5 % in α).
+# Slider positions per grid cell. In precomputed mode a slider snaps to whole cells and a
+# key press moves one; in live mode the mouse reaches every position (1/40 of a cell,
+# ≈0.5 % in α) and a key press moves half a cell.
 _LR_POSITIONS_PER_CELL = 40
 _MOMENTUM_POSITIONS_PER_CELL = 20
 

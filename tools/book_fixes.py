@@ -38,8 +38,9 @@ def _launch_live_notebooks(app, pagename, templatename, context, doctree):
     if name in REPOSITORY_ONLY:
         buttons[:] = [b for b in buttons if b.get("label") != "launch-buttons"]
         for group in buttons:
-            group["buttons"] = [b for b in group.get("buttons", [])
-                                if b.get("label") != "download-notebook-button"]
+            if "buttons" in group:  # a dropdown; other entries are single buttons
+                group["buttons"] = [b for b in group["buttons"]
+                                    if b.get("label") != "download-notebook-button"]
         return
     for group in buttons:
         for button in group.get("buttons", []):

@@ -56,7 +56,7 @@ RAW_MYST = re.compile(r"\{[a-z][a-z:-]*\}`|^\s*[`:]{3,}\s*\{|^\(\s*[\w-]+\s*\)=\
 
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})\s*(?:\{(?P<name>[\w:-]+)\})?\s*(?P<arg>.*)$")
 ROLE = re.compile(r"\{(?P<role>[a-z][a-z:-]*)\}`(?P<content>[^`]+)`")
-EVAL = re.compile(r"\{eval\}`[^`]+`")
+LIVE_MYST = re.compile(r"\{eval\}`[^`]+`|^:{3,}(\{admonition\}|\{dropdown\}).*$|^:{3,}$|^:class: .*$", re.M)
 INLINE = re.compile(ROLE.pattern + r"|`[^`]+`")
 TARGET = re.compile(r"^\(\s*(?P<label>[\w-]+)\s*\)=\s*$")
 HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*$")
@@ -265,15 +265,17 @@ class Converter:
         inner = self.blocks(body)
         if name == "admonition" or name in ADMONITIONS:
             title = self.inline(arg) if name == "admonition" else name.capitalize()
-            return ["", *_quote([f"**{title}**", "", *inner]), ""]
+            return self.box(title, options.get("class", name), inner)
         if name == "exercise":
             target = self.book.targets.get(options.get("label", ""))
             number = target.text if target else "Exercise"
             title = f" ({self.inline(arg)})" if arg else ""
-            return ["", *_quote([f"**{number}**{title}", "", *inner]), ""]
+            return self.box(f"**{number}**{title}", "note", inner)
         if name == "solution":
             target = self.book.targets.get(arg)
             what = f"Solution to {target.text}" if target else "Solution"
+            if self.mode == "live":  # rendered (math, numbers) inside jupyterlab-myst's dropdown
+                return ["", f":::{{dropdown}} {what}", *inner, ":::", ""]
             return ["", "<details>", f"<summary>{what}</summary>", "", *inner, "", "</details>", ""]
         if name == "bibliography":
             self.keyprefix = options.get("keyprefix", "")
@@ -281,6 +283,12 @@ class Converter:
         if name == "math":
             return ["", "$$", *body, "$$", ""]
         raise ValueError(f"{self.doc}: the directive {{{name}}} has no plain-notebook form")
+
+    def box(self, title: str, css_class: str, inner: list[str]) -> list[str]:
+        """An admonition: jupyterlab-myst draws the real one; plain Markdown gets a block quote."""
+        if self.mode == "live":
+            return ["", f"::::{{admonition}} {title}", f":class: {css_class}", *inner, "::::", ""]
+        return ["", *_quote([f"**{title}**" if not title.startswith("**") else title, "", *inner]), ""]
 
     def references(self) -> list[str]:
         lines = []
@@ -374,8 +382,8 @@ def convert(book: Book, doc: str, mode: str, glue: dict[str, str] | None = None)
         "language_info": {"name": "python"},
     })
     for cell in notebook.cells:
-        # Live notebooks keep exactly one role, {eval}, which jupyterlab-myst renders.
-        text = EVAL.sub("", cell.source) if mode == "live" else cell.source
+        # Live notebooks keep what jupyterlab-myst renders: {eval}, admonitions and dropdowns.
+        text = LIVE_MYST.sub("", cell.source) if mode == "live" else cell.source
         if cell.cell_type == "markdown" and RAW_MYST.search(text):
             raise ValueError(f"{doc}: MyST syntax left in a Markdown cell: "
                              f"{RAW_MYST.search(text)[0]!r} in {cell.source[:200]!r}")

@@ -85,6 +85,10 @@ def test_markdown_is_plain(path):
         if cell.cell_type == "markdown":
             match = RAW_MYST.search(cell.source)
             assert match is None, f"raw MyST {match[0]!r} in: {cell.source[:300]}"
+    # Every solution is folded: one <details> per solution in the chapter's source.
+    solutions = len(re.findall(r"^[`:]{3,}\{solution\}", (ROOT / "chapters" / f"{path.stem}.md").read_text(), re.M))
+    folded = sum(c.source.count("<details>") for c in notebook.cells if c.cell_type == "markdown")
+    assert folded == solutions
     first_code = next(c for c in notebook.cells if c.cell_type == "code")
     assert "importlib.metadata.version(\"optbook-lib\")" in first_code.source
     # The numbers are written in: the website's glued values appear in the text.

@@ -86,4 +86,5 @@ def _check_name(name) -> None:
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
     if not _NAME.match(name):
-        raise ValueError(f"name must be letters, digits, '_', '.' or '-' and start with a letter, got {name!r}")
+        raise ValueError("name must be letters, digits, '_', '.' or '-' and start with a letter, "
+                         f"got {name!r}")

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import portable_notebook  # noqa: E402
+
 BUILD = ROOT / "_build"
 FINGERPRINT = BUILD / ".lib-fingerprint"
 TIMINGS = BUILD / ".timings.json"

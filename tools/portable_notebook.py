@@ -155,7 +155,9 @@ class Converter:
             raise ValueError("glue (the chapter's glued text/plain values) is needed for mode='download'")
         self.book, self.doc, self.mode, self.glue = book, doc, mode, glue or {}
         self.cited: list[str] = []
-        self.keyprefix = ""
+        # Cited keys carry the chapter's prefix, declared by its bibliography directive.
+        prefix = re.search(r"^:keyprefix:\s*(\S+)", (book.root / f"{doc}.md").read_text(), re.M)
+        self.keyprefix = prefix[1] if prefix else ""
 
     # ----- inline roles -----
     def role(self, match: re.Match) -> str:
@@ -177,14 +179,16 @@ class Converter:
             return f"${content}$"
         raise ValueError(f"{self.doc}: the role {{{role}}} has no plain-notebook form")
 
-    def citation(self, key: str) -> str:
-        entry = self.book.bibliography.get(key) or self.book.bibliography.get(key.removeprefix(self.keyprefix))
-        if entry is None:
-            # The chapter's keyprefix is declared at its end; cited keys carry it.
-            short = key.split("-")[-1]
-            entry = self.book.bibliography.get(short)
+    def entry(self, key: str) -> dict[str, str]:
+        """The bibliography entry of a cited key (keys carry the chapter's ``keyprefix``)."""
+        bibliography = self.book.bibliography
+        entry = bibliography.get(key) or bibliography.get(key.removeprefix(self.keyprefix))
         if entry is None:
             raise KeyError(f"{self.doc}: no bibliography entry for {key!r}")
+        return entry
+
+    def citation(self, key: str) -> str:
+        entry = self.entry(key)
         self.cited.append(key)
         names = [name.split(",")[0].strip() for name in entry.get("author", "").split(" and ")]
         authors = names[0] if len(names) == 1 else (" and ".join(names) if len(names) == 2
@@ -203,7 +207,8 @@ class Converter:
                 raise KeyError(f"{self.doc}: unknown reference target {label!r}")
         explicit = _explicit_text(content) if "<" in content else None
         if role == "numref" and explicit:
-            text = explicit.replace("%s", target.text.split()[-1]).replace("{number}", target.text.split()[-1])
+            number = target.text.split()[-1]
+            text = explicit.replace("%s", number).replace("{number}", number)
         else:
             text = explicit or target.text
         if target.doc == self.doc:
@@ -293,8 +298,7 @@ class Converter:
     def references(self) -> list[str]:
         lines = []
         for key in dict.fromkeys(self.cited):
-            entry = (self.book.bibliography.get(key) or self.book.bibliography.get(key.removeprefix(self.keyprefix))
-                     or self.book.bibliography.get(key.split("-")[-1]))
+            entry = self.entry(key)
             where = entry.get("journal") or entry.get("booktitle") or entry.get("publisher") \
                 or entry.get("howpublished", "")
             authors = entry.get("author", "").replace(" and ", "; ")
@@ -343,9 +347,6 @@ def convert(book: Book, doc: str, mode: str, glue: dict[str, str] | None = None)
     text = (book.root / f"{doc}.md").read_text()
     source = jupytext.reads(text, fmt="md:myst")
     converter = Converter(book, doc, mode, glue)
-    # The bibliography directive closes the chapter: read its keyprefix before the citations.
-    prefix = re.search(r"^:keyprefix:\s*(\S+)", text, re.M)
-    converter.keyprefix = prefix[1] if prefix else ""
     page = f"{book.site}{doc}.html"
     if mode == "download":
         intro = (f"*A chapter of* Optimization in Deep Learning *as a plain notebook "
@@ -381,7 +382,8 @@ def convert(book: Book, doc: str, mode: str, glue: dict[str, str] | None = None)
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
     })
-    for cell in notebook.cells:
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{number}"  # stable ids: the same chapter gives the same file
         # Live notebooks keep what jupyterlab-myst renders: {eval}, admonitions and dropdowns.
         text = LIVE_MYST.sub("", cell.source) if mode == "live" else cell.source
         if cell.cell_type == "markdown" and RAW_MYST.search(text):
@@ -434,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("mode", choices=["live", "download"])
     parser.add_argument("--out", required=True, type=Path, help="folder for the .ipynb files")
     parser.add_argument("--glue", type=Path, help="folder of MyST-NB's <chapter>.glue.json (download mode)")
-    parser.add_argument("--root", type=Path, default=ROOT, help="the book's sources (e.g. the student edition's copy)")
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="the book's sources (e.g. the student edition's copy)")
     args = parser.parse_args(argv)
     if args.mode == "download" and args.glue is None:
         parser.error("download mode needs --glue")

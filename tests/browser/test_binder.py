@@ -45,6 +45,17 @@ MEASURED = {
 }
 
 
+# Run All has finished when every code cell shows an execution count, or stopped at an error.
+DONE_OR_FAILED_JS = """() => {
+    const notebook = document.querySelector('.jp-Notebook');
+    const prompts = [...notebook.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+    const failed = notebook.querySelector(
+        '[data-mime-type="application/vnd.jupyter.stderr"] .ansi-red-fg, '
+        + '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]');
+    return failed || (prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent)));
+}"""
+
+
 def launch_paths() -> dict[str, str]:
     """Chapter name → the ``urlpath`` its page's Binder button opens."""
     paths = {}
@@ -87,21 +98,22 @@ def test_chapter_runs_and_reads_like_the_website(binder, browser, chapter):
     host = urlparse(base).netloc
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     outside = []
-    context.route("**/*", lambda route: route.continue_()
-                  if urlparse(route.request.url).netloc == host or route.request.url.startswith(("data:", "blob:"))
-                  else (outside.append(route.request.url), route.abort()))
+    def only_localhost(route):
+        url = route.request.url
+        if urlparse(url).netloc == host or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route("**/*", only_localhost)
     page = context.new_page()
     try:
         workspace = urlpath.replace("lab/tree/", f"lab/workspaces/{chapter}/tree/", 1)
         page.goto(f"{base}/{workspace}?reset", timeout=120_000)
         run_all_cells(page)
         # Done when every code cell has an execution count, or when one has failed.
-        page.wait_for_function(
-            """() => {
-                const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')];
-                const failed = document.querySelector('.jp-Notebook [data-mime-type="application/vnd.jupyter.stderr"] .ansi-red-fg, .jp-Notebook .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]');
-                return failed || (prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent)));
-            }""", timeout=CHAPTER_TIMEOUT_MS, polling=1000)
+        page.wait_for_function(DONE_OR_FAILED_JS, timeout=CHAPTER_TIMEOUT_MS, polling=1000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
         page.wait_for_timeout(1000)  # the last markdown cells' expressions
         # jupyterlab-myst renders Markdown cells into `.myst`; textContent also reads the cells
@@ -125,7 +137,8 @@ def test_chapter_runs_and_reads_like_the_website(binder, browser, chapter):
     assert not RAW_MYST.search(rendered), f"raw MyST in the rendered text: {RAW_MYST.search(rendered)[0]!r}"
 
     glue_file = ROOT / "_build" / "jupyter_execute" / "chapters" / f"{chapter}.glue.json"
-    website = {name: output["data"]["text/plain"] for name, output in json.loads(glue_file.read_text()).items()}
+    website = {name: output["data"]["text/plain"]
+               for name, output in json.loads(glue_file.read_text()).items()}
     assert MEASURED.get(chapter, set()) <= set(website), "MEASURED names a number the chapter no longer glues"
     compared, mismatched = 0, []
     for cell in notebook.cells:

@@ -86,13 +86,15 @@ def test_markdown_is_plain(path):
             match = RAW_MYST.search(cell.source)
             assert match is None, f"raw MyST {match[0]!r} in: {cell.source[:300]}"
     # Every solution is folded: one <details> per solution in the chapter's source.
-    solutions = len(re.findall(r"^[`:]{3,}\{solution\}", (ROOT / "chapters" / f"{path.stem}.md").read_text(), re.M))
+    source = (ROOT / "chapters" / f"{path.stem}.md").read_text()
+    solutions = len(re.findall(r"^[`:]{3,}\{solution\}", source, re.M))
     folded = sum(c.source.count("<details>") for c in notebook.cells if c.cell_type == "markdown")
     assert folded == solutions
     first_code = next(c for c in notebook.cells if c.cell_type == "code")
     assert "importlib.metadata.version(\"optbook-lib\")" in first_code.source
     # The numbers are written in: the website's glued values appear in the text.
-    glue = json.loads((ROOT / "_build" / "jupyter_execute" / "chapters" / f"{path.stem}.glue.json").read_text())
+    glue_file = ROOT / "_build" / "jupyter_execute" / "chapters" / f"{path.stem}.glue.json"
+    glue = json.loads(glue_file.read_text())
     if glue:
         text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
         assert "{glue" not in text and "{eval}" not in text

@@ -77,7 +77,8 @@ def logistic(z):
 
 
 def logistic_derivative(z):
-    r""":math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))`, at most 1/4 (at 0), about :math:`e^{-|z|}` for large :math:`|z|`.
+    r""":math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))`, at most 1/4 (at 0), about :math:`e^{-|z|}` for
+    large :math:`|z|`.
 
     >>> from lib.activations import logistic_derivative
     >>> float(logistic_derivative(0.0))

@@ -34,7 +34,8 @@ import numpy as np
 from . import _validate
 
 __all__ = ["ACTIVATIONS", "chain_forward", "layer_jacobians", "chain_jacobian",
-           "LayerGradients", "layer_gradient_norms", "ChainGradients", "chain_gradients", "gaussian_weights", "orthogonal_weights"]
+           "LayerGradients", "layer_gradient_norms", "ChainGradients", "chain_gradients", "gaussian_weights",
+           "orthogonal_weights"]
 
 
 def _relu_derivative(z):
@@ -126,7 +127,8 @@ def chain_forward(weights, x, activation="relu") -> np.ndarray:
 
 
 def layer_jacobians(weights, x, activation="relu") -> np.ndarray:
-    r"""The per-layer Jacobians :math:`J_\ell = \operatorname{diag}(\varphi'(z_\ell)) W_\ell`, shape ``(L, n, n)``.
+    r"""The per-layer Jacobians :math:`J_\ell = \operatorname{diag}(\varphi'(z_\ell)) W_\ell`, shape
+    ``(L, n, n)``.
 
     For ReLU, :math:`\varphi'(z_\ell)` is a 0/1 mask: :math:`J_\ell` is :math:`W_\ell`
     with the rows of the inactive units set to zero.
@@ -252,7 +254,8 @@ def _rng(seed):
 def gaussian_weights(seed, width, depth, gain=1.0) -> np.ndarray:
     r"""Independent Gaussian layers, entries :math:`(W_\ell)_{ij} \sim \mathcal N(0, \text{gain}^2 / n)`.
 
-    Shape ``(depth, width, width)``. ``gain = 1`` keeps :math:`\mathbb E \lVert W h\rVert^2 = \lVert h\rVert^2`
+    Shape ``(depth, width, width)``. ``gain = 1`` keeps
+    :math:`\mathbb E \lVert W h\rVert^2 = \lVert h\rVert^2`
     (LeCun/Glorot scale for a square layer); ``gain = √2`` is He initialisation, which
     does the same for ReLU layers, where about half the units are inactive.
     """
@@ -264,7 +267,8 @@ def gaussian_weights(seed, width, depth, gain=1.0) -> np.ndarray:
 
 
 def orthogonal_weights(seed, width, depth, scale=1.0, tied=False) -> np.ndarray:
-    r"""Layers :math:`W_\ell = s\, Q_\ell` with :math:`Q_\ell` random orthogonal (Haar), shape ``(depth, width, width)``.
+    r"""Layers :math:`W_\ell = s\, Q_\ell` with :math:`Q_\ell` random orthogonal (Haar), shape
+    ``(depth, width, width)``.
 
     Every singular value of :math:`W_\ell` equals :math:`s`, so a linear chain of them
     multiplies every vector's norm by exactly :math:`s^L`. ``tied=True`` repeats one

@@ -30,7 +30,7 @@ traced arguments, so a new batch does not recompile a jitted caller.
 from __future__ import annotations
 
 import numbers
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp

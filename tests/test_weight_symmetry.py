@@ -5,7 +5,8 @@ import itertools
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lib import networks
 from lib.weight_symmetry import distance_matrix, distinct_points, symmetric_distance, unit_rows
@@ -35,7 +36,8 @@ def test_agrees_with_enumerating_every_copy(seed, k, d, odd):
     rng = np.random.default_rng(seed)
     a, b = rng.normal(size=(k, d)), rng.normal(size=(k, d))
     sa, sb = rng.normal(size=2), rng.normal(size=2)
-    assert symmetric_distance(a, b, sa, sb, odd=odd) == pytest.approx(brute_force(a, b, sa, sb, odd), rel=1e-12)
+    assert symmetric_distance(a, b, sa, sb, odd=odd) == pytest.approx(brute_force(a, b, sa, sb, odd),
+                                                                       rel=1e-12)
 
 
 @settings(max_examples=30, deadline=None)
@@ -127,7 +129,8 @@ def test_duplicates_of_a_network_collapse_to_one_group():
     (lambda: distinct_points(np.array([[0.0, -1.0], [-1.0, 0.0]]), tol=1.0), "distances"),
     (lambda: distinct_points(np.zeros((2, 2)), tol=0.0), "tol"),
     (lambda: unit_rows({"w": 1}), "params"),
-    (lambda: unit_rows([{"w": jnp.ones((2, 3)), "b": jnp.ones(2)}, {"w": jnp.ones((3, 1)), "b": jnp.ones(1)}]),
+    (lambda: unit_rows([{"w": jnp.ones((2, 3)), "b": jnp.ones(2)},
+                        {"w": jnp.ones((3, 1)), "b": jnp.ones(1)}]),
      "params"),
 ])
 def test_bad_arguments_name_the_argument(call, name):

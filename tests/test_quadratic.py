@@ -1,12 +1,11 @@
 """lib.quadratic against closed forms, eigenvalue solvers and optax."""
 
+import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import jax.numpy as jnp
 
 import lib
 from lib import quadratic as quad

@@ -158,7 +158,8 @@ def clip_gradient(grad, threshold, clip="norm"):
 
 
 def angle_degrees(a, b) -> float:
-    r"""The angle between two arrays or pytrees (flattened), in degrees, :math:`\arccos \frac{a^\top b}{\lVert a\rVert \lVert b\rVert}`.
+    r"""The angle between two arrays or pytrees (flattened), in degrees,
+    :math:`\arccos \frac{a^\top b}{\lVert a\rVert \lVert b\rVert}`.
 
     >>> import lib.clipping as clipping, numpy as np
     >>> round(clipping.angle_degrees(np.array([1.0, 0.0]), np.array([1.0, 1.0])), 6)

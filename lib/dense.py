@@ -93,7 +93,8 @@ def eigenvalues(H, *, two_stage: bool | None = None) -> np.ndarray:
 
 
 def hessian_eigenvalues(f, x, *args) -> np.ndarray:
-    """All eigenvalues of the exact Hessian of ``f(x, *args)``: :func:`lib.hessian`, then :func:`eigenvalues`."""
+    """All eigenvalues of the exact Hessian of ``f(x, *args)``: :func:`lib.hessian`, then
+    :func:`eigenvalues`."""
     h = hessian(f, x, *args)
     if not np.all(np.isfinite(h)):
         raise ValueError("x: the Hessian of f is not finite there (nan or inf)")

@@ -12,6 +12,9 @@ STAMP_PY := $(VENV)/.installed
 STAMP_NPM := node_modules/.installed
 HTML := _build/html
 PYTEST := $(PY) -m pytest
+# test-lib runs the unit tests in a shuffled order (modules, and tests within each module) to prove
+# they do not depend on one another; pytest prints the seed, and `make test-lib ORDER_SEED=n` replays one.
+ORDER_SEED ?= 14
 
 .PHONY: help install book book-all book-student lint test test-js test-lib test-site serve lab bench chromium clean
 
@@ -56,8 +59,8 @@ lint: $(STAMP_PY) $(STAMP_NPM)  ## ruff for the Python, ESLint for the JavaScrip
 	$(VENV)/bin/ruff check .
 	node_modules/.bin/eslint lib/*.js tools/*.js tests/js/*.mjs
 
-test-lib: install test-js  ## unit tests and docstring examples of lib/
-	$(PYTEST) -m "not browser" tests lib
+test-lib: install lint test-js  ## lint, then the unit tests and docstring examples of lib/, in random order
+	$(PYTEST) -m "not browser" --random-order-bucket=module --random-order-seed=$(ORDER_SEED) tests lib
 
 test-site: book book-student chromium  ## check the built sites in headless Chromium
 	$(PYTEST) -m browser tests

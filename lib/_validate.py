@@ -68,6 +68,14 @@ def positive(name: str, value) -> float:
     return result
 
 
+def nonnegative(name: str, value) -> float:
+    """A finite real number >= 0 (a damping, an initial accumulator)."""
+    result = real_scalar(name, value)
+    if result < 0:
+        raise ValueError(f"{name} must be >= 0, got {result}")
+    return result
+
+
 def in_unit_interval(name: str, value) -> float:
     """A value in [0, 1), like a momentum coefficient."""
     result = real_scalar(name, value)

@@ -23,7 +23,8 @@ compilations). Mini-batch SGD feeds its batches to the same driver
 ``nan``; nothing is printed.
 
 The rules: :func:`momentum_rule` (gradient descent, heavy ball, Nesterov;
-:func:`descend`), :func:`lib.adaptive.adam_rule`, :func:`lib.clipping.clipped`
+:func:`descend`), :func:`lib.adaptive.adam_rule`, :func:`lib.adaptive.rmsprop_rule`,
+:func:`lib.adaptive.adagrad_rule`, :func:`lib.clipping.clipped`
 (a wrapper around any rule), :func:`lib.second_order.newton_rule` and
 :func:`scheduled` (a learning-rate schedule around any rule; :func:`lib.stochastic.sgd`).
 """

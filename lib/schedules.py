@@ -22,7 +22,9 @@ schedule                                   :math:`\alpha_k`
 ``piecewise_constant(lr, boundaries, f)``  :math:`\alpha_0\, \gamma^{\#\{b_j \le k\}}` (drops at chosen steps)
 ``exponential(lr, rate, every=1)``         :math:`\alpha_0\, r^{k / T}`
 ``inverse_time(lr, tau)``                  :math:`\alpha_0 / (1 + k/\tau)` (":math:`1/t`")
-``cosine(lr, total_steps, final_lr=0)``    :math:`\alpha_T + \tfrac12(\alpha_0 - \alpha_T)(1 + \cos(\pi \min(k, K)/K))`
+``cosine(lr, total_steps, final_lr=0)``    half a cosine from α₀ down to α_T over K steps, then α_T
+``warmup_constant(lr, warmup_steps)``      :math:`\alpha_i + (\alpha_0 - \alpha_i) \min(k, W)/W` (warm-up)
+``warmup_cosine(lr, warmup_steps, K)``     linear warm-up over W steps, then half a cosine to α_T at K
 =========================================  ===================================================================
 """
 
@@ -37,7 +39,7 @@ import numpy as np
 from . import _validate
 
 __all__ = ["Schedule", "as_schedule", "constant", "step_decay", "piecewise_constant", "exponential",
-           "inverse_time", "cosine"]
+           "inverse_time", "cosine", "warmup_constant", "warmup_cosine"]
 
 
 class Schedule(NamedTuple):
@@ -89,6 +91,17 @@ def _cosine(k, lr, total, final):
     return final + 0.5 * (lr - final) * (1.0 + jnp.cos(jnp.pi * progress))
 
 
+def _warmup_constant(k, lr, warmup, initial):
+    return initial + (lr - initial) * (jnp.minimum(k, warmup) / warmup)
+
+
+def _warmup_cosine(k, lr, warmup, total, initial, final):
+    rising = initial + (lr - initial) * (jnp.minimum(k, warmup) / warmup)
+    progress = jnp.clip(k - warmup, 0, total - warmup) / (total - warmup)
+    falling = final + 0.5 * (lr - final) * (1.0 + jnp.cos(jnp.pi * progress))
+    return jnp.where(k < warmup, rising, falling)
+
+
 def _factor(name, value):
     value = _validate.real_scalar(name, value)
     if not 0.0 < value <= 1.0:
@@ -102,7 +115,10 @@ def constant(lr) -> Schedule:
 
 
 def step_decay(lr, every, factor=0.1) -> Schedule:
-    r"""Multiply the rate by ``factor`` every ``every`` steps: :math:`\alpha_k = \alpha_0 \gamma^{\lfloor k/T \rfloor}`."""
+    r"""Multiply the rate by ``factor`` every ``every`` steps.
+
+    :math:`\alpha_k = \alpha_0 \gamma^{\lfloor k/T \rfloor}`.
+    """
     return Schedule("step_decay", _step_decay, (_validate.positive("lr", lr),
                                                  float(_validate.positive_int("every", every)),
                                                  _factor("factor", factor)))
@@ -137,7 +153,7 @@ def piecewise_constant(lr, boundaries, factor=0.1) -> Schedule:
 
 
 def exponential(lr, rate, every=1) -> Schedule:
-    r""":math:`\alpha_k = \alpha_0\, r^{k/T}`: the rate shrinks by ``rate`` every ``every`` steps, smoothly."""
+    r"""The rate shrinks by ``rate`` every ``every`` steps, smoothly: :math:`\alpha_k = \alpha_0 r^{k/T}`."""
     return Schedule("exponential", _exponential, (_validate.positive("lr", lr), _factor("rate", rate),
                                                   float(_validate.positive_int("every", every))))
 
@@ -164,6 +180,61 @@ def cosine(lr, total_steps, final_lr=0.0) -> Schedule:
         raise ValueError(f"final_lr must lie in [0, lr] = [0, {lr}], got {final_lr}")
     return Schedule("cosine", _cosine, (lr, float(_validate.positive_int("total_steps", total_steps)),
                                         final_lr))
+
+
+def _initial_lr(lr, init_lr):
+    init_lr = _validate.real_scalar("init_lr", init_lr)
+    if not 0.0 <= init_lr <= lr:
+        raise ValueError(f"init_lr must lie in [0, lr] = [0, {lr}], got {init_lr}")
+    return init_lr
+
+
+def warmup_constant(lr, warmup_steps, init_lr=0.0) -> Schedule:
+    r"""Linear warm-up from ``init_lr`` to ``lr`` over ``warmup_steps`` steps, then constant ``lr``.
+
+    .. math:: \alpha_k = \alpha_i + (\alpha_0 - \alpha_i)\, \min(k, W) / W .
+
+    The same numbers as ``optax.warmup_constant_schedule(init_lr, lr, warmup_steps)``
+    and ``optax.linear_schedule(init_lr, lr, warmup_steps)``. The first step
+    (k = 0) uses ``init_lr`` — zero by default, so it does not move.
+
+    >>> warmup_constant(1.0, warmup_steps=4).values(6).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+    lr = _validate.positive("lr", lr)
+    warmup = _validate.positive_int("warmup_steps", warmup_steps)
+    return Schedule("warmup_constant", _warmup_constant, (lr, float(warmup), _initial_lr(lr, init_lr)))
+
+
+def warmup_cosine(lr, warmup_steps, total_steps, init_lr=0.0, final_lr=0.0) -> Schedule:
+    r"""Linear warm-up to ``lr`` over ``warmup_steps`` steps, then half a cosine down to ``final_lr``.
+
+    .. math::
+
+        \alpha_k = \begin{cases}
+            \alpha_i + (\alpha_0 - \alpha_i)\, k / W, & k < W, \\
+            \alpha_T + \tfrac12 (\alpha_0 - \alpha_T)\bigl(1 + \cos(\pi \min(k - W, K - W)/(K - W))\bigr),
+            & k \ge W,
+        \end{cases}
+
+    so the rate peaks at ``lr`` at step W and reaches ``final_lr`` at step
+    K = ``total_steps`` (> W, warm-up included), constant after. The same numbers as
+    ``optax.warmup_cosine_decay_schedule(init_lr, lr, warmup_steps, total_steps, final_lr)``.
+
+    >>> warmup_cosine(1.0, warmup_steps=2, total_steps=4).values(6).round(6).tolist()
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
+    """
+    lr = _validate.positive("lr", lr)
+    warmup = _validate.positive_int("warmup_steps", warmup_steps)
+    total = _validate.positive_int("total_steps", total_steps)
+    if total <= warmup:
+        raise ValueError(f"total_steps must be > warmup_steps = {warmup} (it includes the warm-up), "
+                         f"got {total}")
+    init_lr = _initial_lr(lr, init_lr)
+    final_lr = _validate.real_scalar("final_lr", final_lr)
+    if not 0.0 <= final_lr <= lr:
+        raise ValueError(f"final_lr must lie in [0, lr] = [0, {lr}], got {final_lr}")
+    return Schedule("warmup_cosine", _warmup_cosine, (lr, float(warmup), float(total), init_lr, final_lr))
 
 
 def as_schedule(lr) -> Schedule:

@@ -127,3 +127,93 @@ def test_validation_of_function_and_start():
         adaptive.adam("loss", np.ones(2), lr=0.1)
     with pytest.raises(ValueError, match="x0"):
         adaptive.adam(lambda x: jnp.sum(x**2), np.array([np.nan, 1.0]), lr=0.1)
+
+
+# ------------------------------------------------------------------------------ RMSprop, AdaGrad
+
+STEP_RULES = {
+    "rmsprop": (adaptive.rmsprop_init, adaptive.rmsprop_step, adaptive.rmsprop),
+    "adagrad": (adaptive.adagrad_init, adaptive.adagrad_step, adaptive.adagrad),
+}
+
+
+@pytest.mark.parametrize("name, hyper, peer", [
+    ("rmsprop", dict(decay=0.9, eps=1e-8), lambda lr: optax.rmsprop(lr)),
+    ("rmsprop", dict(decay=0.5, eps=1e-3), lambda lr: optax.rmsprop(lr, decay=0.5, eps=1e-3)),
+    ("adagrad", dict(eps=1e-7, initial_accumulator=0.1), lambda lr: optax.adagrad(lr)),
+    ("adagrad", dict(eps=1e-4, initial_accumulator=0.0),
+     lambda lr: optax.adagrad(lr, initial_accumulator_value=0.0, eps=1e-4)),
+])
+def test_rmsprop_and_adagrad_steps_match_optax_on_a_pytree(name, hyper, peer):
+    init, step_fn, _ = STEP_RULES[name]
+    params = {"w": jnp.array([[0.3, -1.0], [2.0, 0.5]]), "b": jnp.array(0.7)}
+    ours_params, ours_state = params, init(params)
+    transform = peer(0.05)
+    peer_params, peer_state = params, transform.init(params)
+    for _ in range(60):
+        step, ours_state = step_fn(jax.grad(pytree_loss)(ours_params), ours_state, 0.05, **hyper)
+        ours_params = jax.tree_util.tree_map(lambda p, s: p + s, ours_params, step)
+        updates, peer_state = transform.update(jax.grad(pytree_loss)(peer_params), peer_state)
+        peer_params = optax.apply_updates(peer_params, updates)
+        for a, b in zip(jax.tree_util.tree_leaves(ours_params), jax.tree_util.tree_leaves(peer_params)):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_rmsprop_first_step_and_adagrad_shrinking_steps():
+    """RMSprop's first step is α/√(1−ρ) per coordinate; AdaGrad's steps on a constant gradient are α/√k."""
+    run = adaptive.rmsprop(lambda x: 0.5 * (x[0] ** 2 + 1e4 * x[1] ** 2), np.array([1.0, -1.0]),
+                           lr=0.01, decay=0.99, eps=1e-16, steps=1)
+    np.testing.assert_allclose(run.points[1], [0.9, -0.9], rtol=1e-9)
+    line = adaptive.adagrad(lambda x: 3.0 * x[0] - 4.0 * x[1], np.zeros(2), lr=0.5, eps=1e-16,
+                            initial_accumulator=0.0, steps=50)
+    k = np.arange(1, 51)
+    steps = 0.5 * np.array([-1.0, 1.0]) / np.sqrt(k)[:, None]
+    np.testing.assert_allclose(np.diff(line.points, axis=0), steps, rtol=1e-12)
+
+
+def test_adagrad_with_a_zero_accumulator_does_not_move_a_coordinate_with_zero_gradient():
+    step, state = adaptive.adagrad_step(np.array([0.0, 2.0]), adaptive.adagrad_init(np.zeros(2)), lr=1.0,
+                                        initial_accumulator=0.0)
+    assert float(step[0]) == 0.0 and float(step[1]) == pytest.approx(-1.0, rel=1e-7)
+
+
+@pytest.mark.parametrize("name, kwargs", [("rmsprop", dict(decay=0.5, eps=1e-5)),
+                                          ("adagrad", dict(eps=1e-5, initial_accumulator=3.0))])
+def test_rmsprop_and_adagrad_new_hyperparameters_do_not_recompile(name, kwargs):
+    run = STEP_RULES[name][2]
+    f = lambda x: jnp.sum((x - 1.0) ** 2)  # noqa: E731
+    first = run(f, np.zeros(2), lr=0.1, steps=7)
+    before = (lib.trace_count(name), lib.trace_count("optimize"))
+    second = run(f, np.ones(2) * 3, lr=0.3, steps=7, **kwargs)
+    assert (lib.trace_count(name), lib.trace_count("optimize")) == before
+    assert not np.allclose(first.points, second.points)
+
+
+@pytest.mark.parametrize("name", sorted(STEP_RULES))
+def test_rmsprop_and_adagrad_divergence_is_flagged_without_warnings(name):
+    run = STEP_RULES[name][2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = run(lambda x: jnp.sum(x**2), np.array([1.0, 1.0]), lr=1e9, steps=10)
+        bad = run(lambda x: jnp.sqrt(x[0]) + x[1] ** 2, np.array([0.5, 1.0]), lr=1.0, steps=10)
+    assert big.diverged and big.diverged_at == 1 and np.all(np.isnan(big.points[1:]))
+    assert bad.diverged and np.all(np.isfinite(bad.losses[: bad.diverged_at]))
+
+
+@pytest.mark.parametrize("name, kwargs, match, error", [
+    ("rmsprop", dict(lr=0.0), "lr", ValueError),
+    ("rmsprop", dict(lr=0.1, decay=1.0), "decay", ValueError),
+    ("rmsprop", dict(lr=0.1, decay="a"), "decay", TypeError),
+    ("rmsprop", dict(lr=0.1, eps=0.0), "eps", ValueError),
+    ("rmsprop", dict(lr=0.1, steps=0), "steps", ValueError),
+    ("adagrad", dict(lr=-1.0), "lr", ValueError),
+    ("adagrad", dict(lr=0.1, eps=-1e-7), "eps", ValueError),
+    ("adagrad", dict(lr=0.1, initial_accumulator=-0.1), "initial_accumulator", ValueError),
+    ("adagrad", dict(lr=0.1, initial_accumulator=None), "initial_accumulator", TypeError),
+    ("adagrad", dict(lr=0.1, max_norm=0.0), "max_norm", ValueError),
+])
+def test_rmsprop_and_adagrad_validation(name, kwargs, match, error):
+    with pytest.raises(error, match=match):
+        STEP_RULES[name][2](lambda x: jnp.sum(x**2), np.ones(2), **kwargs)
+    with pytest.raises(TypeError, match="state"):
+        STEP_RULES[name][1](np.ones(2), adaptive.adam_init(np.ones(2)), 0.1)

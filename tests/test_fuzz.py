@@ -87,6 +87,8 @@ RUNNERS = {
     "heavy_ball": lambda lr: quadratic.heavy_ball(bowl, np.array([1.0, 1.0]), lr=lr, momentum=0.5,
                                                   steps=40, max_norm=1e3),
     "adam": lambda lr: adaptive.adam(bowl, np.array([1.0, 1.0]), lr=lr, steps=40, max_norm=5.0),
+    "rmsprop": lambda lr: adaptive.rmsprop(bowl, np.array([1.0, 1.0]), lr=lr, steps=40, max_norm=5.0),
+    "adagrad": lambda lr: adaptive.adagrad(bowl, np.array([1.0, 1.0]), lr=lr, steps=40, max_norm=5.0),
     "clipped": lambda lr: clipping.descend_clipped(bowl, np.array([1.0, 1.0]), lr=lr, threshold=10.0,
                                                    steps=40, max_norm=1e3),
 }
@@ -102,7 +104,7 @@ def test_a_run_is_flagged_exactly_when_it_leaves_the_ball_or_stops_being_finite(
         k = run.diverged_at
         assert finite[:k].all() and not finite[k:].any() and np.isnan(run.points[k:]).all()
     # and every row before the flag is a sane iterate, inside the ball
-    limit = 5.0 if name == "adam" else 1e3
+    limit = 5.0 if name in ("adam", "rmsprop", "adagrad") else 1e3
     assert np.all(np.linalg.norm(run.points[finite], axis=1) <= limit)
     if name == "descend" and lr > 0.6:  # |1 - 4 lr| > 1.4: leaves the ball in 40 steps
         assert run.diverged

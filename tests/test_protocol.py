@@ -12,7 +12,7 @@ import optax
 import pytest
 
 import lib
-from lib import adaptive, clipping, optimizers, quadratic, second_order, stochastic
+from lib import adaptive, clipping, optimizers, quadratic, schedules, second_order, stochastic
 
 X = np.linspace(-1.0, 1.0, 8)[:, None]
 T = 3.0 * X[:, 0] + 0.5
@@ -37,6 +37,10 @@ OPTIMIZERS = {
     "nesterov": (lambda f, x0, s, **kw: lib.descend(f, x0, lr=0.05 * s, momentum=0.5, nesterov=True,
                                                     **kw), "descend", dict(steps=20)),
     "adam": (lambda f, x0, s, **kw: adaptive.adam(f, x0, lr=0.05 * s, **kw), "adam", dict(steps=20)),
+    "rmsprop": (lambda f, x0, s, **kw: adaptive.rmsprop(f, x0, lr=0.02 * s, decay=0.8 + 0.1 * s, **kw),
+                "rmsprop", dict(steps=20)),
+    "adagrad": (lambda f, x0, s, **kw: adaptive.adagrad(f, x0, lr=0.1 * s, initial_accumulator=0.1 * s, **kw),
+                "adagrad", dict(steps=20)),
     "clipped": (lambda f, x0, s, **kw: clipping.descend_clipped(f, x0, lr=0.05 * s, threshold=s, **kw),
                 "descend_clipped", dict(steps=20)),
     "newton": (lambda f, x0, s, **kw: second_order.newton(f, x0, damping=s - 1.0, **kw), "newton",
@@ -133,6 +137,28 @@ def test_adam_rule_matches_optax_adam_step_by_step():
     np.testing.assert_allclose(ours, peer, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("lr, decay, eps", [(0.01, 0.9, 1e-8), (0.05, 0.5, 1e-3), (0.002, 0.0, 1e-6)])
+def test_rmsprop_rule_matches_optax_rmsprop_step_by_step(lr, decay, eps):
+    """optax.rmsprop's defaults: ε inside the root, ν₀ = 0, no bias correction, no momentum."""
+    ours = adaptive.rmsprop(bowl, X0, lr=lr, decay=decay, eps=eps, steps=STEPS).points
+    peer = _optax_points(optax.rmsprop(lr, decay=decay, eps=eps), bowl, X0, STEPS)
+    np.testing.assert_allclose(ours, peer, rtol=1e-12, atol=1e-14)
+    defaults = adaptive.rmsprop(bowl, X0, lr=lr, steps=STEPS).points
+    np.testing.assert_allclose(defaults, _optax_points(optax.rmsprop(lr), bowl, X0, STEPS),
+                               rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("lr, eps, initial", [(0.1, 1e-7, 0.1), (0.5, 1e-3, 2.0), (0.05, 1e-10, 0.0)])
+def test_adagrad_rule_matches_optax_adagrad_step_by_step(lr, eps, initial):
+    """optax.adagrad's defaults: ε inside the root, accumulator starting at 0.1."""
+    ours = adaptive.adagrad(bowl, X0, lr=lr, eps=eps, initial_accumulator=initial, steps=STEPS).points
+    peer = _optax_points(optax.adagrad(lr, initial_accumulator_value=initial, eps=eps), bowl, X0, STEPS)
+    np.testing.assert_allclose(ours, peer, rtol=1e-12, atol=1e-14)
+    defaults = adaptive.adagrad(bowl, X0, lr=lr, steps=STEPS).points
+    np.testing.assert_allclose(defaults, _optax_points(optax.adagrad(lr), bowl, X0, STEPS),
+                               rtol=1e-12, atol=1e-14)
+
+
 def test_clipped_wrapper_matches_optax_chain_clip_by_global_norm_step_by_step():
     ours = clipping.descend_clipped(bowl, X0, lr=0.05, momentum=0.5, clip="norm", threshold=1.0,
                                     steps=60)
@@ -162,3 +188,36 @@ def test_sgd_batches_match_optax_sgd_fed_the_same_batches():
         x = optax.apply_updates(x, updates)
         points.append(np.asarray(x))
     np.testing.assert_allclose(run.points, np.array(points), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("schedule, peer", [
+    (lambda: schedules.warmup_constant(0.3, warmup_steps=4, init_lr=0.01),
+     lambda: optax.warmup_constant_schedule(0.01, 0.3, 4)),
+    (lambda: schedules.warmup_cosine(0.3, warmup_steps=3, total_steps=6, final_lr=0.02),
+     lambda: optax.warmup_cosine_decay_schedule(0.0, 0.3, 3, 6, 0.02)),
+])
+def test_sgd_with_a_warmup_schedule_matches_optax_sgd_with_optax_schedule(schedule, peer):
+    """Plain SGD: with momentum and a varying rate the two differ by design (ours scales each
+    gradient by its own α_k, p ← μp − α_k g; optax scales the whole velocity, −α_k (μv + g))."""
+    epochs, size = 3, 4
+    run = stochastic.sgd(regression, np.zeros(2), X, T, lr=schedule(), batch_size=size,
+                         epochs=epochs, key=3, eval_every=1, keep_points=True)
+    np.testing.assert_allclose(run.lrs, [float(peer()(k)) for k in range(run.lrs.size)], rtol=1e-12)
+    index, _ = stochastic.batch_indices(X.shape[0], size, epochs=epochs, key=3)
+    # optax evaluates its schedule at an int32 count, which makes the rate float32: feed it float64
+    transform = optax.sgd(lambda count: peer()(jnp.asarray(count, jnp.float64)))
+    x = jnp.zeros(2)
+    state = transform.init(x)
+    points = [np.asarray(x)]
+    for rows in index:
+        updates, state = transform.update(jax.grad(regression)(x, X[rows], T[rows]), state, x)
+        x = optax.apply_updates(x, updates)
+        points.append(np.asarray(x))
+    np.testing.assert_allclose(run.points, np.array(points), rtol=1e-12, atol=1e-14)
+    # a new warm-up length or peak is traced, not compiled in
+    before = lib.trace_count("sgd")
+    again = schedules.warmup_constant(0.2, warmup_steps=5) if schedule().name == "warmup_constant" \
+        else schedules.warmup_cosine(0.2, warmup_steps=2, total_steps=9, init_lr=0.05)
+    stochastic.sgd(regression, np.zeros(2), X, T, lr=again, batch_size=size, epochs=epochs, key=3,
+                   eval_every=1, keep_points=True)
+    assert lib.trace_count("sgd") == before

@@ -112,3 +112,54 @@ def test_as_schedule():
 def test_validation(make, match, error):
     with pytest.raises(error, match=match):
         make()
+
+
+@pytest.mark.parametrize("lr, warmup, init_lr", [(0.3, 17, 0.0), (0.3, 17, 0.01), (1.0, 1, 0.5)])
+def test_warmup_constant_matches_optax_warmup_and_linear_schedules(lr, warmup, init_lr):
+    ours = schedules.warmup_constant(lr, warmup_steps=warmup, init_lr=init_lr).values(len(STEPS))
+    for peer in (optax.warmup_constant_schedule(init_lr, lr, warmup),
+                 optax.linear_schedule(init_lr, lr, warmup)):
+        np.testing.assert_allclose(ours, [float(peer(k)) for k in STEPS], rtol=1e-12, atol=1e-15)
+    assert ours[0] == init_lr and np.all(ours[warmup:] == lr)
+    assert np.all(np.diff(ours[: warmup + 1]) > 0)
+
+
+@pytest.mark.parametrize("lr, warmup, total, init_lr, final_lr", [(0.3, 17, 200, 0.0, 0.0),
+                                                                   (0.3, 17, 200, 0.01, 0.02),
+                                                                   (0.1, 1, 2, 0.0, 0.1)])
+def test_warmup_cosine_matches_optax_warmup_cosine_decay(lr, warmup, total, init_lr, final_lr):
+    ours = schedules.warmup_cosine(lr, warmup, total, init_lr=init_lr, final_lr=final_lr).values(len(STEPS))
+    peer = optax.warmup_cosine_decay_schedule(init_lr, lr, warmup, total, final_lr)
+    np.testing.assert_allclose(ours, [float(peer(k)) for k in STEPS], rtol=1e-12, atol=1e-15)
+    assert ours[warmup] == pytest.approx(lr) and np.all(ours[total:] == pytest.approx(final_lr))
+    assert ours.max() == pytest.approx(lr)
+
+
+def test_warmup_schedules_trace_without_recompiling():
+    traces = []
+
+    @jax.jit
+    def total(params):
+        traces.append(1)
+        return jnp.sum(jax.vmap(lambda k: schedules._warmup_cosine(k, *params))(jnp.arange(10)))
+
+    for s in (schedules.warmup_cosine(1.0, 2, 8), schedules.warmup_cosine(0.5, 4, 9, 0.1, 0.2)):
+        got = total(tuple(jnp.float64(p) for p in s.params))
+        assert float(got) == pytest.approx(s.values(10).sum(), rel=1e-12)
+    assert len(traces) == 1
+
+
+@pytest.mark.parametrize("make, match, error", [
+    (lambda: schedules.warmup_constant(0.0, 5), "lr", ValueError),
+    (lambda: schedules.warmup_constant(0.1, 0), "warmup_steps", ValueError),
+    (lambda: schedules.warmup_constant(0.1, 2.5), "warmup_steps", TypeError),
+    (lambda: schedules.warmup_constant(0.1, 5, init_lr=0.2), "init_lr", ValueError),
+    (lambda: schedules.warmup_constant(0.1, 5, init_lr="a"), "init_lr", TypeError),
+    (lambda: schedules.warmup_cosine(0.1, 5, 5), "total_steps", ValueError),
+    (lambda: schedules.warmup_cosine(0.1, 5, None), "total_steps", TypeError),
+    (lambda: schedules.warmup_cosine(0.1, 5, 10, final_lr=-0.1), "final_lr", ValueError),
+    (lambda: schedules.warmup_cosine(0.1, 5, 10, init_lr=float("nan")), "init_lr", ValueError),
+])
+def test_warmup_validation(make, match, error):
+    with pytest.raises(error, match=match):
+        make()

@@ -52,12 +52,12 @@ chromium:  ## make sure headless Chromium is there (installs it with apt when ro
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
 	else echo "Chromium is missing: install the Debian package 'chromium' (needs root)" >&2; exit 1; fi
 
-test-js:  ## unit tests of the explorer's pure JavaScript helpers (node --test tests/js/)
-	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/
-
 lint: $(STAMP_PY) $(STAMP_NPM)  ## ruff for the Python, ESLint for the JavaScript (configured in pyproject.toml, eslint.config.mjs)
 	$(VENV)/bin/ruff check .
 	node_modules/.bin/eslint lib/*.js tools/*.js tests/js/*.mjs
+
+test-js:  ## unit tests of the explorer's pure JavaScript helpers (node --test tests/js/)
+	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/
 
 test-lib: install lint test-js  ## lint, then the unit tests and docstring examples of lib/, in random order
 	$(PYTEST) -m "not browser" --random-order-bucket=module --random-order-seed=$(ORDER_SEED) tests lib
@@ -71,8 +71,9 @@ test: test-lib test-site  ## everything that checks the project
 serve: ## serve the built site at http://127.0.0.1:8000
 	$(PY) -m http.server --directory $(HTML) --bind 127.0.0.1 8000
 
-lab: install  ## open the chapters in JupyterLab with live widgets
-	$(VENV)/bin/jupyter lab chapters/
+lab: install  ## open the chapters in JupyterLab as live notebooks (as Binder does)
+	$(PY) tools/portable_notebook.py live --out notebooks
+	$(VENV)/bin/jupyter lab notebooks/
 
 bench: book chromium  ## print the performance table (see bench/)
 	$(PY) -m pip install -q -r requirements-bench.txt -c constraints.txt \

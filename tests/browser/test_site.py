@@ -70,7 +70,7 @@ def test_launch_and_download_links_work(probe, site_url, chapter):
     assert binder.first.get_attribute("href").endswith(f"urlpath=lab/tree/notebooks/{chapter}.ipynb")
     assert page.locator("a[href*='colab.research.google.com']").count() == 0, \
         "Colab cannot open the .md sources: no Colab launch button"
-    href = page.locator("a[href$='.ipynb']").first.get_attribute("href")
+    href = page.locator("a[href*='_sources/'][href$='.ipynb']").first.get_attribute("href")
     with urllib.request.urlopen(f"{site_url}/chapters/{href}") as response:
         notebook = json.loads(response.read())
     code = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]

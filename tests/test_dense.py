@@ -97,3 +97,29 @@ def test_two_stage_leaves_the_callers_matrix_alone(order):
     before = h.copy()
     dense.eigenvalues(h, two_stage=True)
     np.testing.assert_array_equal(h, before)
+
+
+def test_an_accelerator_backend_solves_on_the_device(monkeypatch):
+    """With a GPU or TPU as JAX's default backend the eigenvalues are computed by JAX there;
+    here the device route runs on the CPU and must agree with LAPACK's."""
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((60, 60))
+    h = a + a.T
+    h_upper_noise = h + np.triu(rng.standard_normal((60, 60)), 1)  # only the lower triangle counts
+    host = np.linalg.eigvalsh(h)
+    calls = []
+    real = dense.jnp.linalg.eigvalsh
+    monkeypatch.setattr(dense.jnp.linalg, "eigvalsh", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(dense.jax, "default_backend", lambda: "gpu")
+    np.testing.assert_allclose(dense.eigenvalues(h_upper_noise), host, rtol=1e-12, atol=1e-12)
+    assert calls == [1]
+    dense.eigenvalues(h, on_device=False)
+    assert calls == [1], "on_device=False stays on the host"
+    monkeypatch.setattr(dense.jax, "default_backend", lambda: "cpu")
+    dense.eigenvalues(h)
+    assert calls == [1], "the CPU backend keeps the host route"
+    np.testing.assert_allclose(dense.eigenvalues(h_upper_noise, on_device=True), host, rtol=1e-12, atol=1e-12)
+    with pytest.raises(TypeError, match="on_device"):
+        dense.eigenvalues(h, on_device="gpu")
+    with pytest.raises(ValueError, match="two_stage"):
+        dense.eigenvalues(h, on_device=True, two_stage=True)

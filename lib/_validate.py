@@ -92,6 +92,15 @@ def positive_int(name: str, value) -> int:
     return int(value)
 
 
+def nonnegative_int(name: str, value) -> int:
+    """An integer >= 0 (a seed, an index)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return int(value)
+
+
 def boolean(name: str, value) -> bool:
     """A plain ``True``/``False`` (not 0/1, not a string)."""
     if not isinstance(value, (bool, np.bool_)):

@@ -486,7 +486,7 @@ def check_adam(fn, *, lr=0.05, b1=0.9, b2=0.999, eps=1e-8, loss=default_loss, th
 
     slips = [
         _Slip(adam_like(lambda t: None), "bias correction is missing: divide m by 1 − β₁ᵗ and v by "
-              "1 − β₂ᵗ before the step (early steps are far too small without it)."),
+              "1 − β₂ᵗ before the step (both averages start at zero)."),
         _Slip(adam_like(lambda t: t + 1), "the step count is off by one: t is 1 at the first step."),
         _Slip(adam_like(lambda t: t - 1 if t > 1 else None),
               "the step count is off by one: t is 1 at the first step, so 1 − β₁ᵗ = 1 − β₁ there."),

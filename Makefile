@@ -80,5 +80,16 @@ bench: book chromium  ## print the performance table (see bench/)
 		|| echo "torch could not be installed: the torch.func.hessian column will be skipped"
 	$(PY) -m bench
 
+# Gradable assignments: tools/assignments.py, configured by assignments/<chapter>.yml.
+.PHONY: assignments grade
+
+assignments: $(STAMP_PY)  ## build the gradable assignments (otter-grader: student, solution, autograder.zip) into _build/assignments/
+	$(PY) tools/assignments.py build
+
+grade: assignments  ## grade submitted notebooks with `otter run`: make grade ASSIGNMENT=momentum SUBMISSIONS=folder [ROSTER=roster.csv]
+	@if [ -z "$(ASSIGNMENT)" ] || [ -z "$(SUBMISSIONS)" ]; then \
+	  echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder of .ipynb> [ROSTER=<csv with student_id>]" >&2; exit 2; fi
+	$(PY) tools/assignments.py grade $(ASSIGNMENT) $(SUBMISSIONS) $(if $(ROSTER),--roster $(ROSTER))
+
 clean:  ## remove build outputs (keeps .venv and node_modules)
 	rm -rf _build _vendor

@@ -1,0 +1,106 @@
+r"""Assertions for the assignments' autograder tests (otter-grader's exception-based tests).
+
+An otter test case passes when its function returns and fails when it raises; otter
+shows the exception's message to the student. These helpers turn :mod:`lib.checks`'
+verdicts into such exceptions, so a failed part reads like a self-check ("Not yet: 1 of
+4 entries of H are off (at (0, 1))") and never shows the expected value.
+
+They also catch the two states a blank answer is in: the name is missing (otter passes
+``None`` for a variable the notebook never defined) or still ``...``, the scaffold's
+placeholder.
+
+>>> require_close(0.5, 0.5, name="rate")
+>>> require_close(..., 0.5, name="rate")
+Traceback (most recent call last):
+...
+AssertionError: rate is still ...: replace the ... with your answer and run the cell
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+
+from . import checks
+from .variants import variant
+
+__all__ = ["student_variant", "require_answer", "require_shape", "require_close", "require_choice",
+           "require_callable"]
+
+
+def student_variant(student_id, assignment: str) -> dict:
+    """:func:`lib.variants.variant`, failing the test (``AssertionError``) for a bad identifier."""
+    try:
+        return variant(student_id, assignment)
+    except (TypeError, ValueError) as err:
+        if student_id is None:
+            raise AssertionError("STUDENT_ID is not defined: run the notebook's first cell") from None
+        raise AssertionError(f"STUDENT_ID: {err}") from None
+
+
+def require_answer(answer, name: str) -> None:
+    """Fail unless the answer was given: defined and no longer the ``...`` placeholder."""
+    if answer is None:
+        raise AssertionError(f"{name} is not defined (or is None): run the cell that sets it")
+    if answer is Ellipsis:
+        raise AssertionError(f"{name} is still ...: replace the ... with your answer and run the cell")
+
+
+def require_shape(answer, shape: tuple, name: str) -> None:
+    """Fail unless ``answer`` is numeric with this shape (``()`` for a number).
+
+    >>> require_shape([[1.0, 2.0]], (2, 2), name="H")
+    Traceback (most recent call last):
+    ...
+    AssertionError: H must have shape (2, 2), got shape (1, 2)
+    """
+    require_answer(answer, name)
+    try:
+        array = checks._as_real_array(name, answer)
+    except TypeError as err:
+        raise AssertionError(str(err)) from None
+    if array.shape != tuple(shape):
+        raise AssertionError(f"{name} must have {checks._shape_text(tuple(shape))}, "
+                             f"got {checks._shape_text(array.shape)}")
+
+
+def _verdict(check, *args, **kwargs) -> None:
+    """Run a :mod:`lib.checks` function; its "Not yet: …" line becomes the AssertionError."""
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            ok = check(*args, **kwargs)
+    except (TypeError, ValueError) as err:  # a wrong type or shape: the check says which
+        raise AssertionError(str(err)) from None
+    if not ok:
+        raise AssertionError(printed.getvalue().strip())
+
+
+def require_close(answer, expected, *, name: str, rtol: float = 1e-6, atol: float = 1e-9,
+                  hint: str | None = None) -> None:
+    """Fail unless ``answer`` matches ``expected`` entrywise (see :func:`lib.checks.check_array`).
+
+    >>> require_close([1.0, 3.0], np.array([1.0, 2.0]), name="w")
+    Traceback (most recent call last):
+    ...
+    AssertionError: Not yet: 1 of 2 entries of w are off (at 1).
+    """
+    require_answer(answer, name)
+    _verdict(checks.check_array, answer, np.asarray(expected, dtype=float), name=name, rtol=rtol,
+             atol=atol, hint=hint)
+
+
+def require_choice(answer, expected, *, name: str, options=None, hint: str | None = None) -> None:
+    """Fail unless ``answer`` is the expected option (see :func:`lib.checks.check_choice`)."""
+    require_answer(answer, name)
+    _verdict(checks.check_choice, answer, expected, options=options, name=name, hint=hint)
+
+
+def require_callable(answer, name: str) -> None:
+    """Fail unless ``answer`` is a function (an implement-it-yourself question)."""
+    require_answer(answer, name)
+    if not callable(answer):
+        raise AssertionError(f"{name} must be a function (def {name}(...): ...), "
+                             f"got {type(answer).__name__}")

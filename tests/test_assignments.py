@@ -1,0 +1,316 @@
+"""The gradable assignments: variants per student, the notebooks, and grading by `otter run`.
+
+The assignments are built once per module into a temporary folder. The fast tests call the
+autograder's test functions in-process; the slow ones grade real notebooks with ``otter run``
+(offline, no Docker) through ``tools.assignments.grade``, as ``make grade`` does.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import jax.numpy as jnp
+import nbformat
+import numpy as np
+import pytest
+
+import lib
+from lib import adaptive, variants
+from lib import quadratic as quad
+from lib.quadratic import heavy_ball
+from tools import assignments as asg
+
+NAMES = asg.names()
+# otter-grader imports a traitlets API that traitlets deprecates: not ours to fix.
+pytestmark = [pytest.mark.filterwarnings("ignore:Traits should be given as instances:DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore:The inplace keyword")]  # otter's use of pandas
+OTHER_ID = "s7654321"  # a neighbour of asg.EXAMPLE_ID
+
+
+def test_the_three_first_assignments_exist():
+    assert {"critical-points", "momentum", "learning-rates"} <= set(NAMES)
+    assert set(NAMES) <= set(variants.ASSIGNMENTS)
+
+
+# ----- lib.variants -----
+
+def test_a_variant_is_stable_across_processes_and_versions():
+    # A golden value: if the derivation changes, submitted notebooks would be graded for other numbers.
+    assert variants.variant("s1234", "momentum") == {
+        "plain_lr": 0.02, "new_momentum": 0.98, "velocity_fraction": 0.99,
+        "lambda_min": 0.1, "lambda_max": 20.0, "error_digits": 10}
+
+
+def test_identifiers_are_compared_without_spaces_and_case():
+    assert variants.variant(" S1234 ", "momentum") == variants.variant("s1234", "momentum")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_neighbours_get_different_parameters(name):
+    # Tens of thousands of combinations: two of these 30 students sharing one is unlikely (and
+    # would only mean that they share their numbers; the autograder still grades each for their own).
+    ids = [f"s{1000 + i}" for i in range(30)]
+    drawn = [json.dumps(variants.variant(student, name), sort_keys=True) for student in ids]
+    assert len(set(drawn)) == len(ids)
+    assert variants.variant(asg.EXAMPLE_ID, name) != variants.variant(OTHER_ID, name)
+
+
+@pytest.mark.parametrize("bad, error, words", [
+    (None, TypeError, "student_id must be a string"),
+    (1234, TypeError, "student_id must be a string"),
+    ("", variants.StudentIdError, "student_id is blank"),
+    ("   ", variants.StudentIdError, "student_id is blank"),
+    ("x" * 101, variants.StudentIdError, "student_id must have at most 100"),
+    ("s12\n34", variants.StudentIdError, "student_id must not contain control"),
+])
+def test_bad_identifiers_are_refused_naming_the_argument(bad, error, words):
+    with pytest.raises(error, match=words):
+        variants.variant(bad, "momentum")
+
+
+def test_an_unknown_assignment_is_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match="assignment must be one of critical-points"):
+        variants.variant("s1234", "momentun")
+
+
+def test_a_blank_identifier_shows_a_message_not_a_traceback():
+    error = variants.StudentIdError("student_id is blank: ...")
+    assert error._render_traceback_() == ["STUDENT_ID needed: student_id is blank: ..."]
+
+
+@pytest.mark.parametrize("student", [f"s{i}" for i in range(40)])
+def test_every_critical_points_variant_is_well_posed(student):
+    p = variants.variant(student, "critical-points")
+    a, b, c = p["quadratic_a"], p["quadratic_b"], p["quadratic_c"]
+    assert b * b != 4 * a * c  # a non-singular Hessian: the second-order test decides
+
+
+# ----- building -----
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("assignments")
+    book = asg.pn.Book.load(asg.ROOT)
+    for name in NAMES:
+        asg.build(name, book, out=out)
+    return out
+
+
+def test_the_build_is_reproducible(built, tmp_path):
+    again = asg.build("momentum", out=tmp_path)
+    for kind in ("student", "solution"):
+        for path in (built / "momentum" / kind).rglob("*"):
+            if path.is_file():
+                assert path.read_bytes() == (again / kind / path.relative_to(built / "momentum" / kind)
+                                             ).read_bytes(), path
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_outputs_are_there(built, name):
+    folder = built / name
+    assert (folder / "student" / f"{name}.ipynb").exists()
+    assert (folder / "solution" / f"{name}.ipynb").exists()
+    with zipfile.ZipFile(folder / "autograder" / "autograder.zip") as zipped:
+        assert {"run_autograder", "setup.sh", "environment.yml", "otter_config.json",
+                "files/lib/__init__.py", "files/lib/variants.py", "files/lib/grading.py",
+                *(f"tests/{q.name}.py" for q in asg.load(name).questions)} <= set(zipped.namelist())
+        environment = zipped.read("environment.yml").decode()
+    assert "jax==" in environment and "otter-grader" in environment  # what Gradescope installs
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_questions_come_from_the_chapter(built, name):
+    assignment = asg.load(name)
+    source = (asg.ROOT / "chapters" / f"{assignment.chapter}.md").read_text()
+    for question in assignment.questions:
+        # The prompt's first words are the exercise's (roles converted, so compare plain words).
+        words = re.findall(r"[A-Za-z]{4,}", question.prompt)[:6]
+        assert all(word in source for word in words), (question.name, words)
+
+
+def _secret_lines(assignment) -> set[str]:
+    """Lines only the solution or the hidden tests contain (long enough to be distinctive)."""
+    public = "\n".join(question.scaffold + "\n" + question.given + "\n" + question.prompt
+                       for question in assignment.questions)
+    public += asg.TEST_PREAMBLE + asg._setup_cell(assignment, asg.pn.Book.load(asg.ROOT))
+    secret = set()
+    for question in assignment.questions:
+        hidden_code = "\n".join(case.code for case in question.cases if not case.public)
+        for text in (question.solution, question.helpers, hidden_code, question.book_solution):
+            for line in text.splitlines():
+                line = line.strip()
+                if len(line) > 12 and line not in public and not line.startswith("#"):
+                    secret.add(line)
+    return secret
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_solution_and_no_hidden_test_in_the_students_files(built, name):
+    assignment = asg.load(name)
+    secret = _secret_lines(assignment)
+    assert len(secret) > 10
+    student = built / name / "student"
+    for path in student.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            if path.suffix == ".ipynb":  # the JSON, and the cells' text as a student sees it
+                text += "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
+            leaked = [line for line in secret if line in text]
+            assert not leaked, (path, leaked[:3])
+            assert "hidden=True" not in text
+    assert [p.name for p in (student / "tests").iterdir()] and not (student / "autograder.zip").exists()
+
+
+# ----- the autograder's tests, in-process -----
+
+def _load_tests(path: Path):
+    spec = importlib.util.spec_from_file_location(f"otter_test_{path.parent.parent.parent.name}_{path.stem}",
+                                                  path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cases(module):
+    return [value for value in vars(module).values() if type(value).__name__ == "test_case"]
+
+
+def solved(name: str, student: str) -> dict:
+    """The solution notebook's variables for a student, computed in-process (no kernel)."""
+    env = {"np": np, "lib": lib, "quad": quad, "adaptive": adaptive, "jnp": jnp, "heavy_ball": heavy_ball,
+           "STUDENT_ID": student, "params": variants.variant(student, name)}
+    for question in asg.load(name).questions:
+        exec(question.given + "\n" + question.solution, env)  # noqa: S102  (our own solution code)
+    return env
+
+
+def score(built: Path, name: str, env: dict) -> tuple[float, float, list[str]]:
+    got, possible, messages = 0.0, 0.0, []
+    for path in sorted((built / name / "autograder" / "tests").glob("*.py")):
+        for case in _cases(_load_tests(path)):
+            possible += case.points
+            try:
+                case.call_func(env)
+                got += case.points
+            except AssertionError as err:
+                messages.append(str(err))
+    return got, possible, messages
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_solution_passes_only_its_own_variants_hidden_tests(built, name):
+    mine, neighbours = solved(name, asg.EXAMPLE_ID), solved(name, OTHER_ID)
+    got, possible, messages = score(built, name, mine)
+    assert got == possible, messages
+    copied = {**neighbours, "STUDENT_ID": asg.EXAMPLE_ID}  # the neighbour's answers under my id
+    got, possible, messages = score(built, name, copied)
+    assert got < possible and messages
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_public_tests_pass_on_the_solution_and_cannot_see_the_variant(built, name):
+    env = solved(name, asg.EXAMPLE_ID)
+    for path in sorted((built / name / "student" / "tests").glob("*.py")):
+        module = _load_tests(path)
+        assert not hasattr(module, "expected")
+        for case in _cases(module):
+            assert not case.hidden
+            case.call_func(env)
+
+
+def test_a_test_file_refuses_a_public_test_that_uses_hidden_helpers():
+    assignment = asg.load("momentum")
+    question = assignment.questions[0]
+    question.cases[0].code = "assert new_lr == expected(STUDENT_ID)[0]\n"
+    with pytest.raises(ValueError, match="public test cannot use the hidden helpers"):
+        asg.test_file(assignment, question, public_only=True)
+
+
+def test_config_errors_name_the_file_and_question(tmp_path, monkeypatch):
+    (tmp_path / "broken.yml").write_text(
+        "title: T\nchapter: momentum\nquestions:\n  - exercise: ex-momentum-nope\n"
+        "    scaffold: x = ...\n    solution: x = 1\n    tests: [{code: assert x == 1, points: 1}]\n")
+    monkeypatch.setattr(asg, "CONFIGS", tmp_path)
+    with pytest.raises(ValueError, match="broken.yml: question 1: no exercise labelled 'ex-momentum-nope'"):
+        asg.load("broken")
+    with pytest.raises(ValueError, match="name: no assignments/missing.yml"):
+        asg.load("missing")
+
+
+def test_grader_requirements_pin_libs_dependencies():
+    lines = [line for line in asg.grader_requirements().splitlines() if not line.startswith("#")]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[\w.]+", line) for line in lines), lines
+    assert {line.split("==")[0] for line in lines} >= {"jax", "jaxlib", "numpy", "scikit-learn"}
+
+
+def test_submitted_id_reads_the_first_cell(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('STUDENT_ID = " s42 "  # mine')])
+    nbformat.write(nb, tmp_path / "a.ipynb")
+    assert asg.submitted_id(tmp_path / "a.ipynb") == "s42"
+    (tmp_path / "b.ipynb").write_text("not json")
+    assert asg.submitted_id(tmp_path / "b.ipynb") == ""
+
+
+# ----- grading real notebooks with otter run -----
+
+def with_answers(notebook_path: Path, student: str, answers: dict[str, str] | None = None):
+    """A copy of a built notebook with STUDENT_ID set and some questions' answer cells replaced."""
+    nb = nbformat.read(notebook_path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "student-id" in tags:
+            cell.source = f'STUDENT_ID = "{student}"'
+        for question, code in (answers or {}).items():
+            if "answer" in tags and question in tags:
+                cell.source = code
+    return nb
+
+
+def typed_answers(assignment, student: str) -> dict[str, str]:
+    """Answer cells holding a student's right answers as literal numbers (no code)."""
+    env = solved(assignment.name, student)
+    return {question.name: "\n".join(f"{variable} = {np.asarray(env[variable]).tolist()!r}"
+                                      for variable in sorted(asg._defined(question.scaffold)))
+            for question in assignment.questions}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_otter_run_grades_blank_mistaken_and_right_notebooks(built, name, tmp_path):
+    assignment = asg.load(name)
+    mistake = assignment.mistake
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    solution = built / name / "solution" / f"{name}.ipynb"
+    (submissions / "blank.ipynb").write_bytes((built / name / "student" / f"{name}.ipynb").read_bytes())
+    nbformat.write(with_answers(solution, asg.EXAMPLE_ID, {mistake["question"]: mistake["code"]}),
+                   submissions / "mistake.ipynb")
+    nbformat.write(with_answers(solution, OTHER_ID), submissions / "right.ipynb")
+    if name == "critical-points":  # a neighbour's answers, typed in as numbers under one's own id
+        nbformat.write(with_answers(solution, asg.EXAMPLE_ID, typed_answers(assignment, OTHER_ID)),
+                       submissions / "copied.ipynb")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"student_id,name\n{OTHER_ID},Neighbour\n{asg.EXAMPLE_ID},Example\nabsent,Absent\n")
+
+    table = asg.grade(name, submissions, roster=roster, out=tmp_path / "grades", built=built)
+    rows = {row["submission"] or row["student_id"]: row for row in csv.DictReader(table.open())}
+    possible = assignment.points
+    assert float(rows["right.ipynb"]["total"]) == possible == float(rows["right.ipynb"]["possible"])
+    assert rows["right.ipynb"]["id_check"] == "ok"
+    assert float(rows["blank.ipynb"]["total"]) == 0.0
+    assert rows["blank.ipynb"]["id_check"] == "blank STUDENT_ID"
+    assert 0 < float(rows["mistake.ipynb"]["total"]) < possible
+    assert float(rows["mistake.ipynb"][mistake["question"]]) < assignment.questions[
+        [q.name for q in assignment.questions].index(mistake["question"])].points
+    assert rows["absent"]["id_check"] == "no submission"
+
+    feedback = (tmp_path / "grades" / "feedback")
+    assert mistake["feedback"] in (feedback / "mistake.txt").read_text()
+    assert "student_id is blank" in (feedback / "blank.txt").read_text()
+    if name == "critical-points":
+        assert float(rows["copied.ipynb"]["total"]) < possible / 2

@@ -1,0 +1,579 @@
+"""Gradable assignments (otter-grader) built from the chapters, one variant per student.
+
+Each ``assignments/<chapter>.yml`` names the chapter's exercises that become questions and
+adds what the chapter cannot hold: the student's variant (parameters drawn by
+:mod:`lib.variants` from ``STUDENT_ID``), the answer cells and the autograder's tests. The
+question text is the chapter's exercise block, converted by ``tools/portable_notebook.py``
+(the parser of the plain notebooks), so it never drifts from the book.
+
+``build`` writes, for each assignment, into ``_build/assignments/<name>/``:
+
+``student/``     ``<name>.ipynb`` (questions, answer cells with ``...``, ``grader.check``
+                 cells) and ``tests/`` with the *public* test cases only;
+``solution/``    the same notebook with the solutions (and the book's worked solution),
+                 and every test;
+``autograder/``  ``autograder.zip`` from ``otter generate`` (Gradescope's format, also
+                 what ``otter run`` grades offline). Its hidden tests recompute each
+                 answer with ``lib`` for the student's own variant; ``lib`` travels in
+                 the zip and its dependencies are pinned in the zip's requirements.
+
+``grade`` runs ``otter run`` (no Docker) on every notebook of a folder and writes a CSV
+of scores and one feedback text per submission.
+
+    python tools/assignments.py build [NAME ...]
+    python tools/assignments.py grade NAME SUBMISSIONS [--roster roster.csv] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import builtins
+import contextlib
+import csv
+import io
+import json
+import re
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import tomllib
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import portable_notebook as pn  # noqa: E402  (the chapters' MyST parser, shared)
+
+CONFIGS = ROOT / "assignments"
+OUTPUT = ROOT / "_build" / "assignments"
+# The solution notebook's identifier (students' notebooks start blank).
+EXAMPLE_ID = "example-student"
+# Gradescope's image installs this Python; the book is built and tested with 3.11.
+GRADER_PYTHON = "3.11"
+# Python packages the autograder's tests import besides lib's own dependencies.
+GRADER_EXTRA_PACKAGES = ["jaxlib", "scipy", "optax"]
+
+# The top of every test file: what the tests' code may use without importing it.
+TEST_PREAMBLE = '''\
+import jax.numpy as jnp
+import numpy as np
+from otter.test_files import test_case
+
+import lib
+from lib import adaptive
+from lib import quadratic as quad
+from lib.grading import (require_answer, require_callable, require_choice, require_close,
+                         require_shape, student_variant)
+from lib.quadratic import heavy_ball
+'''
+PREAMBLE_NAMES = {"jnp", "np", "test_case", "lib", "adaptive", "quad", "require_answer",
+                  "require_callable", "require_choice", "require_close", "require_shape",
+                  "student_variant", "heavy_ball"}
+
+
+@dataclass
+class Case:
+    """One part of a question: an otter test case, public (in the student's tests) or hidden."""
+
+    name: str
+    points: float
+    public: bool
+    code: str
+
+
+@dataclass
+class Question:
+    name: str
+    title: str
+    prompt: str  # Markdown, from the chapter's exercise (or the config's `prompt`)
+    book_solution: str  # Markdown, the chapter's {solution} block ("" if none)
+    variant: str
+    given: str
+    scaffold: str
+    solution: str
+    helpers: str
+    cases: list[Case]
+
+    @property
+    def points(self) -> float:
+        return sum(case.points for case in self.cases)
+
+
+@dataclass
+class Assignment:
+    name: str
+    title: str
+    chapter: str
+    chapter_title: str
+    page: str
+    questions: list[Question]
+    mistake: dict = field(default_factory=dict)
+
+    @property
+    def points(self) -> float:
+        return sum(question.points for question in self.questions)
+
+
+# ----- reading the chapter and the configuration -----
+
+def _directive(lines: list[str], name: str, label: str) -> tuple[str, list[str]] | None:
+    """(argument, body lines) of the ``{name}`` directive labelled ``label`` (exercise: ``:label:``,
+    solution: its argument), options removed."""
+    for i, line in enumerate(lines):
+        fence = pn.FENCE.match(line)
+        if not fence or fence["name"] != name:
+            continue
+        end = pn.Converter._closing(lines, i, fence["fence"])
+        options, body = pn.Converter._options(lines[i + 1:end])
+        if (options.get("label") if name == "exercise" else fence["arg"].strip()) == label:
+            return fence["arg"].strip(), body
+    return None
+
+
+def _without_code(lines: list[str]) -> list[str]:
+    """The lines minus fenced code blocks: the chapter's self-check snippets call helpers that
+    live in its hidden cells; the assignment's answer and check cells replace them."""
+    kept, i = [], 0
+    while i < len(lines):
+        fence = pn.FENCE.match(lines[i])
+        if fence and fence["fence"].startswith("`") and fence["name"] is None:
+            i = pn.Converter._closing(lines, i, fence["fence"]) + 1
+            continue
+        kept.append(lines[i])
+        i += 1
+    return kept
+
+
+def _drop_paragraphs(markdown: str, drop: list[str], where: str) -> str:
+    paragraphs = re.split(r"\n\s*\n", markdown)
+    for text in drop:
+        if not any(text in paragraph for paragraph in paragraphs):
+            raise ValueError(f"{where}: drop: no paragraph contains {text!r}")
+        paragraphs = [paragraph for paragraph in paragraphs if text not in paragraph]
+    return "\n\n".join(paragraphs).strip()
+
+
+def _cases(raw: list[dict], where: str) -> list[Case]:
+    cases = []
+    for i, entry in enumerate(raw):
+        unknown = set(entry) - {"name", "points", "public", "code"}
+        if unknown or "code" not in entry or "points" not in entry:
+            raise ValueError(f"{where}: tests[{i}] needs code and points (and optionally name, "
+                             f"public); unknown keys: {sorted(unknown)}")
+        points = entry["points"]
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
+            raise ValueError(f"{where}: tests[{i}].points must be a number > 0, got {points!r}")
+        cases.append(Case(str(entry.get("name", f"part {i + 1}")), float(points),
+                          bool(entry.get("public", False)), entry["code"].rstrip() + "\n"))
+    if not any(not case.public for case in cases):
+        raise ValueError(f"{where}: tests need at least one hidden case (the graded answer)")
+    return cases
+
+
+QUESTION_KEYS = {"name", "exercise", "prompt", "title", "drop", "variant", "given", "scaffold",
+                 "solution", "helpers", "tests"}
+
+
+def load(name: str, book: pn.Book | None = None) -> Assignment:
+    """The assignment ``assignments/<name>.yml`` with its questions' text read from the chapter."""
+    path = CONFIGS / f"{name}.yml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in CONFIGS.glob("*.yml")))
+        raise ValueError(f"name: no assignments/{name}.yml; the assignments are: {known}")
+    config = yaml.safe_load(path.read_text())
+    book = book or pn.Book.load(ROOT)
+    doc = f"chapters/{config['chapter']}"
+    source = (ROOT / f"{doc}.md").read_text()
+    lines = source.splitlines()
+    glue = pn.load_glue(ROOT / "_build" / "jupyter_execute" / "chapters", config["chapter"])
+    converter = pn.Converter(book, doc, "download", glue)
+    title = next(m["title"] for m in map(pn.HEADING.match, lines) if m)
+    questions = []
+    for number, raw in enumerate(config["questions"], start=1):
+        where = f"{path.name}: question {number}"
+        unknown = set(raw) - QUESTION_KEYS
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+        if ("exercise" in raw) == ("prompt" in raw):
+            raise ValueError(f"{where}: give exactly one of exercise (a label in {doc}.md) or prompt")
+        book_solution = ""
+        if "exercise" in raw:
+            found = _directive(lines, "exercise", raw["exercise"])
+            if found is None:
+                raise ValueError(f"{where}: no exercise labelled {raw['exercise']!r} in {doc}.md")
+            exercise_title, body = found
+            try:
+                prompt = converter.markdown("\n".join(_without_code(body)))
+            except KeyError as err:  # a {glue:text} number: its value comes from the built book
+                raise ValueError(f"{where}: {err.args[0]}; run `make book` first") from None
+            prompt = _drop_paragraphs(prompt, raw.get("drop", []), where)
+            solution = _directive(lines, "solution", raw["exercise"])
+            if solution:
+                try:
+                    book_solution = converter.markdown("\n".join(solution[1]))
+                except KeyError:  # numbers not built yet: point to the page instead
+                    book_solution = f"See the solution on the book's page: {book.site}{doc}.html"
+            heading = raw.get("title", exercise_title)
+        else:
+            prompt, heading = converter.markdown(raw["prompt"]), raw.get("title", "")
+        questions.append(Question(
+            name=raw.get("name", f"q{number}"), title=converter.inline(heading), prompt=prompt,
+            book_solution=book_solution, variant=raw.get("variant", "").strip(),
+            given=raw.get("given", "").strip(), scaffold=raw["scaffold"].strip(),
+            solution=raw["solution"].strip(), helpers=raw.get("helpers", "").strip(),
+            cases=_cases(raw["tests"], where)))
+    return Assignment(name=name, title=config["title"], chapter=config["chapter"],
+                      chapter_title=pn._strip_roles(title), page=f"{book.site}{doc}.html",
+                      questions=questions, mistake=config.get("mistake", {}))
+
+
+def names() -> list[str]:
+    return sorted(path.stem for path in CONFIGS.glob("*.yml"))
+
+
+# ----- test files -----
+
+def _free_names(code: str, known: set[str], where: str) -> list[str]:
+    """Names the code reads but does not define: the notebook's variables otter passes in."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as err:
+        raise ValueError(f"{where}: the test's code does not parse: {err}") from None
+    stored = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)
+              and isinstance(node.ctx, ast.Store)}
+    stored |= {arg.arg for node in ast.walk(tree) if isinstance(node, ast.Lambda | ast.comprehension)
+               for arg in (node.args.args if isinstance(node, ast.Lambda) else [])}
+    loaded = [node.id for node in ast.walk(tree) if isinstance(node, ast.Name)
+              and isinstance(node.ctx, ast.Load)]
+    skip = known | stored | set(dir(builtins))
+    return list(dict.fromkeys(name for name in loaded if name not in skip))
+
+
+def _defined(code: str) -> set[str]:
+    tree = ast.parse(code) if code else ast.Module(body=[], type_ignores=[])
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)} | {
+        target.id for node in tree.body if isinstance(node, ast.Assign) for target in node.targets
+        if isinstance(target, ast.Name)}
+
+
+def test_file(assignment: Assignment, question: Question, *, public_only: bool) -> str:
+    """An otter exception-based test file; the student's copy has no hidden case and no helper."""
+    helpers = _defined(question.helpers)
+    cases = [case for case in question.cases if case.public or not public_only]
+    parts = [f'"""{"Public tests" if public_only else "Tests"} of question {question.name} of the '
+             f"assignment {assignment.name!r} (written by tools/assignments.py from "
+             f'assignments/{assignment.name}.yml)."""', "", TEST_PREAMBLE,
+             "OK_FORMAT = False", "", f"name = {question.name!r}",
+             f"points = {sum(case.points for case in cases)!r}", ""]
+    if not public_only and question.helpers:
+        parts += ["", question.helpers, ""]
+    for index, case in enumerate(cases, start=1):
+        where = f"{assignment.name} {question.name}, test {case.name!r}"
+        if case.public and set(_free_names(case.code, PREAMBLE_NAMES, where)) & helpers:
+            raise ValueError(f"{where}: a public test cannot use the hidden helpers "
+                             f"({', '.join(sorted(helpers))}): students get public tests")
+        arguments = _free_names(case.code, PREAMBLE_NAMES | helpers, where)
+        body = "".join(f"    {line}\n" if line.strip() else "\n" for line in case.code.splitlines())
+        parts += ["", f"@test_case(name={case.name!r}, points={case.points!r}, hidden={not case.public})",
+                  f"def test_{index}({', '.join(arguments)}):", body.rstrip("\n"), ""]
+    text = "\n".join(parts).rstrip("\n") + "\n"
+    compile(text, where if cases else assignment.name, "exec")  # fail the build, not the grading
+    return text
+
+
+# ----- notebooks -----
+
+def _setup_cell(assignment: Assignment, book: pn.Book) -> str:
+    from otter import __version__ as otter_version
+
+    return f'''# Run this cell after filling in STUDENT_ID above. It installs what this kernel lacks
+# (Colab: about a minute, once), loads the public tests and prints YOUR variant: the numbers
+# of your questions, which differ from your neighbours'.
+import importlib.util
+import subprocess
+import sys
+
+NEEDED = {{"otter": "otter-grader=={otter_version}", "lib": "{book.package}"}}
+missing = [spec for module, spec in NEEDED.items() if importlib.util.find_spec(module) is None]
+if missing:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+    importlib.invalidate_caches()
+
+import jax.numpy as jnp
+import numpy as np
+import otter
+
+import lib
+from lib import adaptive
+from lib import quadratic as quad
+from lib.variants import for_student
+
+grader = otter.Notebook(tests_dir="tests")
+params = for_student(STUDENT_ID, {assignment.name!r})'''
+
+
+def _intro(assignment: Assignment) -> str:
+    total = f"{assignment.points:g}"
+    return (f"# Assignment: {assignment.title}\n\n"
+            f"*From the chapter [{assignment.chapter_title}]({assignment.page}) of* Optimization in "
+            f"Deep Learning. *{len(assignment.questions)} questions, {total} points.*\n\n"
+            "1. Write your student identifier, exactly as on the course roster, between the quotes "
+            "of `STUDENT_ID` in the next cell. Your numbers (your *variant*) are derived from it: "
+            "they differ from your neighbours', and the autograder grades your answers for your "
+            "variant. Do not change it later.\n"
+            "2. Run the cells in order. In each question replace every `...` with your answer and run "
+            "`grader.check(\"q…\")`: it runs the public tests (format and shape). The hidden tests, "
+            "which check the values, run when your work is graded.\n"
+            f"3. Save the notebook and hand in `{assignment.name}.ipynb`, keeping its name.")
+
+
+def notebook(assignment: Assignment, book: pn.Book, *, solutions: bool) -> nbformat.NotebookNode:
+    new_md, new_code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    student_id = (f'STUDENT_ID = "{EXAMPLE_ID}"  # any identifier: the solutions work for every variant'
+                  if solutions else
+                  'STUDENT_ID = ""  # your identifier as on the course roster, e.g. "s1234567"')
+    cells = [new_md(_intro(assignment)),
+             new_code(student_id, metadata={"tags": ["student-id"]}),
+             new_code(_setup_cell(assignment, book), metadata={"tags": ["setup"]})]
+    for number, question in enumerate(assignment.questions, start=1):
+        title = f" — {question.title}" if question.title else ""
+        cells.append(new_md(f"## Question {number}{title} ({question.points:g} points)\n\n"
+                            f"{question.prompt}"))
+        if question.variant:
+            cells.append(new_md(question.variant))
+        if question.given:
+            cells.append(new_code(question.given, metadata={"tags": ["given"]}))
+        if solutions and question.book_solution:
+            cells.append(new_md("**The book's solution** (for the book's numbers, not a variant's):"
+                                "\n\n" + question.book_solution))
+        answer = question.solution if solutions else question.scaffold
+        cells.append(new_code(answer, metadata={"tags": ["answer", question.name]}))
+        cells.append(new_code(f'grader.check("{question.name}")', metadata={"tags": ["check"]}))
+    cells.append(new_md("## Before you hand in\n\nRun all cells from the top (Kernel ▸ Restart "
+                        "Kernel and Run All Cells), check every question once more below, save, and "
+                        f"hand in `{assignment.name}.ipynb`."))
+    cells.append(new_code("grader.check_all()", metadata={"tags": ["check"]}))
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+        "otter": {"assignment_name": assignment.name},  # otter run refuses another assignment's notebook
+    })
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"cell-{index}"  # stable ids: the same sources give the same file
+    nbformat.validate(nb)
+    return nb
+
+
+# ----- the autograder zip -----
+
+def _pins() -> dict[str, str]:
+    """``name==version`` lines of requirements.txt and constraints.txt, by normalised name."""
+    pins = {}
+    for path in (ROOT / "constraints.txt", ROOT / "requirements.txt"):
+        for line in path.read_text().splitlines():
+            match = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line.strip())
+            if match:
+                pins[_normalise_package(match[1])] = match[0]
+    return pins
+
+
+def _normalise_package(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def grader_requirements() -> str:
+    """What Gradescope must install for ``lib``: its dependencies at the book's pinned versions."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [re.split(r"[<>=!~ \[]", spec, maxsplit=1)[0] for spec in project["dependencies"]]
+    pins = _pins()
+    lines = []
+    for package in [*wanted, *GRADER_EXTRA_PACKAGES]:
+        pin = pins.get(_normalise_package(package))
+        if pin is None:
+            raise ValueError(f"{package}: no exact pin in requirements.txt or constraints.txt")
+        lines.append(pin)
+    return ("# lib's dependencies at the versions the book is built with (tools/assignments.py).\n"
+            + "\n".join(lines) + "\n")
+
+
+def autograder_zip(assignment: Assignment, folder: Path) -> Path:
+    """``otter generate``'s zip with every test, lib/ and the pinned requirements."""
+    from otter.generate import main as otter_generate
+
+    tests = folder / "tests"
+    tests.mkdir(parents=True)
+    for question in assignment.questions:
+        (tests / f"{question.name}.py").write_text(test_file(assignment, question, public_only=False))
+    (folder / "requirements.txt").write_text(grader_requirements())
+    config = {"assignment_name": assignment.name, "lang": "python",
+              # Gradescope shows the hidden tests' messages once grades are published.
+              "show_hidden": True}
+    (folder / "otter_config.json").write_text(json.dumps(config, indent=2) + "\n")
+    # otter generate only packs files under its working directory: stage lib/ there.
+    with tempfile.TemporaryDirectory() as staging:
+        shutil.copytree(ROOT / "lib", Path(staging) / "lib",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        output = folder / "autograder.zip"
+        with contextlib.chdir(staging):
+            otter_generate(tests_dir=str(tests), output_path=str(output),
+                           config=str(folder / "otter_config.json"),
+                           requirements=str(folder / "requirements.txt"), no_environment=True,
+                           files=["lib"], python_version=GRADER_PYTHON)
+    return output
+
+
+def build(name: str, book: pn.Book | None = None, out: Path = OUTPUT) -> Path:
+    """Write ``out/<name>/{student,solution,autograder}``; returns ``out/<name>``."""
+    book = book or pn.Book.load(ROOT)
+    assignment = load(name, book)
+    target = out / name
+    if target.exists():
+        shutil.rmtree(target)
+    for kind, solutions in (("student", False), ("solution", True)):
+        folder = target / kind
+        (folder / "tests").mkdir(parents=True)
+        nbformat.write(notebook(assignment, book, solutions=solutions), folder / f"{name}.ipynb")
+        for question in assignment.questions:
+            text = test_file(assignment, question, public_only=not solutions)
+            (folder / "tests" / f"{question.name}.py").write_text(text)
+    autograder_zip(assignment, target / "autograder")
+    return target
+
+
+# ----- grading -----
+
+STUDENT_ID_LINE = re.compile(r"^\s*STUDENT_ID\s*=\s*(.*?)\s*(?:#.*)?$", re.M)
+
+
+def submitted_id(path: Path) -> str:
+    """The STUDENT_ID a submission's notebook sets ("" when blank or unreadable)."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # a corrupt upload is graded (and fails) by otter; here it has no id
+        return ""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            match = STUDENT_ID_LINE.search(cell.source)
+            if match:
+                try:
+                    value = ast.literal_eval(match[1])
+                except (ValueError, SyntaxError):
+                    return ""
+                return value.strip() if isinstance(value, str) else ""
+    return ""
+
+
+def read_roster(path: Path) -> list[str]:
+    """The ``student_id`` column of a roster CSV (other columns, e.g. name or email, are ignored)."""
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or "student_id" not in reader.fieldnames:
+            raise ValueError(f"roster: {path} needs a header row with a student_id column")
+        return [row["student_id"].strip() for row in reader if row["student_id"].strip()]
+
+
+def grade_one(autograder: Path, submission: Path) -> dict:
+    """``otter run`` of one notebook; Gradescope's results dictionary."""
+    from otter.run import main as otter_run
+
+    with (tempfile.TemporaryDirectory() as results, contextlib.redirect_stdout(io.StringIO()),
+          warnings.catch_warnings()):
+        warnings.simplefilter("ignore", DeprecationWarning)  # otter's own use of pandas and traitlets
+        otter_run(str(submission), autograder=str(autograder), output_dir=results, no_logo=True)
+        return json.loads((Path(results) / "results.json").read_text())
+
+
+def grade(name: str, submissions: Path, *, roster: Path | None = None, out: Path | None = None,
+          built: Path = OUTPUT) -> Path:
+    """Grade every ``*.ipynb`` in ``submissions``; write ``scores.csv`` and ``feedback/`` into ``out``."""
+    from lib.variants import normalise_id
+
+    autograder = built / name / "autograder" / "autograder.zip"
+    if not autograder.exists():
+        raise FileNotFoundError(f"{autograder} is missing: run `make assignments` first")
+    if not submissions.is_dir():
+        raise ValueError(f"submissions: {submissions} is not a folder")
+    paths = sorted(submissions.glob("*.ipynb"))
+    if not paths:
+        raise ValueError(f"submissions: no .ipynb files in {submissions}")
+    out = out or built / name / "grades"
+    (out / "feedback").mkdir(parents=True, exist_ok=True)
+    known = {normalise_id(student): student for student in read_roster(roster)} if roster else None
+    questions = [question.name for question in load(name).questions]
+    ids = {path: submitted_id(path) for path in paths}
+    counts = {}
+    for student in ids.values():
+        if student:
+            counts[normalise_id(student)] = counts.get(normalise_id(student), 0) + 1
+    rows = []
+    for path in paths:
+        started = time.monotonic()
+        results = grade_one(autograder, path)
+        tests = {test["name"]: test for test in results["tests"] if "max_score" in test}
+        student = ids[path]
+        if not student:
+            status = "blank STUDENT_ID"
+        elif counts[normalise_id(student)] > 1:
+            status = "STUDENT_ID used by several submissions"
+        elif known is not None and normalise_id(student) not in known:
+            status = "not on the roster"
+        else:
+            status = "ok"
+        row = {"submission": path.name, "student_id": student, "id_check": status,
+               **{question: tests[question]["score"] if question in tests else 0.0
+                  for question in questions}}
+        row["total"] = round(sum(row[question] for question in questions), 5)
+        row["possible"] = round(sum(test["max_score"] for test in tests.values()), 5)
+        rows.append(row)
+        feedback = "\n\n".join(f"{test['name']}: {test.get('score', 0)} / {test.get('max_score', 0)}\n"
+                               f"{test.get('output', '')}" for test in results["tests"])
+        (out / "feedback" / f"{path.stem}.txt").write_text(
+            f"{path.name} (STUDENT_ID {student!r}): {row['total']:g} / {row['possible']:g}\n\n{feedback}\n")
+        print(f"{path.name}: {row['total']:g} / {row['possible']:g} ({status}, "
+              f"{time.monotonic() - started:.0f} s)")
+    if known is not None:
+        handed_in = {normalise_id(row["student_id"]) for row in rows if row["student_id"]}
+        for key, student in known.items():
+            if key not in handed_in:
+                rows.append({"submission": "", "student_id": student, "id_check": "no submission",
+                             **{question: "" for question in questions}, "total": "", "possible": ""})
+    table = out / "scores.csv"
+    with table.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"Scores: {table}; feedback per submission: {out / 'feedback'}")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    build_parser = commands.add_parser("build", help="write _build/assignments/<name>/")
+    build_parser.add_argument("names", nargs="*", help=f"default: all ({', '.join(names())})")
+    grade_parser = commands.add_parser("grade", help="grade a folder of submitted notebooks")
+    grade_parser.add_argument("name", choices=names())
+    grade_parser.add_argument("submissions", type=Path, help="a folder of .ipynb files")
+    grade_parser.add_argument("--roster", type=Path, help="CSV with a student_id column")
+    grade_parser.add_argument("--out", type=Path, help="default: _build/assignments/<name>/grades")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        book = pn.Book.load(ROOT)
+        for name in args.names or names():
+            started = time.monotonic()
+            target = build(name, book)
+            print(f"{name}: {target.relative_to(ROOT)}/{{student,solution,autograder}} "
+                  f"({time.monotonic() - started:.1f} s)")
+        return 0
+    grade(args.name, args.submissions.resolve(), roster=args.roster, out=args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

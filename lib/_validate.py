@@ -225,20 +225,28 @@ def data(name: str, args) -> tuple:
         for leaf in jax.tree_util.tree_leaves(arg):
             if isinstance(leaf, jax.core.Tracer):
                 continue
-            if isinstance(leaf, (str, bytes)) or leaf is None:
-                raise TypeError(f"{name}[{i}] must be numeric data, got {type(leaf).__name__}")
-            try:
-                array = np.asarray(leaf)
-            except Exception as err:
-                raise TypeError(f"{name}[{i}] must be numeric data, got {type(leaf).__name__}") from err
-            if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
-                                             or array.dtype == np.bool_):
-                raise TypeError(f"{name}[{i}] must be numeric data, got dtype {array.dtype}")
-            if np.iscomplexobj(array):
-                raise TypeError(f"{name}[{i}] must be real, got complex dtype {array.dtype}")
+            array = numeric_array(f"{name}[{i}]", leaf, "numeric data")
             if np.issubdtype(array.dtype, np.inexact) and not np.all(np.isfinite(array)):
                 raise ValueError(f"{name}[{i}] contains non-finite values (nan or inf)")
     return args
+
+
+def numeric_array(name: str, value, what: str = "a number or an array of numbers") -> np.ndarray:
+    """``value`` as a numpy array of real numbers or booleans (dtype kept; nan allowed), or a TypeError.
+
+    Strings, None, ragged lists, object and complex dtypes are refused with a message naming ``name``.
+    """
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    try:
+        array = np.asarray(value)
+    except Exception as err:  # ragged lists and other oddities
+        raise TypeError(f"{name} must be {what}: {err}") from err
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise TypeError(f"{name} must contain numbers, got dtype {array.dtype}")
+    if np.iscomplexobj(array):
+        raise TypeError(f"{name} must be real, got complex dtype {array.dtype}")
+    return array
 
 
 def same_structure(name: str, value, other_name: str, other) -> None:

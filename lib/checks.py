@@ -28,6 +28,8 @@ import numbers
 
 import numpy as np
 
+from . import _validate
+
 __all__ = ["check_array", "check_scalar", "check_hessian", "check_choice", "CORRECT", "NOT_YET"]
 
 CORRECT = "Correct."
@@ -52,20 +54,8 @@ def _tolerance(name: str, value) -> float:
 
 
 def _as_real_array(name: str, value) -> np.ndarray:
-    """``value`` as a float array, or a TypeError naming ``name``."""
-    if isinstance(value, (str, bytes)) or value is None:
-        raise TypeError(f"{name} must be a number or an array of numbers, "
-                        f"got {type(value).__name__}")
-    try:
-        array = np.asarray(value)
-    except Exception as err:  # ragged lists and other oddities
-        raise TypeError(f"{name} must be a number or an array of numbers: {err}") from err
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
-                                     or array.dtype == np.bool_):
-        raise TypeError(f"{name} must contain numbers, got dtype {array.dtype}")
-    if np.iscomplexobj(array):
-        raise TypeError(f"{name} must be real, got complex dtype {array.dtype}")
-    return array.astype(np.float64)
+    """``value`` as a float array (nan allowed: a wrong answer, not a misread question), or a TypeError."""
+    return _validate.numeric_array(name, value).astype(np.float64)
 
 
 def _shape_text(shape) -> str:

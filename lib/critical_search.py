@@ -219,6 +219,7 @@ def find_critical_point(f, x0, *args, tol=1e-8, max_iter=100, max_norm=1e4) -> C
     """
     _validate.callable_("f", f)
     params = _validate.parameters("x0", x0)
+    args = _validate.data("args", args)
     _validate.scalar_loss(f, params, args, name="x0")
     tol, max_iter, max_norm = _check_options(tol, max_iter, max_norm)
     flat0, unravel = ravel_pytree(params)
@@ -250,6 +251,7 @@ def find_critical_points(f, starts, *args, tol=1e-8, max_iter=100, max_norm=1e4)
     if len(starts) == 0:
         raise ValueError("starts must contain at least one starting point, got an empty sequence")
     checked = [_validate.parameters(f"starts[{i}]", s) for i, s in enumerate(starts)]
+    args = _validate.data("args", args)
     template = checked[0]
     _validate.scalar_loss(f, template, args, name="starts[0]")
     structure = jax.tree_util.tree_structure(template)

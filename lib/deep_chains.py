@@ -247,7 +247,7 @@ def _single_thread_blas():
 
 def _rng(seed):
     if isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_)):
-        return np.random.default_rng(int(seed))
+        return np.random.default_rng(_validate.nonnegative_int("seed", int(seed)))
     raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
 
 

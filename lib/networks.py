@@ -45,6 +45,8 @@ __all__ = ["init_mlp", "mlp_apply", "count_parameters", "mlp_size",
 def _as_key(key):
     """An integer seed or a ``jax.random`` key (typed, or the legacy uint32 pair)."""
     if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+        if not 0 <= key < 2**63:
+            raise ValueError(f"key must be an integer seed in [0, 2**63), got {key}")
         return jax.random.PRNGKey(int(key))
     if isinstance(key, jax.Array) and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
                                        or (key.dtype == jnp.uint32 and key.shape == (2,))):

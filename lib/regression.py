@@ -86,12 +86,17 @@ def standardize(X, mean=None, std=None) -> Standardized:
     array([-1.,  1.])
     """
     X = _matrix("X", X)
-    mean = X.mean(axis=0) if mean is None else np.asarray(mean, dtype=np.float64)
-    std = X.std(axis=0) if std is None else np.asarray(std, dtype=np.float64)
+    if std is None:
+        constant = np.flatnonzero(X.std(axis=0) == 0)
+        if constant.size:
+            raise ValueError(f"X has constant columns {constant.tolist()}: they cannot be scaled to "
+                             "unit variance (drop them, or pass std)")
+    mean = X.mean(axis=0) if mean is None else _validate.real_array("mean", mean)
+    std = X.std(axis=0) if std is None else _validate.real_array("std", std)
     if mean.shape != (X.shape[1],) or std.shape != (X.shape[1],):
         raise ValueError(f"mean and std must have shape ({X.shape[1]},)")
-    if np.any(std <= 0) or not np.all(np.isfinite(std)):
-        raise ValueError("std must be finite and > 0 in every column (is a column constant?)")
+    if np.any(std <= 0):
+        raise ValueError("std must be > 0 in every column")
     return Standardized((X - mean) / std, mean, std)
 
 

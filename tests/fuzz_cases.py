@@ -97,6 +97,9 @@ BAD = {
     "matrix": [np.array([[1.0, NAN], [0.0, 1.0]]), "a", np.ones((2, 3)), np.ones(3), None,
                np.array([[1j, 0], [0, 1]])],
     "array": [np.array([NAN, 1.0]), "a", None, np.array([1j, 1.0]), np.array([])],
+    # A data matrix (N, d): any 2-D shape is fine, so no non-square case.
+    "data_matrix": [np.array([[1.0, NAN], [0.0, 1.0]]), "a", np.ones(3), None,
+                    np.array([[1j, 0.0], [0.0, 1.0]])],
     "rule": [None, "momentum", 3],
     "hyper": [None, [0.1], {"lr": NAN}, {"lr": "a"}, {}],
     "callable": [None, 3, "f"],
@@ -268,10 +271,10 @@ CASES = [
 # Modules other sessions own: fuzzed and counted by the script, asserted by the test only
 # where they already answer every bad value (see test_fuzz.OTHERS_KNOWN_GAPS).
 OTHERS = [
-    Case("lib.regression.least_squares_solution", [("X", np.c_[XS, np.ones(8)], "matrix", P), ("t", TS, "array", P)]),
-    Case("lib.regression.least_squares_hessian", [("X", np.c_[XS, np.ones(8)], "matrix", P)]),
-    Case("lib.regression.add_bias", [("X", XS, "matrix", P)]),
-    Case("lib.regression.standardize", [("X", XS, "matrix", P)]),
+    Case("lib.regression.least_squares_solution", [("X", np.c_[XS, np.ones(8)], "data_matrix", P), ("t", TS, "array", P)]),
+    Case("lib.regression.least_squares_hessian", [("X", np.c_[XS, np.ones(8)], "data_matrix", P)]),
+    Case("lib.regression.add_bias", [("X", XS, "data_matrix", P)]),
+    Case("lib.regression.standardize", [("X", XS, "data_matrix", P)]),
     Case("lib.networks.init_mlp", [("key", 0, "seed", P), ("sizes", [2, 3, 1], "array", P)]),
     Case("lib.networks.mlp_size", [("sizes", [2, 3, 1], "array", P)]),
     Case("lib.deep_chains.gaussian_weights", [("seed", 0, "seed", P), ("width", 3, "size", P), ("depth", 2, "size", P),

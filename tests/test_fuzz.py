@@ -132,8 +132,6 @@ def test_the_issue_one_liners():
 OTHERS = [case for case in fuzz_cases.OTHERS if fuzz_cases._prepare(case)]
 
 
-@pytest.mark.xfail(strict=False, reason="modules of other sessions (regression, networks, deep_chains, "
-                   "critical_search): seeds, size bounds and *args data not yet checked by lib._validate")
 @pytest.mark.parametrize("case", OTHERS, ids=[case.path for case in OTHERS])
 def test_other_modules_answer_every_fixed_bad_value(case):
     unclear = []

@@ -27,7 +27,7 @@ from . import checks
 from .variants import variant
 
 __all__ = ["student_variant", "require_answer", "require_shape", "require_close", "require_choice",
-           "require_callable"]
+           "require_callable", "require_check"]
 
 
 def student_variant(student_id, assignment: str) -> dict:
@@ -104,3 +104,20 @@ def require_callable(answer, name: str) -> None:
     if not callable(answer):
         raise AssertionError(f"{name} must be a function (def {name}(...): ...), "
                              f"got {type(answer).__name__}")
+
+
+def require_check(check, fn, name: str, **settings) -> None:
+    """Fail unless ``check(fn, **settings)`` (a :mod:`lib.update_checks` check) accepts ``fn``.
+
+    The check's diagnosis (the step, the output and the likely slip) becomes the message.
+
+    >>> from lib import update_checks
+    >>> def gd_step(theta, grad, lr):
+    ...     return theta + lr * grad
+    >>> require_check(update_checks.check_gd_step, gd_step, "gd_step", steps=1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    AssertionError: Not yet: ...
+    """
+    require_callable(fn, name)
+    _verdict(check, fn, **settings)

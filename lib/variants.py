@@ -108,6 +108,10 @@ def _momentum(draw: _Draw) -> dict:
         "lambda_min": draw("lambda_min", (0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5)),
         "lambda_max": draw("lambda_max", (5.0, 8.0, 10.0, 20.0, 30.0, 50.0, 100.0, 200.0)),
         "error_digits": draw("error_digits", (4, 6, 8, 10)),
+        # Where the autograder runs the student's heavy-ball step (on lib.update_checks' bowl).
+        "hb_lr": draw("hb_lr", (0.01, 0.02, 0.03, 0.05)),
+        "hb_momentum": draw("hb_momentum", (0.5, 0.7, 0.8, 0.9)),
+        "hb_start": draw("hb_start", ((1.5, -1.0), (-1.0, 0.5), (2.0, 1.0), (0.5, -2.0))),
     }
 
 

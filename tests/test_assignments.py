@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import lib
-from lib import adaptive, variants
+from lib import adaptive, update_checks, variants
 from lib import quadratic as quad
 from lib.quadratic import heavy_ball
 from tools import assignments as asg
@@ -43,7 +43,8 @@ def test_a_variant_is_stable_across_processes_and_versions():
     # A golden value: if the derivation changes, submitted notebooks would be graded for other numbers.
     assert variants.variant("s1234", "momentum") == {
         "plain_lr": 0.02, "new_momentum": 0.98, "velocity_fraction": 0.99,
-        "lambda_min": 0.1, "lambda_max": 20.0, "error_digits": 10}
+        "lambda_min": 0.1, "lambda_max": 20.0, "error_digits": 10,
+        "hb_lr": 0.01, "hb_momentum": 0.5, "hb_start": (-1.0, 0.5)}
 
 
 def test_identifiers_are_compared_without_spaces_and_case():
@@ -182,8 +183,8 @@ def _cases(module):
 
 def solved(name: str, student: str) -> dict:
     """The solution notebook's variables for a student, computed in-process (no kernel)."""
-    env = {"np": np, "lib": lib, "quad": quad, "adaptive": adaptive, "jnp": jnp, "heavy_ball": heavy_ball,
-           "STUDENT_ID": student, "params": variants.variant(student, name)}
+    env = {"np": np, "jnp": jnp, "lib": lib, "quad": quad, "adaptive": adaptive, "heavy_ball": heavy_ball,
+           "update_checks": update_checks, "STUDENT_ID": student, "params": variants.variant(student, name)}
     for question in asg.load(name).questions:
         exec(question.given + "\n" + question.solution, env)  # noqa: S102  (our own solution code)
     return env
@@ -221,6 +222,24 @@ def test_public_tests_pass_on_the_solution_and_cannot_see_the_variant(built, nam
         for case in _cases(module):
             assert not case.hidden
             case.call_func(env)
+
+
+def test_an_implement_question_gives_partial_credit_with_the_checks_diagnosis(built):
+    def no_friction(theta, velocity, grad, lr, momentum):  # a typical slip: p <- p - lr * grad
+        velocity = velocity - lr * grad
+        return theta + velocity, velocity
+
+    env = {**solved("momentum", asg.EXAMPLE_ID), "heavy_ball_step": no_friction}
+    got, messages = {}, []
+    for case in _cases(_load_tests(built / "momentum" / "autograder" / "tests" / "q3.py")):
+        try:
+            case.call_func(env)
+            got[case.name] = case.points
+        except AssertionError as err:
+            got[case.name], messages = 0.0, [*messages, str(err)]
+    assert got == {"heavy_ball_step returns (theta, velocity)": 0.5, "the first step, from rest": 1.0,
+                   "six steps with your settings": 0.0}
+    assert "friction" in messages[0] and messages[0].startswith("Not yet:")
 
 
 def test_a_test_file_refuses_a_public_test_that_uses_hidden_helpers():

@@ -68,13 +68,14 @@ from otter.test_files import test_case
 import lib
 from lib import adaptive
 from lib import quadratic as quad
-from lib.grading import (require_answer, require_callable, require_choice, require_close,
-                         require_shape, student_variant)
+from lib import update_checks
+from lib.grading import (require_answer, require_callable, require_check, require_choice,
+                         require_close, require_shape, student_variant)
 from lib.quadratic import heavy_ball
 '''
-PREAMBLE_NAMES = {"jnp", "np", "test_case", "lib", "adaptive", "quad", "require_answer",
-                  "require_callable", "require_choice", "require_close", "require_shape",
-                  "student_variant", "heavy_ball"}
+PREAMBLE_NAMES = {"jnp", "np", "test_case", "lib", "adaptive", "quad", "update_checks",
+                  "require_answer", "require_callable", "require_check", "require_choice",
+                  "require_close", "require_shape", "student_variant", "heavy_ball"}
 
 
 @dataclass
@@ -312,6 +313,7 @@ import otter
 import lib
 from lib import adaptive
 from lib import quadratic as quad
+from lib import update_checks
 from lib.variants import for_student
 
 grader = otter.Notebook(tests_dir="tests")

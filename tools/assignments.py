@@ -92,6 +92,7 @@ class Case:
 class Question:
     name: str
     title: str
+    exercise: str  # the chapter's exercise label ("" for a question written in the config)
     prompt: str  # Markdown, from the chapter's exercise (or the config's `prompt`)
     book_solution: str  # Markdown, the chapter's {solution} block ("" if none)
     variant: str
@@ -224,7 +225,8 @@ def load(name: str, book: pn.Book | None = None) -> Assignment:
         else:
             prompt, heading = converter.markdown(raw["prompt"]), raw.get("title", "")
         questions.append(Question(
-            name=raw.get("name", f"q{number}"), title=converter.inline(heading), prompt=prompt,
+            name=raw.get("name", f"q{number}"), title=converter.inline(heading),
+            exercise=raw.get("exercise", ""), prompt=prompt,
             book_solution=book_solution, variant=raw.get("variant", "").strip(),
             given=raw.get("given", "").strip(), scaffold=raw["scaffold"].strip(),
             solution=raw["solution"].strip(), helpers=raw.get("helpers", "").strip(),
@@ -528,7 +530,7 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, out: Path
         else:
             status = "ok"
         row = {"submission": path.name, "student_id": student, "id_check": status,
-               **{question: tests[question]["score"] if question in tests else 0.0
+               **{question: round(float(tests[question]["score"]) if question in tests else 0.0, 5)
                   for question in questions}}
         row["total"] = round(sum(row[question] for question in questions), 5)
         row["possible"] = round(sum(test["max_score"] for test in tests.values()), 5)

@@ -39,6 +39,7 @@ check_sgd_loop      ``sgd(grad_fn, theta, X, y, lr, batch_size, epochs, rng)``
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -80,7 +81,9 @@ _DEFAULT_START = (1.5, -1.0)
 # ------------------------------------------------------------------------------ reporting
 
 def _report(ok: bool, message: str) -> bool:
-    print(CORRECT if ok else NOT_YET + message)
+    # Wrapped: a notebook output and the website's output box do not wrap long lines.
+    print(CORRECT if ok else textwrap.fill(NOT_YET + message, width=88, break_long_words=False,
+                                           break_on_hyphens=False))
     return ok
 
 

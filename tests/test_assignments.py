@@ -165,6 +165,9 @@ def test_no_solution_and_no_hidden_test_in_the_students_files(built, name):
             assert not leaked, (path, leaked[:3])
             assert "hidden=True" not in text
     assert [p.name for p in (student / "tests").iterdir()] and not (student / "autograder.zip").exists()
+    with zipfile.ZipFile(built / name / f"{name}-student.zip") as archive:  # what the LMS hands out
+        assert sorted(archive.namelist()) == sorted(
+            f"{name}/{path.relative_to(student)}" for path in student.rglob("*") if path.is_file())
 
 
 # ----- the autograder's tests, in-process -----

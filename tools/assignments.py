@@ -9,7 +9,8 @@ question text is the chapter's exercise block, converted by ``tools/portable_not
 ``build`` writes, for each assignment, into ``_build/assignments/<name>/``:
 
 ``student/``     ``<name>.ipynb`` (questions, answer cells with ``...``, ``grader.check``
-                 cells) and ``tests/`` with the *public* test cases only;
+                 cells) and ``tests/`` with the *public* test cases only (both zipped
+                 beside it as ``<name>-student.zip``, for the LMS);
 ``solution/``    the same notebook with the solutions (and the book's worked solution),
                  and every test;
 ``autograder/``  ``autograder.zip`` from ``otter generate`` (Gradescope's format, also
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import time
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -370,6 +372,9 @@ def notebook(assignment: Assignment, book: pn.Book, *, solutions: bool) -> nbfor
     })
     for index, cell in enumerate(nb.cells):
         cell.id = f"cell-{index}"  # stable ids: the same sources give the same file
+        if cell.cell_type == "markdown" and pn.RAW_MYST.search(cell.source):
+            raise ValueError(f"{assignment.name}: MyST syntax left in a Markdown cell: "
+                             f"{pn.RAW_MYST.search(cell.source)[0]!r}")
     nbformat.validate(nb)
     return nb
 
@@ -437,8 +442,9 @@ def build(name: str, book: pn.Book | None = None, out: Path = OUTPUT) -> Path:
     book = book or pn.Book.load(ROOT)
     assignment = load(name, book)
     target = out / name
-    if target.exists():
-        shutil.rmtree(target)
+    for kind in ("student", "solution", "autograder"):  # grades/ of earlier batches stay
+        shutil.rmtree(target / kind, ignore_errors=True)
+    (target / f"{name}-student.zip").unlink(missing_ok=True)
     for kind, solutions in (("student", False), ("solution", True)):
         folder = target / kind
         (folder / "tests").mkdir(parents=True)
@@ -447,6 +453,12 @@ def build(name: str, book: pn.Book | None = None, out: Path = OUTPUT) -> Path:
             text = test_file(assignment, question, public_only=not solutions)
             (folder / "tests" / f"{question.name}.py").write_text(text)
     autograder_zip(assignment, target / "autograder")
+    # What students download from the LMS: the notebook with the tests/ folder grader.check reads,
+    # in a folder named after the assignment.
+    with zipfile.ZipFile(target / f"{name}-student.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted((target / "student").rglob("*")):
+            if path.is_file():
+                archive.write(path, f"{name}/{path.relative_to(target / 'student')}")
     return target
 
 

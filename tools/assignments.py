@@ -197,6 +197,8 @@ def load(name: str, book: pn.Book | None = None) -> Assignment:
     lines = source.splitlines()
     glue = pn.load_glue(ROOT / "_build" / "jupyter_execute" / "chapters", config["chapter"])
     converter = pn.Converter(book, doc, "download", glue)
+    # The notebook holds none of the chapter's figures and sections: every reference links to the page.
+    converter.doc = f"assignments/{name}"
     title = next(m["title"] for m in map(pn.HEADING.match, lines) if m)
     questions = []
     for number, raw in enumerate(config["questions"], start=1):
@@ -335,7 +337,10 @@ def _intro(assignment: Assignment) -> str:
             "variant. Do not change it later.\n"
             "2. Run the cells in order. In each question replace every `...` with your answer and run "
             "`grader.check(\"q…\")`: it runs the public tests (format and shape). The hidden tests, "
-            "which check the values, run when your work is graded.\n"
+            "which check the values, run when your work is graded. "
+            "The autograder marks the values each question's *Your variant* paragraph names; "
+            "derivations and explanations the exercise asks for are for you, or for your "
+            "instructor to read.\n"
             f"3. Save the notebook and hand in `{assignment.name}.ipynb`, keeping its name.")
 
 

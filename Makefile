@@ -93,3 +93,17 @@ grade: assignments  ## grade submitted notebooks with `otter run`: make grade AS
 
 clean:  ## remove build outputs (keeps .venv and node_modules)
 	rm -rf _build _vendor
+
+# The PDF edition: the built sites printed by headless Chromium (tools/pdf_edition.py).
+.PHONY: pdf
+STAMP_PDF := $(VENV)/.installed-pdf
+
+$(STAMP_PDF): requirements-pdf.txt $(STAMP_PY)
+	$(PY) -m pip install --quiet -c constraints.txt -r requirements-pdf.txt
+	touch $@
+
+pdf: book book-student chromium $(STAMP_PDF)  ## the book and each chapter as PDF, both editions, into _build/pdf (about 75 s)
+	$(PY) tools/pdf_edition.py --student
+
+# test-site also checks the PDF edition (tests/browser/test_pdf.py).
+test-site: pdf

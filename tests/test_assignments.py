@@ -316,6 +316,10 @@ def test_otter_run_grades_blank_mistaken_and_right_notebooks(built, name, tmp_pa
     if name == "critical-points":  # a neighbour's answers, typed in as numbers under one's own id
         nbformat.write(with_answers(solution, asg.EXAMPLE_ID, typed_answers(assignment, OTHER_ID)),
                        submissions / "copied.ipynb")
+        # Neither stops the batch: otter refuses both before running anything.
+        (submissions / "corrupt.ipynb").write_text("{not a notebook")
+        (submissions / "other-assignment.ipynb").write_bytes(
+            (built / "momentum" / "student" / "momentum.ipynb").read_bytes())
     roster = tmp_path / "roster.csv"
     roster.write_text(f"student_id,name\n{OTHER_ID},Neighbour\n{asg.EXAMPLE_ID},Example\nabsent,Absent\n")
 
@@ -336,3 +340,6 @@ def test_otter_run_grades_blank_mistaken_and_right_notebooks(built, name, tmp_pa
     assert "student_id is blank" in (feedback / "blank.txt").read_text()
     if name == "critical-points":
         assert float(rows["copied.ipynb"]["total"]) < possible / 2
+        assert float(rows["corrupt.ipynb"]["total"]) == 0 and rows["corrupt.ipynb"]["grading_error"]
+        assert "this is assignment 'critical-points'" in rows["other-assignment.ipynb"]["grading_error"]
+    assert not rows["right.ipynb"]["grading_error"] and not rows["mistake.ipynb"]["grading_error"]

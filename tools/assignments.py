@@ -526,7 +526,8 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, out: Path
     out = out or built / name / "grades"
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     known = {normalise_id(student): student for student in read_roster(roster)} if roster else None
-    questions = [question.name for question in load(name).questions]
+    assignment = load(name)
+    questions = [question.name for question in assignment.questions]
     ids = {path: submitted_id(path) for path in paths}
     counts = {}
     for student in ids.values():
@@ -535,7 +536,11 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, out: Path
     rows = []
     for path in paths:
         started = time.monotonic()
-        results = grade_one(autograder, path)
+        try:
+            results, error = grade_one(autograder, path), ""
+        except Exception as err:  # one unreadable or foreign notebook must not stop the batch
+            error = f"{type(err).__name__}: {err}".splitlines()[0]
+            results = {"tests": [{"name": "not graded", "output": error}]}
         tests = {test["name"]: test for test in results["tests"] if "max_score" in test}
         student = ids[path]
         if not student:
@@ -550,20 +555,22 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, out: Path
                **{question: round(float(tests[question]["score"]) if question in tests else 0.0, 5)
                   for question in questions}}
         row["total"] = round(sum(row[question] for question in questions), 5)
-        row["possible"] = round(sum(test["max_score"] for test in tests.values()), 5)
+        row["possible"] = assignment.points
+        row["grading_error"] = error
         rows.append(row)
         feedback = "\n\n".join(f"{test['name']}: {test.get('score', 0)} / {test.get('max_score', 0)}\n"
                                f"{test.get('output', '')}" for test in results["tests"])
         (out / "feedback" / f"{path.stem}.txt").write_text(
             f"{path.name} (STUDENT_ID {student!r}): {row['total']:g} / {row['possible']:g}\n\n{feedback}\n")
         print(f"{path.name}: {row['total']:g} / {row['possible']:g} ({status}, "
-              f"{time.monotonic() - started:.0f} s)")
+              f"{time.monotonic() - started:.0f} s){' NOT GRADED: ' + error if error else ''}")
     if known is not None:
         handed_in = {normalise_id(row["student_id"]) for row in rows if row["student_id"]}
         for key, student in known.items():
             if key not in handed_in:
                 rows.append({"submission": "", "student_id": student, "id_check": "no submission",
-                             **{question: "" for question in questions}, "total": "", "possible": ""})
+                             **{question: "" for question in questions}, "total": "",
+                             "possible": assignment.points, "grading_error": ""})
     table = out / "scores.csv"
     with table.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))

@@ -20,6 +20,8 @@ momentum are *linear* iterations, so everything about them has a closed form:
   at Polyak's :math:`\alpha^* = 4/(\sqrt{\lambda_1} + \sqrt{\lambda_n})^2`,
   :math:`\mu^* = ((\sqrt\kappa - 1)/(\sqrt\kappa + 1))^2`, rate
   :math:`(\sqrt\kappa - 1)/(\sqrt\kappa + 1)` (:func:`heavy_ball_optimal`).
+  :func:`momentum_regimes` maps the rate and the regime (monotone, ripples, sign-flipping,
+  divergent) over a grid of (α, μ); :func:`critical_damping_lr` gives the curves between them.
 
 :func:`heavy_ball` runs the rule of :func:`lib.momentum_step` with the one driver
 :func:`lib.optimizers.optimize` and, unlike :func:`lib.descend`, also returns the velocities and
@@ -37,7 +39,8 @@ from .optimizers import Trajectory, momentum_rule, optimize
 
 __all__ = ["Quadratic", "quadratic", "quadratic_loss", "condition_number", "OptimalParameters",
            "gd_rate", "gd_optimal", "gd_closed_form", "momentum_matrix", "momentum_rate",
-           "heavy_ball_optimal", "empirical_rate", "MomentumTrajectory", "heavy_ball"]
+           "heavy_ball_optimal", "MOMENTUM_REGIMES", "MomentumRegimes", "momentum_regimes",
+           "critical_damping_lr", "empirical_rate", "MomentumTrajectory", "heavy_ball"]
 
 
 # ----------------------------------------------------------------------------------- the model
@@ -238,6 +241,24 @@ def _momentum_value(name, value) -> float:
     return _validate.in_closed_unit_interval(name, value)
 
 
+def _momentum_radii(lr, momentum, eigenvalues):
+    """Checked (trace, discriminant, spectral radius) of T(λ), each of shape broadcast(lr, μ) + (n_λ,)."""
+    lr = _lr_array("lr", lr)
+    if isinstance(momentum, (str, bytes)):
+        raise TypeError("momentum must be a real number or array of them")
+    mu = np.asarray(momentum, dtype=np.float64)
+    if not np.all(np.isfinite(mu)) or np.any(mu < 0) or np.any(mu > 1):
+        raise ValueError("momentum must lie in [0, 1]")
+    lam = _positive_spectrum("eigenvalues", eigenvalues)
+    lr, mu = np.broadcast_arrays(lr, mu)
+    trace = (1.0 + mu)[..., None] - lr[..., None] * lam
+    discriminant = trace**2 - 4.0 * mu[..., None]
+    root = np.sqrt(np.abs(discriminant))
+    real_radius = np.maximum(np.abs(trace + root), np.abs(trace - root)) / 2.0
+    radius = np.where(discriminant >= 0, real_radius, np.sqrt(mu)[..., None])
+    return trace, discriminant, radius
+
+
 def momentum_rate(lr, momentum, eigenvalues):
     r"""Linear rate of heavy-ball momentum on a quadratic with the given Hessian eigenvalues.
 
@@ -254,20 +275,87 @@ def momentum_rate(lr, momentum, eigenvalues):
     >>> round(float(momentum_rate(0.1, 0.81, [1.0])), 12)  # complex roots: sqrt(0.81)
     0.9
     """
-    lr = _lr_array("lr", lr)
+    return _momentum_radii(lr, momentum, eigenvalues)[2].max(axis=-1)
+
+
+#: Names of the regime codes of :func:`momentum_regimes`: ``MOMENTUM_REGIMES[code]``.
+MOMENTUM_REGIMES = ("monotone", "ripples", "sign-flipping", "divergent")
+
+
+class MomentumRegimes(NamedTuple):
+    """Rate and regime of heavy-ball momentum per (α, μ); arrays of the broadcast shape of (α, μ)."""
+
+    rate: np.ndarray  #: largest spectral radius over the spectrum (:func:`momentum_rate`)
+    regime: np.ndarray  #: int8 code into :data:`MOMENTUM_REGIMES`, for the rate-setting direction
+    curvature: np.ndarray  #: the eigenvalue λ whose direction sets the rate
+
+
+def momentum_regimes(lr, momentum, eigenvalues) -> MomentumRegimes:
+    r"""Convergence rate and regime of heavy-ball momentum on a quadratic, per (α, μ).
+
+    Along the eigendirection of :math:`\lambda` the error follows the roots of
+    :math:`z^2 - (1 + \mu - \alpha\lambda) z + \mu = 0` (:func:`momentum_matrix`). The
+    *rate* is the largest root modulus over the spectrum (:func:`momentum_rate`); the
+    *regime* describes the slowest direction, the one that sets it:
+
+    ===  ===============  ==========================================================
+    0    monotone         real roots, the larger one positive: the error decays
+                          without changing sign (overdamped)
+    1    ripples          complex roots of modulus :math:`\sqrt\mu`: the error spirals
+                          in, oscillating (underdamped)
+    2    sign-flipping    real roots, the larger one negative: the error changes sign
+                          at every step (a too-large step, as gradient descent's zigzag)
+    3    divergent        rate ≥ 1: the run does not converge
+    ===  ===============  ==========================================================
+
+    The boundary between monotone and ripples is *critical damping*, a double root:
+    :math:`\alpha\lambda = (1 \pm \sqrt\mu)^2` (:func:`critical_damping_lr`); the run stops
+    converging where :math:`\alpha\lambda_{\max} \ge 2(1 + \mu)`. ``lr`` and ``momentum``
+    broadcast together like :func:`momentum_rate`, so one call maps a grid,
+    e.g. ``momentum_regimes(lrs[None, :], mus[:, None], eigenvalues)``.
+
+    >>> from lib.quadratic import MOMENTUM_REGIMES, momentum_regimes
+    >>> result = momentum_regimes([0.05, 0.05, 0.19, 0.3], [0.0, 0.81, 0.0, 0.0], [1.0, 10.0])
+    >>> [MOMENTUM_REGIMES[code] for code in result.regime]
+    ['monotone', 'ripples', 'sign-flipping', 'divergent']
+    >>> result.rate.round(3).tolist()
+    [0.95, 0.9, 0.9, 2.0]
+    """
+    lam = _positive_spectrum("eigenvalues", eigenvalues)
+    trace, discriminant, radius = _momentum_radii(lr, momentum, lam)
+    slowest = np.argmax(radius, axis=-1)[..., None]
+    rate = np.take_along_axis(radius, slowest, axis=-1)[..., 0]
+    complex_roots = np.take_along_axis(discriminant, slowest, axis=-1)[..., 0] < 0
+    # Real roots: the one of larger modulus has the sign of the trace.
+    flipping = np.take_along_axis(trace, slowest, axis=-1)[..., 0] < 0
+    regime = np.where(rate >= 1.0, 3, np.where(complex_roots, 1, np.where(flipping, 2, 0)))
+    return MomentumRegimes(rate, regime.astype(np.int8), lam[slowest[..., 0]])
+
+
+def critical_damping_lr(momentum, curvature):
+    r"""The two learning rates of critical damping along a direction of curvature λ.
+
+    The roots of :math:`z^2 - (1 + \mu - \alpha\lambda) z + \mu` coincide (a double root,
+    :math:`z = \pm\sqrt\mu`) where :math:`\alpha\lambda = (1 \pm \sqrt\mu)^2`. Returns
+    ``(low, high) = ((1 - √μ)²/λ, (1 + √μ)²/λ)``: below ``low`` the direction is
+    overdamped (monotone), between them underdamped (ripples), above ``high``
+    its larger root is negative (sign-flipping). ``momentum`` may be an array.
+
+    >>> from lib.quadratic import critical_damping_lr
+    >>> critical_damping_lr(0.25, 4.0)
+    (0.0625, 0.5625)
+    """
     if isinstance(momentum, (str, bytes)):
         raise TypeError("momentum must be a real number or array of them")
-    mu = np.asarray(momentum, dtype=np.float64)
-    if not np.all(np.isfinite(mu)) or np.any(mu < 0) or np.any(mu > 1):
+    mu = _validate.real_array("momentum", momentum, "a number or an array")
+    if np.any(mu < 0) or np.any(mu > 1):
         raise ValueError("momentum must lie in [0, 1]")
-    lam = _positive_spectrum("eigenvalues", eigenvalues)
-    lr, mu = np.broadcast_arrays(lr, mu)
-    trace = (1.0 + mu)[..., None] - lr[..., None] * lam
-    discriminant = trace**2 - 4.0 * mu[..., None]
-    root = np.sqrt(np.abs(discriminant))
-    real_radius = np.maximum(np.abs(trace + root), np.abs(trace - root)) / 2.0
-    radius = np.where(discriminant >= 0, real_radius, np.sqrt(mu)[..., None])
-    return radius.max(axis=-1)
+    curvature = _validate.positive("curvature", curvature)
+    root = np.sqrt(mu)
+    low, high = (1.0 - root) ** 2 / curvature, (1.0 + root) ** 2 / curvature
+    if mu.ndim == 0:
+        return float(low), float(high)
+    return low, high
 
 
 def heavy_ball_optimal(eigenvalues) -> OptimalParameters:

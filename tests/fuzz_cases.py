@@ -260,6 +260,9 @@ CASES = [
     Case("lib.quadratic.momentum_rate", [("lr", 0.1, "lrs", P), ("momentum", 0.5, "closed_unit", P),
                                          ("eigenvalues", [1.0, 10.0], "array", P)]),
     Case("lib.quadratic.heavy_ball_optimal", [("eigenvalues", [1.0, 10.0], "array", P)]),
+    Case("lib.quadratic.momentum_regimes", [("lr", 0.1, "lrs", P), ("momentum", 0.5, "closed_unit", P),
+                                            ("eigenvalues", [1.0, 10.0], "array", P)]),
+    Case("lib.quadratic.critical_damping_lr", [("momentum", 0.5, "closed_unit", P), ("curvature", 2.0, "pos", P)]),
     Case("lib.quadratic.empirical_rate", [("distances", 0.5 ** np.arange(20.0), "array", P), ("start", 0, None, K),
                                           ("floor", 1e-12, "pos", K)]),
     # -- surfaces

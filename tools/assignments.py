@@ -558,8 +558,9 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, out: Path
         row["possible"] = assignment.points
         row["grading_error"] = error
         rows.append(row)
-        feedback = "\n\n".join(f"{test['name']}: {test.get('score', 0)} / {test.get('max_score', 0)}\n"
-                               f"{test.get('output', '')}" for test in results["tests"])
+        feedback = "\n\n".join(
+            (f"{test['name']}: {test['score']:g} / {test['max_score']:g}" if "max_score" in test
+             else test["name"]) + f"\n{test.get('output', '')}" for test in results["tests"])
         (out / "feedback" / f"{path.stem}.txt").write_text(
             f"{path.name} (STUDENT_ID {student!r}): {row['total']:g} / {row['possible']:g}\n\n{feedback}\n")
         print(f"{path.name}: {row['total']:g} / {row['possible']:g} ({status}, "

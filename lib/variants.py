@@ -136,6 +136,11 @@ def _learning_rates(draw: _Draw) -> dict:
                           draw("adam_g2", (-1e-3, 2e-4, -0.5, 1e-6))],
         "adam_lr": draw("adam_lr", (0.01, 0.05, 0.1)),
         "hessian": hessian,
+        # Where the autograder runs the student's Adam step (on lib.update_checks' bowl).
+        "adam_b1": draw("adam_b1", (0.8, 0.9, 0.95)),
+        "adam_b2": draw("adam_b2", (0.99, 0.999, 0.9999)),
+        "adam_step_lr": draw("adam_step_lr", (0.01, 0.02, 0.05, 0.1)),
+        "adam_start": draw("adam_start", ((1.5, -1.0), (-1.0, 0.5), (2.0, 1.0), (0.5, -2.0))),
     }
 
 

@@ -28,7 +28,8 @@ import portable_notebook  # noqa: E402
 BUILD = ROOT / "_build"
 FINGERPRINT = BUILD / ".lib-fingerprint"
 TIMINGS = BUILD / ".timings.json"
-INPUTS = ["lib/**/*.py", "lib/**/*.js", "lib/**/*.css", "requirements.txt", "constraints.txt"]
+INPUTS = ["lib/**/*.py", "lib/**/*.js", "lib/**/*.css", "requirements.txt", "constraints.txt",
+          "assignments/*.yml"]  # the instructors page tabulates the assignments
 
 
 def fingerprint() -> str:

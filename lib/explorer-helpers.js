@@ -123,3 +123,82 @@ export function pathData(pixels, width, height) {
   }
   return d;
 }
+
+// ------------------------------------------------------------------ the rate map
+// The map's axes are the sliders' axes: x is the fraction u of the α slider (α log-spaced over
+// lr_range), y the fraction v of the μ slider (μ evenly spaced in log(1 − μ) from 0 to
+// momentum_max), with v = 0 at the bottom. `box` is { width, height } in plot pixels.
+
+// Plot pixel → slider positions, clamped to the plot (a drag may leave it).
+export function positionsFromMapPixel(view, box, x, y) {
+  const u = Math.min(1, Math.max(0, x / box.width));
+  const v = Math.min(1, Math.max(0, 1 - y / box.height));
+  return { lr: Math.round(u * view.lr_positions), momentum: Math.round(v * view.momentum_positions) };
+}
+
+// (α, μ) → plot pixel; values outside the sliders' ranges land outside the box.
+export function mapPixelFromValues(view, box, lr, mu) {
+  const [low, high] = view.lr_range;
+  const u = Math.log(lr / low) / Math.log(high / low);
+  const v = mu >= 1 ? Infinity : Math.log(1 - mu) / Math.log(1 - view.momentum_max);
+  return [u * box.width, (1 - v) * box.height];
+}
+
+// Which slider an arrow key moves on the map: left/right α, up/down μ (PageUp/PageDown too).
+export function mapKeyAxis(key) {
+  if (key === "ArrowLeft" || key === "ArrowRight") return "lr";
+  if (key === "ArrowUp" || key === "ArrowDown" || key === "PageUp" || key === "PageDown") return "momentum";
+  return null;
+}
+
+// Viridis (matplotlib's perceptually uniform, colour-blind-safe map) at 9 stops.
+const VIRIDIS = [
+  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
+  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+];
+export const DIVERGED_RGB = [200, 200, 200]; // neutral grey: not part of viridis
+// Okabe–Ito colours for monotone, ripples, sign-flipping; divergent is the grey above.
+export const REGIME_RGB = [[86, 180, 233], [230, 159, 0], [0, 158, 115], DIVERGED_RGB];
+
+export function viridis(t) {
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(x)), f = x - i;
+  return VIRIDIS[i].map((c, k) => Math.round(c + f * (VIRIDIS[i + 1][k] - c)));
+}
+
+// Colour of a rate: grey when it does not converge (rate ≥ 1 or not finite); otherwise
+// viridis on a log scale of 1 − rate between [fastest, slowest] of the map: dark = fast.
+export function rateColor(rate, [fastest, slowest]) {
+  if (!(rate < 1)) return DIVERGED_RGB;
+  const top = Math.log(1 - Math.min(fastest, 1 - 1e-12)), bottom = Math.log(1 - Math.min(slowest, 1 - 1e-12));
+  if (!(top > bottom)) return viridis(0);
+  return viridis((top - Math.log(1 - rate)) / (top - bottom));
+}
+
+export function regimeName(code, names) {
+  return Number.isInteger(code) && code >= 0 && code < names.length ? names[code] : "unknown";
+}
+
+// "rate 0.81 per step, ripples"
+export function rateReadout(rate, regime) {
+  return `rate ${formatNumber(rate, 3)} per step, ${regime}`;
+}
+
+// The map as RGBA pixels, one per cell, top row first (canvas order); `codes` is the
+// regime string of the rate_map trait, `rates` its decoded Float32Array (row 0 at μ = 0).
+export function mapPixels(rates, codes, nLr, nMomentum, mode, colorRange) {
+  const pixels = new Uint8ClampedArray(4 * nLr * nMomentum);
+  for (let row = 0; row < nMomentum; row++) {
+    for (let col = 0; col < nLr; col++) {
+      const cell = row * nLr + col;
+      const rgb = mode === "regime" ? REGIME_RGB[Number(codes[cell])] || DIVERGED_RGB : rateColor(rates[cell], colorRange);
+      const at = 4 * ((nMomentum - 1 - row) * nLr + col);
+      pixels[at] = rgb[0]; pixels[at + 1] = rgb[1]; pixels[at + 2] = rgb[2]; pixels[at + 3] = 255;
+    }
+  }
+  return pixels;
+}
+
+export function cssColor(rgb) {
+  return `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
+}

@@ -6,8 +6,10 @@
 // network: everything needed is in the widget state.
 
 import {
-  decodeFloat32, formatNumber, keySteps, lrFromPosition, momentumFromPosition, pathData,
-  positionFromLr, positionFromMomentum, valueAfterKey,
+  cssColor, decodeFloat32, DIVERGED_RGB, formatNumber, keySteps, lrFromPosition, mapKeyAxis,
+  mapPixelFromValues, mapPixels, momentumFromPosition, pathData, positionFromLr,
+  positionFromMomentum, positionsFromMapPixel, rateReadout, regimeName, REGIME_RGB, valueAfterKey,
+  viridis,
 } from "./explorer-helpers.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -18,6 +20,7 @@ const RUN_NAMES = ["A", "B"];
 const PING_TIMEOUT_MS = 1500;
 const LIVE_SEND_INTERVAL_MS = 30;
 const MARGIN = { left: 48, right: 12, top: 12, bottom: 40 };
+const MAP_MARGIN = { left: 66, right: 14, top: 12, bottom: 42 };
 
 // Element ids must be unique on the page; each widget model imports its own copy of
 // this module, so the counter lives on the global object.
@@ -39,6 +42,27 @@ function html(tag, attributes = {}, parent = null, text = null) {
   if (text !== null) node.textContent = text;
   if (parent) parent.appendChild(node);
   return node;
+}
+
+// A five-pointed star centred at (x, y), outer radius r, inner radius q.
+function starPath(x, y, r, q) {
+  let d = "";
+  for (let k = 0; k < 10; k++) {
+    const radius = k % 2 === 0 ? r : q, angle = -Math.PI / 2 + k * Math.PI / 5;
+    d += `${k === 0 ? "M" : "L"}${(x + radius * Math.cos(angle)).toFixed(1)},${(y + radius * Math.sin(angle)).toFixed(1)}`;
+  }
+  return `${d}Z`;
+}
+
+// A short line in the legend, solid or dashed, as the map draws its curves.
+function lineSample(dash) {
+  const sample = document.createElementNS(SVG_NS, "svg");
+  sample.setAttribute("width", "26");
+  sample.setAttribute("height", "10");
+  sample.setAttribute("aria-hidden", "true");
+  sample.setAttribute("class", "optx-map-line");
+  svg("line", { x1: 1, x2: 25, y1: 5, y2: 5, stroke: "#111111", "stroke-width": 1.6, "stroke-dasharray": dash }, sample);
+  return sample;
 }
 
 // Keyboard steps of a range input, done here rather than by the browser: JupyterLab
@@ -73,6 +97,9 @@ class ExplorerView {
     this.lastSaveTime = 0;
     this.batching = false;
     this.grid = this.decodeGrid(model.get("grid"));
+    const rateMap = model.get("rate_map");
+    this.rateMap = rateMap && rateMap.rate ? { ...rateMap, rates: decodeFloat32(rateMap.rate) } : null;
+    this.mapMode = "rate";
     this.build();
     this.listen();
     this.syncControlsFromModel();
@@ -101,7 +128,9 @@ class ExplorerView {
     html("p", { class: "optx-description" }, root, this.model.get("description"));
 
     const body = html("div", { class: "optx-body" }, root);
-    const figure = html("div", { class: "optx-figure" }, body);
+    // The contour plot and, with a rate map, the map: side by side where there is room.
+    const figures = html("div", { class: "optx-figures" }, body);
+    const figure = html("div", { class: "optx-figure" }, figures);
     const vbW = W + MARGIN.left + MARGIN.right, vbH = H + MARGIN.top + MARGIN.bottom;
     // Two stacked SVGs: the contours and axes never change, so they live in a background
     // layer; the trajectories live in an overlay that the browser composites on its own
@@ -192,6 +221,8 @@ class ExplorerView {
     this.legendB = entry("■", RUN_COLORS[1], "run B (dashed line)");
     entry("✕", "#000000", "diverged");
 
+    if (this.rateMap) this.buildMap(figures);
+
     // Controls: one fieldset per run, then the shared steps slider.
     // JupyterLab binds arrow keys etc. at the document level; this attribute keeps
     // them for the sliders (keyboard access in a kernel as on the static page).
@@ -231,6 +262,195 @@ class ExplorerView {
     this.mode = html("p", { class: "optx-mode", id: `${this.id}-mode` }, controls);
     this.errorBox = html("div", { class: "optx-error", role: "alert" }, root);
     this.errorBox.hidden = true;
+  }
+
+  // ---------------------------------------------------------------- the rate map (optional)
+  buildMap(parent) {
+    const map = this.rateMap, W = map.width, H = map.height;
+    const vbW = W + MAP_MARGIN.left + MAP_MARGIN.right, vbH = H + MAP_MARGIN.top + MAP_MARGIN.bottom;
+    this.mapBox = { width: W, height: H, vbW, vbH };
+    const section = html("div", { class: "optx-map" }, parent);
+    const eigenvalues = map.eigenvalues.map((v) => formatNumber(v)).join(", ");
+    html("p", { class: "optx-map-heading" }, section,
+      `Convergence rate of run A over (α, μ) on this quadratic (Hessian eigenvalues ${eigenvalues}). `
+      + "Click or drag on the map to set run A's α and μ.");
+    const modes = html("div", { class: "optx-map-modes", role: "radiogroup", "aria-label": "Colour the map by" }, section);
+    html("span", { "aria-hidden": "true" }, modes, "Colour by:");
+    this.mapModeInputs = {};
+    for (const [mode, text] of [["rate", "rate"], ["regime", "regime"]]) {
+      const label = html("label", {}, modes);
+      const input = html("input", { type: "radio", name: `${this.id}-map-mode`, value: mode }, label);
+      input.checked = mode === this.mapMode;
+      label.appendChild(document.createTextNode(` ${text}`));
+      input.addEventListener("change", () => { if (input.checked) this.paintMap(mode); });
+      this.mapModeInputs[mode] = input;
+    }
+    const readoutId = `${this.id}-map-readout`;
+    this.mapFrame = html("div", {
+      class: "optx-map-frame", tabindex: "0", role: "application", "aria-roledescription": "rate map",
+      "aria-label": "Map of the convergence rate of heavy-ball momentum over learning rate α (log scale, "
+        + "left to right) and momentum μ (bottom to top). Click a point to set run A's α and μ; "
+        + "arrow keys: left and right change α, up and down change μ.",
+      "aria-describedby": readoutId,
+      "data-lm-suppress-shortcuts": "true", "data-p-suppress-shortcuts": "true",
+    }, section);
+    const root = svg("svg", { viewBox: `0 0 ${vbW} ${vbH}`, class: "optx-map-svg", "aria-hidden": "true" }, this.mapFrame);
+    this.mapSvg = root;
+    const clipId = `${this.id}-map-clip`;
+    svg("rect", { x: 0, y: 0, width: W, height: H }, svg("clipPath", { id: clipId }, svg("defs", {}, root)));
+    const plot = svg("g", { transform: `translate(${MAP_MARGIN.left},${MAP_MARGIN.top})` }, root);
+    const clipped = svg("g", { "clip-path": `url(#${clipId})` }, plot);
+    this.mapImage = svg("image", { x: 0, y: 0, width: W, height: H, preserveAspectRatio: "none", class: "optx-map-image" }, clipped);
+    const box = { width: W, height: H };
+    const view = this.model.get("view");
+    for (const curve of map.curves) {
+      const pixels = curve.points.map(([lr, mu]) => mapPixelFromValues(view, box, lr, mu));
+      const d = pathData(pixels, W, H);
+      const dash = curve.kind === "stability" ? "6 4" : "";
+      svg("path", { d, fill: "none", stroke: "#ffffff", "stroke-width": 4, "stroke-dasharray": dash, opacity: 0.85 }, clipped);
+      svg("path", { d, fill: "none", stroke: "#111111", "stroke-width": 1.6, "stroke-dasharray": dash,
+        class: `optx-map-curve optx-map-${curve.kind}` }, clipped);
+    }
+    const [ox, oy] = mapPixelFromValues(view, box, map.optimum.lr, map.optimum.momentum);
+    if (ox >= 0 && ox <= W && oy >= 0 && oy <= H) {
+      svg("path", { d: starPath(ox, oy, 8, 3.4), fill: "#ffffff", stroke: "#111111", "stroke-width": 1.4, class: "optx-map-optimum" }, clipped);
+    }
+    // Run A's current (α, μ): a filled circle in run A's colour inside a black ring.
+    this.mapMarker = svg("g", { class: "optx-map-marker" }, plot);
+    svg("circle", { r: 8, fill: "none", stroke: "#000000", "stroke-width": 1.6 }, this.mapMarker);
+    svg("circle", { r: 5.5, fill: RUN_COLORS[0], stroke: "#ffffff", "stroke-width": 2 }, this.mapMarker);
+
+    const axes = svg("g", { class: "optx-axes" }, plot);
+    svg("rect", { x: 0, y: 0, width: W, height: H, fill: "none", stroke: "#444", "stroke-width": 1 }, axes);
+    for (const tick of map.lr_ticks) {
+      const [x] = mapPixelFromValues(view, box, tick, 0);
+      svg("line", { x1: x, x2: x, y1: H, y2: H + 5, stroke: "#444" }, axes);
+      svg("text", { x, y: H + 17, "text-anchor": "middle", class: "optx-tick" }, axes).textContent = formatNumber(tick);
+    }
+    for (const tick of map.momentum_ticks) {
+      const [, y] = mapPixelFromValues(view, box, view.lr_range[0], tick);
+      svg("line", { x1: -5, x2: 0, y1: y, y2: y, stroke: "#444" }, axes);
+      svg("text", { x: -8, y: y + 4, "text-anchor": "end", class: "optx-tick" }, axes).textContent = String(tick);
+    }
+    svg("text", { x: W / 2, y: H + 37, "text-anchor": "middle", class: "optx-axis-label" }, axes).textContent = "learning rate α (log scale)";
+    svg("text", { x: -54, y: H / 2, "text-anchor": "middle", class: "optx-axis-label",
+      transform: `rotate(-90 -54 ${H / 2})` }, axes).textContent = "momentum μ";
+
+    this.mapReadout = html("output", { class: "optx-map-readout", id: readoutId, "aria-live": "polite" }, section);
+    this.mapLegend = html("div", { class: "optx-map-legend" }, section);
+    this.paintMap(this.mapMode);
+    this.listenMap();
+  }
+
+  // Paint the cells (one pixel each, scaled up) and write the legend of the colouring.
+  paintMap(mode) {
+    const map = this.rateMap;
+    this.mapMode = mode;
+    const canvas = document.createElement("canvas");
+    canvas.width = map.n_lr;
+    canvas.height = map.n_momentum;
+    const context = canvas.getContext("2d");
+    const image = context.createImageData(map.n_lr, map.n_momentum);
+    image.data.set(mapPixels(map.rates, map.regime, map.n_lr, map.n_momentum, mode, map.color_range));
+    context.putImageData(image, 0, 0);
+    this.mapImage.setAttribute("href", canvas.toDataURL("image/png"));
+    this.mapFrame.dataset.mode = mode;
+
+    const legend = this.mapLegend;
+    legend.textContent = "";
+    const item = (swatch, text) => {
+      const entry = html("span", { class: "optx-map-entry" }, legend);
+      entry.appendChild(swatch);
+      entry.appendChild(document.createTextNode(` ${text}`));
+      return entry;
+    };
+    const box = (color) => html("span", { class: "optx-map-swatch", "aria-hidden": "true", style: `background: ${color}` });
+    if (mode === "rate") {
+      const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => `${cssColor(viridis(t))} ${t * 100}%`).join(", ");
+      const [fast, slow] = map.color_range;
+      const entry = html("span", { class: "optx-map-entry optx-map-scale" }, legend, `rate per step: fast ${formatNumber(fast)} `);
+      html("span", { class: "optx-map-bar", "aria-hidden": "true", style: `background: linear-gradient(to right, ${stops})` }, entry);
+      entry.appendChild(document.createTextNode(` ${formatNumber(slow)} slow`));
+    } else {
+      map.regimes.slice(0, 3).forEach((name, code) => item(box(cssColor(REGIME_RGB[code])), name));
+    }
+    item(box(cssColor(DIVERGED_RGB)), "divergent (rate ≥ 1)");
+    item(lineSample(""), "critical damping (double root)");
+    item(lineSample("6 4"), "rate = 1 (stability limit)");
+    item(html("span", { class: "optx-map-symbol", "aria-hidden": "true" }, null, "☆"), "optimum (Polyak)");
+    item(html("span", { class: "optx-map-symbol", "aria-hidden": "true", style: `color: ${RUN_COLORS[0]}` }, null, "●"), "run A");
+  }
+
+  listenMap() {
+    const frame = this.mapFrame;
+    let dragging = null;
+    const pick = (event) => {
+      const rect = this.mapSvg.getBoundingClientRect();
+      const { width: W, height: H, vbW, vbH } = this.mapBox;
+      const x = (event.clientX - rect.left) * vbW / rect.width - MAP_MARGIN.left;
+      const y = (event.clientY - rect.top) * vbH / rect.height - MAP_MARGIN.top;
+      this.setRunAFromMap(positionsFromMapPixel(this.model.get("view"), { width: W, height: H }, x, y));
+    };
+    frame.addEventListener("pointerdown", (event) => {
+      if (event.button !== 0) return;
+      dragging = event.pointerId;
+      try { frame.setPointerCapture(event.pointerId); } catch { /* synthetic events */ }
+      frame.focus({ preventScroll: true });
+      event.preventDefault();
+      pick(event);
+    });
+    frame.addEventListener("pointermove", (event) => { if (dragging === event.pointerId) pick(event); });
+    const release = (event) => {
+      if (dragging !== event.pointerId) return;
+      dragging = null;
+      if (!this.live) this.ping();
+      this.flushSave();
+    };
+    frame.addEventListener("pointerup", release);
+    frame.addEventListener("pointercancel", release);
+    frame.addEventListener("keydown", (event) => {
+      const axis = mapKeyAxis(event.key);
+      if (axis === null) return;
+      const input = this.inputs[0][axis].input;
+      const value = Number(input.value);
+      const next = valueAfterKey(event, {
+        value, min: Number(input.min), max: Number(input.max), snap: Number(input.step) || 1,
+        fine: Number(input.dataset.fine) || 1, coarse: Number(input.dataset.coarse) || 1,
+      });
+      event.preventDefault();
+      event.stopPropagation();
+      if (next === null || next === value) return;
+      const positions = {
+        lr: Number(this.inputs[0].lr.input.value), momentum: Number(this.inputs[0].momentum.input.value),
+      };
+      positions[axis] = next;
+      this.setRunAFromMap(positions);
+      if (!this.live) this.ping();
+      this.flushSave();
+    });
+  }
+
+  // A point chosen on the map moves run A's two sliders: the same values a slider move sets
+  // (snapped to the run grid on the static page, exact in a kernel).
+  setRunAFromMap({ lr, momentum }) {
+    const values = { lr: this.snappedLr(lr), momentum: this.snappedMomentum(momentum) };
+    if (values.lr === this.model.get("lr") && values.momentum === this.model.get("momentum")) return;
+    this.onControl(values);
+  }
+
+  drawMap(data) {
+    if (!this.rateMap) return;
+    const view = this.model.get("view");
+    const lr = this.model.get("lr"), momentum = this.model.get("momentum");
+    const [x, y] = mapPixelFromValues(view, this.mapBox, lr, momentum);
+    const cx = Math.max(0, Math.min(this.mapBox.width, x)), cy = Math.max(0, Math.min(this.mapBox.height, y));
+    this.mapMarker.setAttribute("transform", `translate(${cx},${cy})`);
+    // The rate travels with the exact run (kernel) or comes from the run grid's table (static page).
+    const known = Number.isFinite(data.rate) && data.source !== "preview";
+    const text = known ? rateReadout(data.rate, regimeName(data.regime, this.rateMap.regimes)) : "computing…";
+    this.mapReadout.textContent = `Run A at α = ${formatNumber(lr)}, μ = ${momentum.toFixed(3)}: ${text}`;
+    this.mapReadout.dataset.rate = known ? String(data.rate) : "";
+    this.mapReadout.dataset.regime = known ? regimeName(data.regime, this.rateMap.regimes) : "";
   }
 
   slider(parent, key, labelText, min, max) {
@@ -405,6 +625,7 @@ class ExplorerView {
         source: this.live ? "live" : "exact", lr, momentum, nesterov,
         count: exact.points.length, point: (k) => exact.points[k], loss: (k) => exact.losses[k],
         divergedAt: exact.diverged_at === null || exact.diverged_at === undefined ? -1 : exact.diverged_at,
+        rate: exact.rate, regime: exact.regime,
       };
     }
     return this.gridRun(lr, momentum, nesterov);
@@ -432,6 +653,8 @@ class ExplorerView {
       point: (k) => [g.points[2 * (base + k)], g.points[2 * (base + k) + 1]],
       loss: (k) => g.losses[base + k],
       divergedAt,
+      rate: this.rateMap ? this.rateMap.grid_rate[i][j] : undefined,
+      regime: this.rateMap ? this.rateMap.grid_regime[i][j] : undefined,
     };
   }
 
@@ -480,6 +703,7 @@ class ExplorerView {
       this.readouts[run].textContent = `${settings} — ${verdict} [${origin}]`;
       this.readouts[run].dataset.source = data.source;
       descriptions.push(`Run ${RUN_NAMES[run]} (${run === 0 ? "solid" : "dashed"}): ${settings}, ${verdict}.`);
+      if (run === 0) this.drawMap(data);
     }
     this.svgDesc.textContent = `Start point at (${view.x0.map((v) => formatNumber(v)).join(", ")}). ${descriptions.join(" ")}`;
     this.drawCount += 1;

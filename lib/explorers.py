@@ -43,6 +43,16 @@ and decides where trajectories come from:
   ``trajectory``, which the browser draws; the readout says "live". While the
   answer is on its way the nearest grid trajectory is drawn as a preview.
 
+*The rate map* (``rate_map=True``, for a quadratic loss): :func:`lib.quadratic.momentum_regimes`
+computes the convergence rate and the regime of heavy-ball momentum on a grid of cells over
+(α, μ) — the same axes as the sliders, α log-spaced over ``lr_range`` and μ evenly in
+log(1 − μ) — sent as the ``rate_map`` trait (rates as base64 float32, regimes as a string of
+digits), with the critical-damping curves and the stability limit as polylines in (α, μ).
+The browser paints the cells; a click, a drag or an arrow key on the map moves run A's
+sliders (the same path as a slider move: snapped to the run grid on the static page,
+exact in a kernel). The rate and regime of run A's exact settings travel with its
+trajectory; for the run grid's cells they are in the trait.
+
 The ``steps`` slider shows a prefix of the run: every run is computed for the
 full ``steps`` (so its length never triggers a compilation) and the first
 ``shown_steps`` steps are drawn. Errors raised while recomputing are put in the
@@ -63,6 +73,7 @@ import traitlets
 
 from . import _validate
 from . import optimizers as _optimizers
+from . import quadratic as _quadratic
 from .optimizers import Trajectory, descend, descend_grid
 from .surfaces import Surface, loss_grid
 
@@ -82,6 +93,13 @@ _MOMENTUM_POSITIONS_PER_CELL = 20
 
 # lib.descend's default bound on ‖θ‖, past which a run counts as diverged.
 _DESCEND_MAX_NORM = 1e8
+
+# Cells of the rate map (α, μ) by default: 60 × 40 float32 rates ≈ 13 kB of base64.
+_RATE_MAP_SIZE = (60, 40)
+# Points per critical-damping / stability curve of the rate map.
+_CURVE_POINTS = 81
+# Height of the rate map's plot box (the width is _PLOT_WIDTH).
+_MAP_HEIGHT = 260.0
 
 # Plot box in SVG user units; margins hold the axis labels.
 _PLOT_WIDTH, _PLOT_HEIGHT = 440.0, 360.0
@@ -172,15 +190,119 @@ def _momentum_grid(count: int) -> np.ndarray:
     return momentums
 
 
-def _trajectory_state(run: Trajectory, lr: float, momentum: float, nesterov: bool) -> dict:
-    """The exact run as JSON-safe data: only the finite rows (JSON has no NaN)."""
-    finite = run.points.shape[0] if run.diverged_at is None else run.diverged_at
+def _momentum_axis(fractions) -> np.ndarray:
+    """μ at fractions 0 … 1 of the momentum slider (evenly spaced in log(1 − μ), 0 … MOMENTUM_MAX)."""
+    return 1.0 - (1.0 - MOMENTUM_MAX) ** np.asarray(fractions, dtype=float)
+
+
+def _log_ticks(low: float, high: float) -> list:
+    """1 and 5 × 10ᵏ inside [low, high] (the α axis of the rate map); also 2 × 10ᵏ on a short range."""
+    def inside(mantissas):
+        return [value for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+                for value in (float(f"{m}e{exponent}") for m in mantissas)
+                if low * (1 - 1e-9) <= value <= high * (1 + 1e-9)]
+
+    ticks = inside((1, 5))  # uncrowded on a phone
+    return ticks if len(ticks) >= 3 else inside((1, 2, 5))
+
+
+def _quadratic_spectrum(surface: Surface, x0: np.ndarray, rate_map) -> np.ndarray | None:
+    """The Hessian eigenvalues behind ``rate_map``: None (no map), given, or measured.
+
+    ``rate_map=True`` measures the Hessian of ``surface.f`` with :func:`lib.hessian` at ``x0``
+    and at a second point of the window and requires both to agree (a quadratic has one
+    Hessian everywhere) and to be positive definite.
+    """
+    if rate_map is None or rate_map is False or (isinstance(rate_map, np.bool_) and not rate_map):
+        return None
+    if rate_map is True or isinstance(rate_map, np.bool_):
+        from .derivatives import hessian
+
+        (x_low, x_high), (y_low, y_high) = surface.xlim, surface.ylim
+        other = np.array([x_low + 0.31 * (x_high - x_low), y_low + 0.77 * (y_high - y_low)])
+        if np.allclose(other, x0):
+            other = other + np.array([0.1 * (x_high - x_low), -0.1 * (y_high - y_low)])
+        first, second = hessian(surface.f, x0), hessian(surface.f, other)
+        scale = max(float(np.max(np.abs(first))), 1e-300)
+        if not (np.all(np.isfinite(first)) and np.allclose(first, second, rtol=1e-9, atol=1e-12 * scale)):
+            raise ValueError(
+                f"rate_map=True needs a quadratic loss (one Hessian everywhere), but the Hessian of "
+                f"{surface.name!r} at x0 = {x0.tolist()} differs from the one at {other.tolist()}; "
+                "pass the eigenvalues of a quadratic model instead, rate_map=[λ₁, λ₂, …]")
+        eigenvalues = np.linalg.eigvalsh((first + first.T) / 2)
+        if eigenvalues.min() <= 0:
+            raise ValueError(f"rate_map=True needs a positive definite Hessian, but {surface.name!r} "
+                             f"has eigenvalues {eigenvalues.tolist()}")
+        return eigenvalues
+    if isinstance(rate_map, (str, bytes, dict)):
+        raise TypeError(f"rate_map must be True, False or an array of Hessian eigenvalues, "
+                        f"got {type(rate_map).__name__}")
+    try:
+        return np.sort(_quadratic._positive_spectrum("rate_map", rate_map))
+    except TypeError as err:
+        raise TypeError(f"rate_map must be True, False or an array of Hessian eigenvalues: {err}") from err
+
+
+def _rate_map_state(eigenvalues: np.ndarray, lr_range, size, run_lrs, run_momentums) -> dict:
+    """The ``rate_map`` trait: cells over (α, μ), curves, the optimum and the run grid's rates.
+
+    Cell (i, j) — row i from μ = 0 upwards, column j from the smallest α — is the rate at
+    its centre. Axis fractions are those of the sliders: α = low·(high/low)^u,
+    μ = 1 − (1 − MOMENTUM_MAX)^v.
+    """
+    n_lr, n_momentum = size
+    (low, high), names = lr_range, _quadratic.MOMENTUM_REGIMES
+    lrs = low * (high / low) ** ((np.arange(n_lr) + 0.5) / n_lr)
+    momentums = _momentum_axis((np.arange(n_momentum) + 0.5) / n_momentum)
+    cells = _quadratic.momentum_regimes(lrs[None, :], momentums[:, None], eigenvalues)
+    runs = _quadratic.momentum_regimes(np.asarray(run_lrs)[:, None], np.asarray(run_momentums)[None, :],
+                                       eigenvalues)
+    curve_mus = _momentum_axis(np.linspace(0.0, 1.0, _CURVE_POINTS))
+    smallest, largest = float(eigenvalues.min()), float(eigenvalues.max())
+    candidates = [("critical", lam, side, lr_values) for lam in sorted({smallest, largest})
+                  for side, lr_values in zip(("low", "high"), _quadratic.critical_damping_lr(curve_mus, lam))]
+    candidates.append(("stability", largest, "", 2 * (1 + curve_mus) / largest))
+    curves = []
+    for kind, lam, side, lr_values in candidates:
+        if np.all(lr_values < low) or np.all(lr_values > high):
+            continue  # never on the map
+        points = [[float(f"{lr:.6g}"), float(f"{mu:.8g}")] for lr, mu in zip(lr_values, curve_mus)]
+        curves.append({"kind": kind, "curvature": lam, "side": side, "points": points})
+    optimum = _quadratic.heavy_ball_optimal(eigenvalues)
+    converging = cells.rate[cells.rate < 1]
     return {
+        "eigenvalues": eigenvalues.tolist(), "regimes": list(names),
+        "n_lr": n_lr, "n_momentum": n_momentum, "lrs": lrs.tolist(), "momentums": momentums.tolist(),
+        # (n_momentum, n_lr), row 0 at μ = 0.
+        "rate": _encode_float32(cells.rate),
+        "regime": "".join(str(int(code)) for code in cells.regime.ravel()),
+        "color_range": [float(converging.min()) if converging.size else 0.0,
+                        float(converging.max()) if converging.size else 1.0],
+        "curves": curves,
+        "optimum": {"lr": optimum.lr, "momentum": optimum.momentum, "rate": optimum.rate},
+        "lr_ticks": _log_ticks(low, high),
+        "momentum_ticks": [m for m in (0.0, 0.5, 0.8, 0.9, 0.95, 0.99) if m <= MOMENTUM_MAX],
+        "width": _PLOT_WIDTH, "height": _MAP_HEIGHT,
+        # Rate and regime at the run grid's (α, μ): what the static page draws.
+        "grid_rate": runs.rate.tolist(), "grid_regime": runs.regime.tolist(),
+    }
+
+
+def _trajectory_state(run: Trajectory, lr: float, momentum: float, nesterov: bool,
+                      spectrum: np.ndarray | None = None) -> dict:
+    """The exact run as JSON-safe data: only the finite rows (JSON has no NaN); with a rate
+    map, also the rate and regime of heavy-ball momentum at (lr, momentum)."""
+    finite = run.points.shape[0] if run.diverged_at is None else run.diverged_at
+    state = {
         "lr": lr, "momentum": momentum, "nesterov": nesterov,
         "points": run.points[:finite].tolist(),
         "losses": run.losses[:finite].tolist(),
         "diverged_at": run.diverged_at,
     }
+    if spectrum is not None:
+        at = _quadratic.momentum_regimes(lr, momentum, spectrum)
+        state["rate"], state["regime"] = float(at.rate), int(at.regime)
+    return state
 
 
 def _status(run: Trajectory, shown_steps: int) -> str:
@@ -263,6 +385,15 @@ class Explorer(anywidget.AnyWidget):
         Contour grid is ``resolution × resolution``.
     title : str, optional
         Heading shown above the plot; default ``surface.name``.
+    rate_map : bool or array-like
+        Add a map of heavy-ball momentum's convergence rate and regime over (α, μ)
+        (:func:`lib.quadratic.momentum_regimes`) below the plot, for a quadratic loss:
+        ``True`` measures the Hessian with :func:`lib.hessian` (it must be the same at
+        ``x0`` and at a second point, and positive definite); an array gives the Hessian's
+        eigenvalues. Choosing a point on the map sets run A's α and μ. Not with Nesterov.
+    rate_map_size : (int, int)
+        Cells of the map along α and μ, default (60, 40): 16 bytes of page weight per cell
+        (rate and regime), about 13 kB in all.
 
     The current settings are the traits ``lr``, ``momentum``, ``nesterov``,
     ``lr_b``, ``momentum_b``, ``nesterov_b`` and ``shown_steps``; assigning one
@@ -305,13 +436,16 @@ class Explorer(anywidget.AnyWidget):
     #: Exact runs for the current settings of A and B (finite rows, float64).
     trajectory = traitlets.Dict().tag(sync=True)
     trajectory_b = traitlets.Dict().tag(sync=True)
+    #: The rate map over (α, μ) (empty without ``rate_map``): see the module docstring.
+    rate_map = traitlets.Dict().tag(sync=True)
     #: Message of the last error raised while recomputing ('' when fine), shown in the widget.
     error = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, surface: Surface, *, lr=None, momentum=0.0, nesterov=False,
                  compare=False, lr_b=None, momentum_b=0.9, nesterov_b=False,
                  steps=None, x0=None, lr_range=None, nesterov_toggle=False,
-                 steps_slider=True, grid_size=(25, 11), resolution=100, title=None):
+                 steps_slider=True, grid_size=(25, 11), resolution=100, title=None,
+                 rate_map=False, rate_map_size=_RATE_MAP_SIZE):
         if not isinstance(surface, Surface):
             raise TypeError(f"surface must be a lib.surfaces.Surface, got {type(surface).__name__}")
         compare = _check_flag("compare", compare)
@@ -332,15 +466,22 @@ class Explorer(anywidget.AnyWidget):
                                                               dtype=float)))
         if x0.shape != (2,):
             raise ValueError(f"x0 must have shape (2,) for a 2-D surface, got {x0.shape}")
-        grid_size = self._checked_grid_size(grid_size)
+        grid_size = self._checked_size("grid_size", grid_size)
         resolution = _validate.positive_int("resolution", resolution)
         if resolution < 10:
             raise ValueError(f"resolution must be >= 10, got {resolution}")
         if title is not None and not isinstance(title, str):
             raise TypeError(f"title must be a string, got {type(title).__name__}")
+        spectrum = _quadratic_spectrum(surface, x0, rate_map)
+        if spectrum is not None:
+            rate_map_size = self._checked_size("rate_map_size", rate_map_size, maximum=400)
+            if nesterov or nesterov_toggle:
+                raise ValueError("rate_map shows heavy-ball momentum: it cannot be combined with "
+                                 "nesterov=True or nesterov_toggle=True")
 
         # Plain attributes first: the observers below need them.
         self._surface, self._x0, self._steps = surface, x0, steps
+        self._spectrum = spectrum
         self._nesterov_options = (False, True) if nesterov_toggle else (nesterov, nesterov_b)
         self._ready = False
         self._checked_run = None  # (x0, args, steps, max_norm) once lib.descend has checked them
@@ -368,9 +509,11 @@ class Explorer(anywidget.AnyWidget):
             lr=lr, momentum=momentum, nesterov=nesterov,
             lr_b=lr_b, momentum_b=momentum_b, nesterov_b=nesterov_b,
             shown_steps=steps,
-            trajectory=_trajectory_state(self.runs["a"], lr, momentum, nesterov),
+            trajectory=_trajectory_state(self.runs["a"], lr, momentum, nesterov, spectrum),
             trajectory_b=(_trajectory_state(self.runs["b"], lr_b, momentum_b, nesterov_b)
                           if compare else {}),
+            rate_map=({} if spectrum is None else
+                      _rate_map_state(spectrum, lr_range, rate_map_size, grid["lrs"], grid["momentums"])),
         )
         self.set_trait("compare", compare)
         self.set_trait("steps", steps)
@@ -406,15 +549,16 @@ class Explorer(anywidget.AnyWidget):
         return value
 
     @staticmethod
-    def _checked_grid_size(grid_size):
+    def _checked_size(name, size, maximum=None):
+        """A pair (n_lr, n_momentum) of ints >= 2 (and <= ``maximum``): a grid's size."""
         try:
-            n_lr, n_momentum = grid_size
+            n_lr, n_momentum = size
         except (TypeError, ValueError) as err:
-            raise TypeError(f"grid_size must be a pair (n_lr, n_momentum), got {grid_size!r}") from err
-        n_lr = _validate.positive_int("grid_size", n_lr)
-        n_momentum = _validate.positive_int("grid_size", n_momentum)
-        if n_lr < 2 or n_momentum < 2:
-            raise ValueError(f"grid_size entries must be >= 2, got ({n_lr}, {n_momentum})")
+            raise TypeError(f"{name} must be a pair (n_lr, n_momentum), got {size!r}") from err
+        n_lr, n_momentum = _validate.positive_int(name, n_lr), _validate.positive_int(name, n_momentum)
+        if min(n_lr, n_momentum) < 2 or (maximum is not None and max(n_lr, n_momentum) > maximum):
+            bounds = ">= 2" if maximum is None else f"in [2, {maximum}]"
+            raise ValueError(f"{name} entries must be {bounds}, got ({n_lr}, {n_momentum})")
         return n_lr, n_momentum
 
     # -- the mathematics: arrays in, arrays out --------------------------------------------
@@ -522,7 +666,8 @@ class Explorer(anywidget.AnyWidget):
             return
         self.runs[which] = run
         with self.hold_sync():
-            self.set_trait("trajectory" + suffix, _trajectory_state(run, lr, momentum, nesterov))
+            self.set_trait("trajectory" + suffix, _trajectory_state(
+                run, lr, momentum, nesterov, self._spectrum if which == "a" else None))
             self.error = ""
 
     def _on_custom_message(self, widget, content, buffers):
@@ -531,6 +676,14 @@ class Explorer(anywidget.AnyWidget):
             self.send({"type": "pong", "id": content.get("id")})
 
     # -- readout -------------------------------------------------------------------------------
+
+    def rate_readout(self) -> str:
+        """The rate map's readout for run A, e.g. ``'rate 0.667 per step, ripples'`` (as the
+        widget shows it; needs ``rate_map``)."""
+        if self._spectrum is None:
+            raise ValueError("rate_readout needs Explorer(..., rate_map=True)")
+        at = _quadratic.momentum_regimes(self.lr, self.momentum, self._spectrum)
+        return f"rate {float(at.rate):.3g} per step, {_quadratic.MOMENTUM_REGIMES[int(at.regime)]}"
 
     def status(self, which: str = "a") -> str:
         """The readout's verdict for run ``which`` ('a' or 'b'): loss at the shown step, or

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import traitlets
 
 import lib
 from lib import explorers, surfaces
@@ -265,3 +266,103 @@ def test_front_end_files_exist_and_parse():
 
 
 SVG_NS_TEXT = "http://www.w3.org/2000/svg"
+
+
+# ---------------------------------------------------------------------------------- the rate map
+
+@pytest.fixture(scope="module")
+def map_explorer():
+    return Explorer(surfaces.ravine(kappa=25), rate_map=True, grid_size=(6, 4), steps=30,
+                    rate_map_size=(12, 8))
+
+
+def test_rate_map_trait_is_momentum_regimes_at_the_cell_centres(map_explorer):
+    from lib import quadratic as quad
+
+    state = map_explorer.rate_map
+    low, high = surfaces.ravine(kappa=25).lr_range
+    assert state["eigenvalues"] == pytest.approx([1.0, 25.0], rel=1e-12)
+    assert (state["n_lr"], state["n_momentum"]) == (12, 8)
+    lrs, mus = np.array(state["lrs"]), np.array(state["momentums"])
+    # Cell centres on the sliders' axes: α log-spaced over lr_range, μ evenly in log(1 − μ).
+    np.testing.assert_allclose(np.log(lrs / low) / np.log(high / low), (np.arange(12) + 0.5) / 12, rtol=1e-12)
+    np.testing.assert_allclose(np.log(1 - mus) / np.log(1 - MOMENTUM_MAX), (np.arange(8) + 0.5) / 8,
+                               rtol=1e-12)
+    expected = quad.momentum_regimes(lrs[None, :], mus[:, None], [1.0, 25.0])
+    np.testing.assert_array_equal(decode(state["rate"], (8, 12)), expected.rate.astype(np.float32))
+    codes = np.array([int(c) for c in state["regime"]]).reshape(8, 12)
+    np.testing.assert_array_equal(codes, expected.regime)
+    assert state["regimes"] == list(quad.MOMENTUM_REGIMES)
+    # The run grid's rates, for the static page's readout.
+    at_grid = quad.momentum_regimes(np.array(map_explorer.grid["lrs"])[:, None],
+                                    np.array(map_explorer.grid["momentums"])[None, :], [1.0, 25.0])
+    np.testing.assert_array_equal(state["grid_rate"], at_grid.rate)
+    np.testing.assert_array_equal(state["grid_regime"], at_grid.regime)
+    best = quad.heavy_ball_optimal([1.0, 25.0])
+    assert state["optimum"] == {"lr": best.lr, "momentum": best.momentum, "rate": best.rate}
+    json.dumps(state, allow_nan=False)
+
+
+def test_rate_map_curves_are_critical_damping_and_the_stability_limit(map_explorer):
+    from lib import quadratic as quad
+
+    curves = map_explorer.rate_map["curves"]
+    kinds = [(c["kind"], c["curvature"], c["side"]) for c in curves]
+    # (1 + √μ)²/λ_min ≥ 1 lies right of the map (α ≤ 0.16): left out.
+    assert kinds == [("critical", 1.0, "low"), ("critical", 25.0, "low"), ("critical", 25.0, "high"),
+                     ("stability", 25.0, "")]
+    for curve in curves:
+        lr, mu = np.array(curve["points"]).T
+        if curve["kind"] == "stability":
+            np.testing.assert_allclose(lr, 2 * (1 + mu) / 25.0, rtol=1e-4)
+        else:
+            low, high = quad.critical_damping_lr(mu, curve["curvature"])
+            np.testing.assert_allclose(lr, low if curve["side"] == "low" else high, rtol=1e-4)
+
+
+def test_rate_map_readout_travels_with_the_exact_run(map_explorer):
+    from lib import quadratic as quad
+
+    for lr, momentum in [(0.0123, 0.31), (0.111, 0.444), (0.15, 0.0)]:
+        map_explorer.lr, map_explorer.momentum = lr, momentum
+        at = quad.momentum_regimes(lr, momentum, [1.0, 25.0])
+        assert map_explorer.trajectory["rate"] == float(at.rate)
+        assert map_explorer.trajectory["regime"] == int(at.regime)
+        name = quad.MOMENTUM_REGIMES[int(at.regime)]
+        assert map_explorer.rate_readout() == f"rate {float(at.rate):.3g} per step, {name}"
+    assert map_explorer.rate_readout().endswith("divergent")  # α = 0.15 > 2/κ without momentum
+
+
+def test_values_from_the_map_are_checked_like_slider_values(map_explorer):
+    """A click on the map sets the lr and momentum traits: the same validators answer."""
+    with pytest.raises(ValueError, match="lr"):
+        map_explorer.lr = 1.0  # outside lr_range
+    with pytest.raises(ValueError, match="momentum"):
+        map_explorer.momentum = 1.0
+    with pytest.raises((TypeError, traitlets.TraitError), match="momentum"):
+        map_explorer.momentum = "0.5"
+
+
+def test_rate_map_with_explicit_eigenvalues_and_its_page_weight():
+    explorer = Explorer(surfaces.ravine(kappa=25), rate_map=[25.0, 1.0], grid_size=(3, 2), steps=10)
+    assert explorer.rate_map["eigenvalues"] == [1.0, 25.0]
+    assert (explorer.rate_map["n_lr"], explorer.rate_map["n_momentum"]) == (60, 40)
+    assert len(json.dumps(explorer.rate_map)) < 60_000
+    assert Explorer(surfaces.ravine(kappa=25), grid_size=(3, 2), steps=10).rate_map == {}
+
+
+@pytest.mark.parametrize("surface, kwargs, error, match", [
+    (surfaces.two_weight_net(), dict(rate_map=True), ValueError, "rate_map=True needs a quadratic"),
+    (surfaces.saddle(), dict(rate_map=True), ValueError, "rate_map"),
+    (surfaces.ravine(kappa=25), dict(rate_map="yes"), TypeError, "rate_map"),
+    (surfaces.ravine(kappa=25), dict(rate_map=[1.0, -2.0]), ValueError, "rate_map"),
+    (surfaces.ravine(kappa=25), dict(rate_map=[]), ValueError, "rate_map"),
+    (surfaces.ravine(kappa=25), dict(rate_map=[1.0, np.nan]), ValueError, "rate_map"),
+    (surfaces.ravine(kappa=25), dict(rate_map=[["a"]]), TypeError, "rate_map"),
+    (surfaces.ravine(kappa=25), dict(rate_map=True, rate_map_size=(1, 5)), ValueError, "rate_map_size"),
+    (surfaces.ravine(kappa=25), dict(rate_map=True, rate_map_size=7), TypeError, "rate_map_size"),
+    (surfaces.ravine(kappa=25), dict(rate_map=True, nesterov_toggle=True), ValueError, "rate_map"),
+])
+def test_bad_rate_map_raises_naming_the_argument(surface, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        Explorer(surface, grid_size=(2, 2), steps=10, resolution=20, **kwargs)

@@ -395,7 +395,9 @@ class ExplorerView {
       if (event.button !== 0) return;
       dragging = event.pointerId;
       try { frame.setPointerCapture(event.pointerId); } catch { /* synthetic events */ }
-      frame.focus({ preventScroll: true });
+      // preventDefault above keeps the page from scrolling on touch, and the map from native focus:
+      // focus it here for the arrow keys, without the keyboard focus ring (a mouse put it there).
+      frame.focus({ preventScroll: true, focusVisible: false });
       event.preventDefault();
       pick(event);
     });

@@ -1,0 +1,89 @@
+"""The rate map in JupyterLab with a running kernel: a click is computed exactly by Python.
+
+A one-cell notebook shows ``Explorer(surfaces.ravine(kappa=25), rate_map=True)``; a click
+on the map must set run A to the exact (α, μ) under the pointer (off the precomputed grid),
+draw ``lib.descend`` at those values, and read out the rate and regime Python computed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+pytest.importorskip("jupytext")
+
+from . import lab  # noqa: E402  (needs jupytext)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+KERNEL_TIMEOUT_MS = 180_000
+CELL = """---
+jupytext:
+  text_representation: {extension: .md, format_name: myst}
+kernelspec: {display_name: Python 3, language: python, name: python3}
+---
+
+```{code-cell} ipython3
+from lib import surfaces
+from lib.explorers import Explorer
+
+Explorer(surfaces.ravine(kappa=25), rate_map=True, lr=0.002, momentum=0.0, grid_size=(5, 3), steps=40)
+```
+"""
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    work = tmp_path_factory.mktemp("rate-map-lab")
+    source = work / "rate_map.md"
+    source.write_text(CELL)
+    (work / "notebooks").mkdir()
+    name = lab.write_notebook(source, work / "notebooks")
+    try:
+        with lab.jupyterlab(work) as base:
+            yield base, name
+    except RuntimeError as error:
+        pytest.fail(str(error))
+
+
+def test_a_click_on_the_map_is_computed_exactly_by_the_kernel(jupyterlab, browser, screenshot_dir):
+    import lib
+    from lib import quadratic as quad
+    from lib import surfaces
+
+    base, name = jupyterlab
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/lab/tree/{name}?reset", timeout=120_000)
+        lab.run_all_cells(page, KERNEL_TIMEOUT_MS)
+        explorer = lab.wait_until_live(page, KERNEL_TIMEOUT_MS)
+        image = explorer.locator(".optx-map-image")
+        image.scroll_into_view_if_needed()
+        box = image.bounding_box()
+        page.mouse.click(box["x"] + 0.537 * box["width"], box["y"] + (1 - 0.613) * box["height"])
+        page.wait_for_function(
+            """() => { const p = document.querySelector('.optx path.optx-run-a');
+                       return p.dataset.source === 'live' && Number(p.dataset.momentum) > 0; }""",
+            timeout=60_000)
+        path = explorer.locator("path.optx-run-a")
+        lr, momentum = float(path.get_attribute("data-lr")), float(path.get_attribute("data-momentum"))
+        surface = surfaces.ravine(kappa=25)
+        low, high = surface.lr_range
+        # Off the precomputed 5 × 3 grid: only the kernel can have drawn this run.
+        assert np.min(np.abs(np.log(np.geomspace(low, high, 5) / lr))) > 1e-3
+        # The point clicked, to half a slider position (4 × 40 for α, 2 × 20 for μ on this grid).
+        assert abs(np.log(lr / low) / np.log(high / low) - 0.537) <= 0.5 / 160 + 1e-3
+        assert abs(np.log(1 - momentum) / np.log(0.01) - 0.613) <= 0.5 / 40 + 1e-3
+        run = lib.descend(surface.f, np.array(surface.x0), lr=lr, momentum=momentum, steps=40)
+        last = np.array([float(v) for v in path.get_attribute("data-last").split(",")])
+        np.testing.assert_allclose(last, run.points[-1], rtol=1e-12, atol=1e-14)
+        readout = explorer.locator(".optx-map-readout")
+        at = quad.momentum_regimes(lr, momentum, [1.0, 25.0])
+        assert float(readout.get_attribute("data-rate")) == pytest.approx(float(at.rate), rel=1e-12)
+        assert readout.get_attribute("data-regime") == quad.MOMENTUM_REGIMES[int(at.regime)]
+        assert "[live]" in explorer.locator(".optx-readout").first.inner_text()
+        explorer.screenshot(path=str(screenshot_dir / "rate-map-jupyterlab.png"))
+    finally:
+        context.close()

@@ -35,8 +35,8 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from . import _validate
-from .optimizers import Rule, Trajectory, _hyper, _optimize_batches
-from .stochastic import _batch_indices, _batch_loss, examples_processed
+from .optimizers import Rule, Trajectory, _hyper
+from .stochastic import run_minibatches
 
 __all__ = ["optimize_minibatches", "evaluate_points", "accuracy"]
 
@@ -58,50 +58,11 @@ def optimize_minibatches(rule: Rule, f, x0, *data, hyper: dict, batch_size: int,
     """
     if not isinstance(rule, Rule):
         raise TypeError(f"rule must be a lib.optimizers.Rule, got {type(rule).__name__}")
-    _validate.callable_("f", f)
-    params = _validate.parameters("x0", x0)
-    data = _validate.examples("data", data)
-    n = int(data[0].shape[0])
-    batch_size = _validate.batch_size("batch_size", batch_size, n)
-    epochs = _validate.count("epochs", epochs, _validate.MAX_EPOCHS)
-    shuffle = _validate.boolean("shuffle", shuffle)
-    keep_points = _validate.boolean("keep_points", keep_points)
-    check_state = _validate.boolean("check_state", check_state)
-    max_norm = _validate.positive("max_norm", max_norm)
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
-    hyper = _hyper(hyper, rule)
-    per_epoch = -(-n // batch_size)
-    total = epochs * per_epoch
-    if total > _validate.MAX_STEPS:
-        raise ValueError(f"epochs × ⌈N/batch_size⌉ = {total:,} steps exceeds "
-                         f"{_validate.MAX_STEPS:,}; use fewer epochs or larger batches")
-    eval_every = per_epoch if eval_every is None else _validate.positive_int("eval_every", eval_every)
-    eval_every = min(eval_every, total)
-    records = -(-total // eval_every)
-    _validate.memory("epochs × N", 2 * epochs * per_epoch * batch_size)
-    if keep_points:
-        _validate.memory("keep_points", (records + 1) * _validate.flat_size(params))
-    index, mask = _batch_indices(_validate.prng_key("key", key), n, batch_size, epochs, shuffle)
-    _validate.scalar_loss(f, params, data, name="x0")
-    _validate.scalar_loss(f, params, tuple(a[:batch_size] for a in data), name="x0 (on a mini-batch)")
-    padded = n % batch_size != 0
-    if padded:
-        _validate.scalar_loss(f, params, tuple(a[:1] for a in data), name="x0 (on one example)")
-
-    losses, norms, points, batch_losses, _, x_last, dead_at = _optimize_batches(
-        rule, f, params, data, hyper, jnp.float64(max_norm), (jnp.asarray(index), jnp.asarray(mask)),
-        batch_loss=_batch_loss(f, padded), every=eval_every, keep_points=keep_points, record=None,
-        check_state=check_state, name=name)
-    steps = np.minimum(np.arange(records + 1) * eval_every, total)
-    dead_at = int(dead_at)
-    _, unravel = ravel_pytree(params)
-    extras = {"steps": steps, "examples": examples_processed(steps, n, batch_size),
-              "grad_norms": np.asarray(norms), "batch_losses": np.asarray(batch_losses),
-              "params": jax.tree_util.tree_map(np.asarray, unravel(x_last)),
-              "batches_per_epoch": per_epoch}
-    return Trajectory(np.asarray(points) if keep_points else None, np.asarray(losses),
-                      dead_at >= 0, dead_at if dead_at >= 0 else None, extras)
+    return run_minibatches(rule, f, x0, data, _hyper(hyper, rule), batch_size=batch_size, epochs=epochs,
+                           key=key, shuffle=shuffle, eval_every=eval_every, keep_points=keep_points,
+                           max_norm=max_norm, check_state=check_state, name=name)
 
 
 @partial(jax.jit, static_argnames=("fn", "unravel"))

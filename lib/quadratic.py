@@ -244,9 +244,7 @@ def _momentum_value(name, value) -> float:
 def _momentum_radii(lr, momentum, eigenvalues):
     """Checked (trace, discriminant, spectral radius) of T(λ), each of shape broadcast(lr, μ) + (n_λ,)."""
     lr = _lr_array("lr", lr)
-    if isinstance(momentum, (str, bytes)):
-        raise TypeError("momentum must be a real number or array of them")
-    mu = np.asarray(momentum, dtype=np.float64)
+    mu = _validate.numeric_array("momentum", momentum, "a real number or an array of them").astype(np.float64)
     if not np.all(np.isfinite(mu)) or np.any(mu < 0) or np.any(mu > 1):
         raise ValueError("momentum must lie in [0, 1]")
     lam = _positive_spectrum("eigenvalues", eigenvalues)

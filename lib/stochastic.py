@@ -190,17 +190,36 @@ def sgd(f, x0, *data, lr, batch_size, epochs=1, key=0, shuffle=True, momentum=0.
     compiled in; new values of everything else reuse the compiled run
     (``lib.trace_count("sgd")`` counts compilations).
     """
+    schedule = as_schedule(lr)
+    momentum = _validate.in_unit_interval("momentum", momentum)
+    nesterov = _validate.boolean("nesterov", nesterov)
+    rule = scheduled(momentum_rule(nesterov), schedule.fn)
+    hyper = {"schedule": tuple(jnp.asarray(p, dtype=jnp.float64) for p in schedule.params),
+             "momentum": jnp.float64(momentum)}
+    return run_minibatches(rule, f, x0, data, hyper, batch_size=batch_size, epochs=epochs, key=key,
+                           shuffle=shuffle, eval_every=eval_every, keep_points=keep_points,
+                           max_norm=max_norm, record=_lr_record(schedule.fn), check_state=False,
+                           name="sgd")
+
+
+def run_minibatches(rule, f, x0, data, hyper, *, batch_size, epochs, key, shuffle, eval_every, keep_points,
+                    max_norm, record=None, check_state=True, name="minibatch") -> Trajectory:
+    """The mini-batch driver shared by :func:`sgd` and :func:`lib.minibatch.optimize_minibatches`.
+
+    Checks the arguments common to both, cuts the epochs into the batches of
+    :func:`batch_indices` and runs ``rule`` (with ``hyper`` already a dict of
+    traced numbers) through the optimizer protocol's batched ``lax.scan``. The
+    extras are those documented in :func:`sgd`, plus whatever ``record`` returns.
+    """
     _validate.callable_("f", f)
     params = _validate.parameters("x0", x0)
     data = _validate.examples("data", data)
     n = int(data[0].shape[0])
     batch_size = _validate.batch_size("batch_size", batch_size, n)
     epochs = _validate.count("epochs", epochs, _validate.MAX_EPOCHS)
-    schedule = as_schedule(lr)
-    momentum = _validate.in_unit_interval("momentum", momentum)
-    nesterov = _validate.boolean("nesterov", nesterov)
     shuffle = _validate.boolean("shuffle", shuffle)
     keep_points = _validate.boolean("keep_points", keep_points)
+    check_state = _validate.boolean("check_state", check_state)
     max_norm = _validate.positive("max_norm", max_norm)
     per_epoch = -(-n // batch_size)
     total = epochs * per_epoch
@@ -221,21 +240,20 @@ def sgd(f, x0, *data, lr, batch_size, epochs=1, key=0, shuffle=True, momentum=0.
     if padded:
         _validate.scalar_loss(f, params, tuple(a[:1] for a in data), name="x0 (on one example)")
 
-    rule = scheduled(momentum_rule(nesterov), schedule.fn)
-    hyper = {"schedule": tuple(jnp.asarray(p, dtype=jnp.float64) for p in schedule.params),
-             "momentum": jnp.float64(momentum)}
-    losses, norms, points, batch_losses, extras, x_last, dead_at = _optimize_batches(
+    losses, norms, points, batch_losses, recorded, x_last, dead_at = _optimize_batches(
         rule, f, params, data, hyper, jnp.float64(max_norm),
         (jnp.asarray(index), jnp.asarray(mask)), batch_loss=_batch_loss(f, padded),
-        every=eval_every, keep_points=keep_points, record=_lr_record(schedule.fn),
-        check_state=False, name="sgd")
+        every=eval_every, keep_points=keep_points, record=record,
+        check_state=check_state, name=name)
 
     steps = np.minimum(np.arange(records + 1) * eval_every, total)
     dead_at = int(dead_at)
     _, unravel = ravel_pytree(params)
-    final = jax.tree_util.tree_map(np.asarray, unravel(x_last))
     extras = {"steps": steps, "examples": examples_processed(steps, n, batch_size),
               "grad_norms": np.asarray(norms), "batch_losses": np.asarray(batch_losses),
-              "lrs": np.asarray(extras["lrs"]), "params": final, "batches_per_epoch": per_epoch}
+              "params": jax.tree_util.tree_map(np.asarray, unravel(x_last)),
+              "batches_per_epoch": per_epoch}
+    if record is not None:
+        extras.update({key_: np.asarray(value) for key_, value in recorded.items()})
     return Trajectory(np.asarray(points) if keep_points else None, np.asarray(losses),
                       dead_at >= 0, dead_at if dead_at >= 0 else None, extras)

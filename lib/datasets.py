@@ -9,7 +9,9 @@ sets with a fixed seed and standardized with the *training* statistics:
 
 where a feature that is constant on the training set (several corner pixels of
 the digits are always 0) keeps :math:`\sigma_j = 1`, so it stays 0 instead of
-becoming ``nan``. Arrays are float64 numpy (labels int32).
+becoming ``nan``. Arrays are float64 numpy (labels int32). :func:`diabetes_components`
+is a small subset of the diabetes patients on principal components, without a split: the
+fixed data of a loss landscape.
 
 >>> data = digits()
 >>> data.x_train.shape, data.y_train.shape, data.x_test.shape
@@ -25,7 +27,7 @@ import numpy as np
 
 from . import _validate
 
-__all__ = ["Dataset", "digits", "diabetes", "sort_by_label"]
+__all__ = ["Dataset", "digits", "diabetes", "diabetes_components", "sort_by_label"]
 
 
 class Dataset(NamedTuple):
@@ -122,6 +124,47 @@ def diabetes(features=("bmi",), test_fraction=0.25, seed=0) -> Dataset:
                               test_fraction, seed, stratify=False, n_classes=0)
     y_mean, y_std = data.y_train.mean(), data.y_train.std()
     return data._replace(y_train=(data.y_train - y_mean) / y_std, y_test=(data.y_test - y_mean) / y_std)
+
+
+def diabetes_components(n_patients=40, n_components=3, seed=0):
+    r"""A small regression problem: a random subset of the diabetes patients, on principal components.
+
+    Draws ``n_patients`` of the 442 patients without replacement
+    (``numpy.random.default_rng(seed)``), projects their 10 baseline
+    measurements (scikit-learn's scaled ones) on their first ``n_components``
+    principal components and divides each component by its standard deviation;
+    the target, disease progression after one year, is standardized the same way:
+
+    .. math:: x_{nj} = s_{nj} / \operatorname{std}_n(s_{\cdot j}), \qquad
+              y_n = (t_n - \bar t) / \operatorname{std}(t),
+
+    with :math:`s` the component scores (mean 0 by construction). There is no
+    test split: this is the fixed data of a loss landscape, not a benchmark.
+    Returns ``(x, y)``, float64 arrays of shapes ``(n_patients, n_components)``
+    and ``(n_patients,)``, each column of ``x`` and ``y`` with mean 0 and standard
+    deviation 1.
+
+    >>> x, y = diabetes_components()
+    >>> x.shape, y.shape, round(float(y.std()), 12)
+    ((40, 3), (40,), 1.0)
+    """
+    from sklearn.datasets import load_diabetes
+    from sklearn.decomposition import PCA
+
+    n_patients = _validate.positive_int("n_patients", n_patients)
+    n_components = _validate.positive_int("n_components", n_components)
+    seed = _validate.nonnegative_int("seed", seed)
+    features, progression = load_diabetes(return_X_y=True)
+    if not 2 <= n_patients <= len(progression):
+        raise ValueError(f"n_patients must be between 2 and {len(progression)}, got {n_patients}")
+    if n_components > min(features.shape[1], n_patients - 1):
+        raise ValueError(f"n_components must be at most {min(features.shape[1], n_patients - 1)} "
+                         f"for {n_patients} patients, got {n_components}")
+    chosen = np.random.default_rng(seed).choice(len(progression), size=n_patients, replace=False)
+    x = PCA(n_components=n_components).fit_transform(features[chosen])
+    x = x / x.std(axis=0)
+    y = (progression[chosen] - progression[chosen].mean()) / progression[chosen].std()
+    return x.astype(np.float64), y.astype(np.float64)
 
 
 def sort_by_label(data: Dataset) -> Dataset:

@@ -32,7 +32,8 @@ inequality (it is the distance between orbits of a finite group of isometries).
 :func:`distinct_points` groups points whose pairwise distance is at most ``tol``
 (single linkage: a point joins a group if it is within ``tol`` of any member),
 so that a set of critical points found from many starts can be counted once
-each, up to symmetry.
+each, up to symmetry. :func:`permute_units` applies one symmetry: it maps a
+network to one of its :math:`K!\,2^K` copies.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ from scipy.optimize import linear_sum_assignment
 
 from . import _validate
 
-__all__ = ["DistinctPoints", "unit_rows", "symmetric_distance", "distance_matrix", "distinct_points"]
+__all__ = ["DistinctPoints", "unit_rows", "permute_units", "symmetric_distance", "distance_matrix",
+           "distinct_points"]
 
 
 def _units(name: str, value) -> np.ndarray:
@@ -61,6 +63,14 @@ def _shared(name: str, value) -> np.ndarray:
     return _validate.real_array(name, value, "a vector").ravel()
 
 
+def _check_layers(params) -> None:
+    """Raise TypeError unless ``params`` is two layers ``{"w": ..., "b": ...}`` (a one-hidden-layer MLP)."""
+    if not isinstance(params, (list, tuple)) or len(params) != 2 or not all(
+            isinstance(layer, dict) and set(layer) == {"w", "b"} for layer in params):
+        raise TypeError("params must be a list of two layers {'w': ..., 'b': ...} "
+                        "(a one-hidden-layer lib.networks MLP)")
+
+
 def unit_rows(params):
     r"""Split the parameters of a one-hidden-layer ``lib.networks`` MLP into unit rows.
 
@@ -75,10 +85,7 @@ def unit_rows(params):
     >>> rows.shape, rows[0].tolist(), shared.tolist()
     ((3, 4), [1.0, 1.0, 0.0, 2.0], [1.0])
     """
-    if not isinstance(params, (list, tuple)) or len(params) != 2 or not all(
-            isinstance(layer, dict) and set(layer) == {"w", "b"} for layer in params):
-        raise TypeError("params must be a list of two layers {'w': ..., 'b': ...} "
-                        "(a one-hidden-layer lib.networks MLP)")
+    _check_layers(params)
     w_in = _validate.real_array("params[0]['w']", params[0]["w"])
     b_in = _validate.real_array("params[0]['b']", params[0]["b"])
     w_out = _validate.real_array("params[1]['w']", params[1]["w"])
@@ -88,6 +95,47 @@ def unit_rows(params):
         raise ValueError(f"params must have shapes (d_in, K), (K,), (K, d_out), (d_out,), got "
                          f"{w_in.shape}, {b_in.shape}, {w_out.shape}, {b_out.shape}")
     return np.column_stack([w_in.T, b_in, w_out]), b_out
+
+
+def permute_units(params, order, signs=None):
+    r"""The copy of a one-hidden-layer MLP with its hidden units reordered and (optionally) sign-flipped.
+
+    Unit :math:`k` of the result is unit ``order[k]`` of ``params``, multiplied
+    by ``signs[k]``: :math:`a_k \mapsto \sigma_k\, a_{\pi(k)}` for the rows
+    :math:`a_k = (w_k, b_k, v_k)` of :func:`unit_rows`; the output bias is
+    unchanged. Any ``order`` leaves the network's function unchanged; a sign flip
+    does so for an odd activation such as ``tanh``. ``params`` has the layout of
+    :func:`lib.networks.init_mlp` for ``sizes = [d_in, K, d_out]``; numpy and JAX
+    arrays are both kept as they are (so the result can be differentiated).
+
+    >>> import numpy as np
+    >>> p = [{"w": np.array([[1.0, 2.0]]), "b": np.array([3.0, 4.0])},
+    ...      {"w": np.array([[5.0], [6.0]]), "b": np.array([7.0])}]
+    >>> rows, shared = unit_rows(permute_units(p, [1, 0], [1, -1]))
+    >>> rows.tolist(), shared.tolist()
+    ([[2.0, 4.0, 6.0], [-1.0, -3.0, -5.0]], [7.0])
+    """
+    _check_layers(params)
+    shapes = [np.shape(params[0]["w"]), np.shape(params[0]["b"]), np.shape(params[1]["w"]),
+              np.shape(params[1]["b"])]
+    if len(shapes[0]) != 2 or shapes[1] != (shapes[0][1],) or len(shapes[2]) != 2 \
+            or shapes[2][0] != shapes[0][1] or shapes[3] != (shapes[2][1],):
+        raise ValueError(f"params must have shapes (d_in, K), (K,), (K, d_out), (d_out,), got "
+                         f"{', '.join(map(str, shapes))}")
+    k = shapes[0][1]
+    if isinstance(order, (str, bytes)) or np.ndim(order) != 1:
+        raise TypeError(f"order must be a sequence of the {k} unit indices, got {order!r}")
+    order = np.asarray(order)
+    if not np.issubdtype(order.dtype, np.integer) or sorted(order.tolist()) != list(range(k)):
+        raise ValueError(f"order must be a permutation of 0 ... {k - 1}, got {order.tolist()}")
+    if signs is None:
+        signs = np.ones(k)
+    signs = _validate.real_array("signs", signs, "a vector of +1 and -1")
+    if signs.shape != (k,) or not np.all(np.abs(signs) == 1.0):
+        raise ValueError(f"signs must hold {k} entries, each +1 or -1, got {signs.tolist()}")
+    first, second = params
+    return [{"b": first["b"][order] * signs, "w": first["w"][:, order] * signs},
+            {"b": second["b"], "w": second["w"][order] * signs[:, None]}]
 
 
 def symmetric_distance(units_a, units_b, shared_a=None, shared_b=None, *, odd=True) -> float:

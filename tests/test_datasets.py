@@ -81,6 +81,25 @@ def test_diabetes():
     assert datasets.diabetes("bmi").x_train.shape == (332, 1)
 
 
+def test_diabetes_components():
+    x, y = datasets.diabetes_components()
+    assert x.shape == (40, 3) and y.shape == (40,) and x.dtype == y.dtype == np.float64
+    np.testing.assert_allclose(x.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(x.std(axis=0), 1.0, rtol=1e-12)
+    assert y.mean() == pytest.approx(0.0, abs=1e-12) and y.std() == pytest.approx(1.0, rel=1e-12)
+    # Principal components are uncorrelated.
+    np.testing.assert_allclose(np.corrcoef(x.T), np.eye(3), atol=1e-12)
+    # The 40 targets are 40 different patients' progression, standardized.
+    from sklearn.datasets import load_diabetes
+    target = load_diabetes().target
+    chosen = np.random.default_rng(0).choice(442, size=40, replace=False)
+    np.testing.assert_allclose(y * target[chosen].std() + target[chosen].mean(), target[chosen], rtol=1e-12)
+    again, other = datasets.diabetes_components(), datasets.diabetes_components(seed=1)
+    np.testing.assert_array_equal(again[0], x)
+    assert not np.allclose(other[1], y)
+    assert datasets.diabetes_components(100, 5)[0].shape == (100, 5)
+
+
 @pytest.mark.parametrize("call, match, error", [
     (lambda: datasets.digits(test_fraction=0.0), "test_fraction", ValueError),
     (lambda: datasets.digits(test_fraction=1.0), "test_fraction", ValueError),
@@ -88,6 +107,12 @@ def test_diabetes():
     (lambda: datasets.digits(seed=1.5), "seed", TypeError),
     (lambda: datasets.diabetes(("height",)), "features", ValueError),
     (lambda: datasets.diabetes(()), "features", ValueError),
+    (lambda: datasets.diabetes_components(1), "n_patients", ValueError),
+    (lambda: datasets.diabetes_components(500), "n_patients", ValueError),
+    (lambda: datasets.diabetes_components(40.0), "n_patients", TypeError),
+    (lambda: datasets.diabetes_components(40, 11), "n_components", ValueError),
+    (lambda: datasets.diabetes_components(3, 3), "n_components", ValueError),
+    (lambda: datasets.diabetes_components(seed=-1), "seed", ValueError),
 ])
 def test_validation(call, match, error):
     with pytest.raises(error, match=match):

@@ -2,14 +2,16 @@
 
 import itertools
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jax.flatten_util import ravel_pytree
 
 from lib import networks
-from lib.weight_symmetry import distance_matrix, distinct_points, symmetric_distance, unit_rows
+from lib.weight_symmetry import distance_matrix, distinct_points, permute_units, symmetric_distance, unit_rows
 
 
 def brute_force(a, b, sa=None, sb=None, odd=True):
@@ -20,14 +22,6 @@ def brute_force(a, b, sa=None, sb=None, odd=True):
                for p in itertools.permutations(range(k)) for s in signs)
     shared = 0.0 if sa is None else np.sum((np.asarray(sa) - np.asarray(sb)) ** 2)
     return np.sqrt(best + shared)
-
-
-def transform(params, order, signs):
-    """Reorder the hidden units of a one-hidden-layer MLP and flip the signs of some."""
-    order, signs = np.asarray(order), np.asarray(signs, dtype=float)
-    first, second = params
-    return [{"b": first["b"][order] * signs, "w": first["w"][:, order] * signs},
-            {"b": second["b"], "w": second["w"][order] * signs[:, None]}]
 
 
 @settings(max_examples=40, deadline=None)
@@ -46,7 +40,7 @@ def test_agrees_with_enumerating_every_copy(seed, k, d, odd):
 def test_a_symmetric_copy_of_a_network_is_at_distance_zero(seed, order, signs):
     params = networks.init_mlp(seed, [3, 4, 1])
     rows, shared = unit_rows(params)
-    copy_rows, copy_shared = unit_rows(transform(params, order, signs))
+    copy_rows, copy_shared = unit_rows(permute_units(params, order, signs))
     assert symmetric_distance(rows, copy_rows, shared, copy_shared) == pytest.approx(0.0, abs=1e-12)
     # Sign flips are symmetries only of odd activations: without them the copy is far away.
     if -1 in signs:
@@ -106,13 +100,40 @@ def test_distinct_points_groups_chains_and_reports_the_gap():
 
 def test_duplicates_of_a_network_collapse_to_one_group():
     params = networks.init_mlp(1, [2, 3, 1])
-    copies = [transform(params, order, signs) for order, signs in
+    copies = [permute_units(params, order, signs) for order, signs in
               [((0, 1, 2), (1, 1, 1)), ((2, 0, 1), (-1, 1, -1)), ((1, 2, 0), (1, -1, 1))]]
     other = networks.init_mlp(2, [2, 3, 1])
     split = [unit_rows(p) for p in copies + [other]]
     d = distance_matrix(np.stack([u for u, _ in split]), np.stack([c for _, c in split]))
     groups = distinct_points(d, tol=1e-9)
     assert groups.labels.tolist() == [0, 0, 0, 1]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), order=st.permutations(range(4)),
+       signs=st.lists(st.sampled_from([1, -1]), min_size=4, max_size=4))
+def test_permute_units_moves_rows_and_keeps_the_function(seed, order, signs):
+    params = networks.init_mlp(seed, [3, 4, 2])
+    params[0]["b"] = jnp.linspace(-1.0, 1.0, 4)  # init_mlp gives zero biases; make them matter
+    copy = permute_units(params, order, signs)
+    rows, shared = unit_rows(params)
+    copy_rows, copy_shared = unit_rows(copy)
+    np.testing.assert_array_equal(copy_rows, np.asarray(signs, dtype=float)[:, None] * rows[list(order)])
+    np.testing.assert_array_equal(copy_shared, shared)
+    x = np.random.default_rng(seed).normal(size=(7, 3))
+    np.testing.assert_allclose(networks.mlp_apply(copy, x), networks.mlp_apply(params, x), rtol=1e-13,
+                               atol=1e-13)
+    # Without sign flips the function is unchanged for any activation, not only odd ones.
+    relu = jax.nn.relu
+    np.testing.assert_allclose(networks.mlp_apply(permute_units(params, order), x, relu),
+                               networks.mlp_apply(params, x, relu), rtol=1e-13, atol=1e-13)
+
+
+def test_permute_units_keeps_jax_arrays_differentiable():
+    params = networks.init_mlp(0, [2, 3, 1])
+    x, y = np.ones((4, 2)), np.zeros(4)
+    grad = jax.grad(lambda p: networks.squared_loss(permute_units(p, [2, 0, 1], [1, -1, 1]), x, y))(params)
+    assert np.all(np.isfinite(ravel_pytree(grad)[0]))
 
 
 @pytest.mark.parametrize("call, name", [
@@ -129,6 +150,11 @@ def test_duplicates_of_a_network_collapse_to_one_group():
     (lambda: distinct_points(np.array([[0.0, -1.0], [-1.0, 0.0]]), tol=1.0), "distances"),
     (lambda: distinct_points(np.zeros((2, 2)), tol=0.0), "tol"),
     (lambda: unit_rows({"w": 1}), "params"),
+    (lambda: permute_units({"w": 1}, [0, 1]), "params"),
+    (lambda: permute_units(networks.init_mlp(0, [2, 3, 1]), [0, 1, 1]), "order"),
+    (lambda: permute_units(networks.init_mlp(0, [2, 3, 1]), "012"), "order"),
+    (lambda: permute_units(networks.init_mlp(0, [2, 3, 1]), [0, 1, 2], [1, 1]), "signs"),
+    (lambda: permute_units(networks.init_mlp(0, [2, 3, 1]), [0, 1, 2], [1, 2, 1]), "signs"),
     (lambda: unit_rows([{"w": jnp.ones((2, 3)), "b": jnp.ones(2)},
                         {"w": jnp.ones((3, 1)), "b": jnp.ones(1)}]),
      "params"),

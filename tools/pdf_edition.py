@@ -21,22 +21,21 @@ page of the table of contents; ``--student`` prints the student edition (no solu
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
-import functools
 import html
-import http.server
 import io
 import logging
 import os
 import shutil
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from local_server import serve  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_HTML = ROOT / "_build" / "html"
@@ -89,24 +88,6 @@ def website(config_path: Path = ROOT / "_config.yml") -> str:
     """The published site (``html.baseurl``), ending in a slash."""
     base = yaml.safe_load(config_path.read_text())["html"]["baseurl"]
     return base if base.endswith("/") else base + "/"
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve(directory: Path):
-    """Serve ``directory`` on 127.0.0.1 from a thread (MathJax and the widgets need http)."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # Runs in the page once it has loaded. Returns the chapter's title.
@@ -247,7 +228,8 @@ def build_edition(html_dir: Path, out: Path, edition: str, browser) -> dict:
         shutil.rmtree(chapter_dir)
     chapter_dir.mkdir(parents=True)
     started = time.perf_counter()
-    with serve(html_dir) as base_url:
+    with serve(html_dir) as server_url:
+        base_url = server_url + "/"
         raw = {}
         for chapter in chapters:
             raw[chapter.docname] = chapter_dir / f"{chapter.slug}.pdf"

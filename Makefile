@@ -60,10 +60,10 @@ test-js:  ## unit tests of the explorer's pure JavaScript helpers (node --test t
 	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/
 
 test-lib: install lint test-js  ## lint, then the unit tests and docstring examples of lib/, in random order
-	$(PYTEST) -m "not browser" --random-order-bucket=module --random-order-seed=$(ORDER_SEED) tests lib
+	$(PYTEST) -m "not browser" --random-order-bucket=module --random-order-seed=$(ORDER_SEED) --durations=15 tests lib
 
 test-site: book book-student chromium  ## check the built sites in headless Chromium
-	$(PYTEST) -m browser tests
+	$(PYTEST) -m browser --durations=15 tests
 
 test: test-lib test-site  ## everything that checks the project
 	@echo "All checks passed. Screenshots of every page: _build/screenshots/"

@@ -87,12 +87,14 @@ def standardize(X, mean=None, std=None) -> Standardized:
     """
     X = _matrix("X", X)
     if std is None:
-        constant = np.flatnonzero(X.std(axis=0) == 0)
+        std = X.std(axis=0)
+        constant = np.flatnonzero(std == 0)
         if constant.size:
             raise ValueError(f"X has constant columns {constant.tolist()}: they cannot be scaled to "
                              "unit variance (drop them, or pass std)")
+    else:
+        std = _validate.real_array("std", std)
     mean = X.mean(axis=0) if mean is None else _validate.real_array("mean", mean)
-    std = X.std(axis=0) if std is None else _validate.real_array("std", std)
     if mean.shape != (X.shape[1],) or std.shape != (X.shape[1],):
         raise ValueError(f"mean and std must have shape ({X.shape[1]},)")
     if np.any(std <= 0):

@@ -239,16 +239,17 @@ def _arr(x) -> np.ndarray:
 def _run_rule(fn, grad_fn, theta0, steps, state0, reference, names, slips, make_args):
     """Closed-loop reference trajectory; the reader's function is fed each step's reference state.
 
-    ``reference(state) -> next state`` (a tuple whose first entry is θ); ``make_args(state)``
-    builds the reader's arguments from a state.
+    ``reference(state) -> next state`` (a tuple whose first entry is θ; entries after the
+    reader's outputs ``names``, such as Adam's step count, are bookkeeping the reader does not
+    return); ``make_args(state)`` builds the reader's arguments from a state.
     """
     state = (theta0,) + state0
     inputs, expected = [], []
     for _ in range(steps):
         inputs.append(make_args(state))
         state = tuple(_arr(s) for s in reference(state))
-        expected.append(state)
-    shapes = tuple(np.shape(s) for s in state)
+        expected.append(state[:len(names)])
+    shapes = tuple(np.shape(s) for s in expected[0])
     return _compare_steps(fn, inputs, expected, names, shapes, slips)
 
 
@@ -464,20 +465,17 @@ def check_adam(fn, *, lr=0.05, b1=0.9, b2=0.999, eps=1e-8, loss=default_loss, th
     grad_fn, theta0, steps = _problem(loss, theta0, steps)
 
     def reference(state):
-        theta, m, v, t = state
-        step, new = adam_step(grad_fn(theta), AdamState(jnp.asarray(t, dtype=jnp.int32), jnp.asarray(m),
-                                                        jnp.asarray(v)), lr, b1, b2, eps)
-        return theta + _arr(step), new.mu, new.nu, float(t) + 1
-
-    def moments(m, v, g, c1, c2):
-        return c1 * m + (1 - c1) * g, c2 * v + (1 - c2) * g * g
+        theta, m, v, taken = state  # taken: the number of steps before this one
+        step, new = adam_step(grad_fn(theta), AdamState(jnp.asarray(taken, dtype=jnp.int32),
+                                                        jnp.asarray(m), jnp.asarray(v)), lr, b1, b2, eps)
+        return theta + _arr(step), new.mu, new.nu, new.count
 
     def adam_like(correct_t, eps_inside=False, sign=-1.0, square=True, swap=False):
         def step(th, m, v, t, g, a, c1, c2, e):
             if swap:
                 m, v = (1 - c1) * m + c1 * g, (1 - c2) * v + c2 * g * g
             elif square:
-                m, v = moments(m, v, g, c1, c2)
+                m, v = c1 * m + (1 - c1) * g, c2 * v + (1 - c2) * g * g
             else:
                 m, v = c1 * m + (1 - c1) * g, c2 * v + (1 - c2) * g
             tc = correct_t(t)
@@ -500,19 +498,9 @@ def check_adam(fn, *, lr=0.05, b1=0.9, b2=0.999, eps=1e-8, loss=default_loss, th
         _Slip(adam_like(lambda t: t, square=False), "v averages the squared gradient g ⊙ g, not g."),
         _Slip(adam_like(lambda t: t, swap=True), "β and 1 − β are swapped: the old average keeps weight β."),
     ]
-    return _run_adam(fn, grad_fn, theta0, steps, reference, slips, lr, b1, b2, eps)
-
-
-def _run_adam(fn, grad_fn, theta0, steps, reference, slips, lr, b1, b2, eps):
-    state = (theta0, np.zeros_like(theta0), np.zeros_like(theta0), 0)
-    inputs, expected = [], []
-    for k in range(1, steps + 1):
-        inputs.append((state[0], state[1], state[2], k, grad_fn(state[0]), lr, b1, b2, eps))
-        state = reference(state)
-        expected.append(tuple(_arr(s) for s in state[:3]))
-        state = (expected[-1][0], expected[-1][1], expected[-1][2], k)
-    shapes = (theta0.shape,) * 3
-    return _compare_steps(fn, inputs, expected, ("theta", "m", "v"), shapes, slips)
+    zeros = np.zeros_like(theta0)
+    return _run_rule(fn, grad_fn, theta0, steps, (zeros, zeros, 0), reference, ("theta", "m", "v"), slips,
+                     lambda s: (s[0], s[1], s[2], int(s[3]) + 1, grad_fn(s[0]), lr, b1, b2, eps))
 
 
 def check_clip_by_norm(fn, *, max_norm=1.0) -> bool:
@@ -674,10 +662,10 @@ def check_sgd_loop(fn, *, lr=0.05, batch_size=8, epochs=3, seed=0) -> bool:
     if iterates.ndim != 2 or iterates.shape[1] != d:
         return _report(False, f"return the iterates as an array of shape (steps, {d}), one row per "
                        f"step; got shape {iterates.shape}.")
+    in_stored_order = _sgd_reference(_least_squares_gradient, theta0, X, y, lr, batch_size,
+                                     [np.arange(n)] * epochs)
     if not rng.orders:
-        unshuffled = _sgd_reference(_least_squares_gradient, theta0, X, y, lr, batch_size,
-                                    [np.arange(n)] * epochs)
-        if iterates.shape == unshuffled.shape and np.all(_close(iterates, unshuffled)):
+        if iterates.shape == in_stored_order.shape and np.all(_close(iterates, in_stored_order)):
             return _report(False, "the examples are visited in their stored order: draw a new order "
                            "with rng.permutation(n) at the start of every epoch.")
         return _report(False, "rng.permutation(n) was never called: each epoch's order must come from it.")
@@ -702,8 +690,6 @@ def check_sgd_loop(fn, *, lr=0.05, batch_size=8, epochs=3, seed=0) -> bool:
     k, i = (int(v) for v in np.argwhere(bad)[0])
     message = (f"at step {k + 1} of {steps} (epoch {k // per_epoch + 1}), theta[{i}] is "
                f"{iterates[k, i]:.10g} but should be {expected[k, i]:.10g}.")
-    in_stored_order = _sgd_reference(_least_squares_gradient, theta0, X, y, lr, batch_size,
-                                     [np.arange(n)] * epochs)
     if np.all(_close(iterates, in_stored_order)):
         hint = ("you drew an order but took the batches in the stored order: use the rows "
                 "order[start:start + batch_size].")

@@ -99,9 +99,9 @@ FIRST_TRAJECTORY = """
 import json, time
 import lib
 from lib import surfaces
-from lib.explorers import Explorer
+from lib.explorers import Explorer, Run
 start = time.perf_counter()
-explorer = Explorer(surfaces.two_weight_net(), compare=True)
+explorer = Explorer(surfaces.two_weight_net(), runs=[Run(), Run(momentum=0.9)])
 total = time.perf_counter() - start
 print(json.dumps({"first": explorer.timings.first_trajectory, "grid": explorer.timings.grid,
                   "contours": explorer.timings.contours, "constructor": total}))
@@ -113,21 +113,21 @@ def kernel() -> dict:
 
     import lib  # noqa: F401  (float64)
     from lib import surfaces
-    from lib.explorers import Explorer
+    from lib.explorers import Explorer, Run
 
     fresh = subprocess.run([sys.executable, "-c", FIRST_TRAJECTORY], capture_output=True, text=True,
                            check=True, cwd=ROOT)
     first = json.loads(fresh.stdout.strip().splitlines()[-1])
     surface = surfaces.two_weight_net()
-    explorer = Explorer(surface, compare=True, steps=200, grid_size=(5, 3))
+    explorer = Explorer(surface, runs=[Run(), Run(momentum=0.9)], steps=200, grid_size=(5, 3))
     rng = np.random.default_rng(0)
     lrs = np.exp(rng.uniform(*np.log(surface.lr_range), size=60))
     times = []
     for lr in lrs:
         start = time.perf_counter()
-        explorer.lr = float(lr)  # the observer runs lib.descend and sets `trajectory`
+        explorer.set_run(0, lr=float(lr))  # the observer runs lib.descend and sets `trajectories`
         times.append(time.perf_counter() - start)
-        assert explorer.trajectory["lr"] == float(lr)
+        assert explorer.trajectories[0]["lr"] == float(lr)
     return {"update_ms": 1e3 * statistics.median(times[5:]), "first_s": first["first"],
             "constructor_s": first["constructor"], "grid_s": first["grid"]}
 
@@ -136,8 +136,8 @@ LAB_NOTEBOOK_CELL = """\
 import lib
 print(lib.__file__)
 from lib import surfaces
-from lib.explorers import Explorer
-Explorer(surfaces.two_weight_net(), compare=True)
+from lib.explorers import Explorer, Run
+Explorer(surfaces.two_weight_net(), runs=[Run(), Run(momentum=0.9)])
 """
 
 

@@ -202,3 +202,53 @@ export function mapPixels(rates, codes, nLr, nMomentum, mode, colorRange) {
 export function cssColor(rgb) {
   return `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
 }
+
+// ------------------------------------------------------------------ runs (a list of settings)
+
+// How each run is told apart without colour: its line (dash pattern) and its marker shape.
+export const RUN_STYLES = [
+  { name: "A", color: "#0072B2", dash: "", line: "solid", marker: "circle", symbol: "●" },
+  { name: "B", color: "#D55E00", dash: "7 4", line: "dashed", marker: "square", symbol: "■" },
+  { name: "C", color: "#007A5A", dash: "2 3", line: "dotted", marker: "triangle", symbol: "▲" },
+];
+
+// A new list of run settings with run `index` changed: the model notices a new value, not a
+// mutation of the old one, and the other runs keep their objects.
+export function withRun(runs, index, changes) {
+  if (!Number.isInteger(index) || index < 0 || index >= runs.length) {
+    throw new RangeError(`run index must be in [0, ${runs.length - 1}], got ${index}`);
+  }
+  return runs.map((settings, i) => (i === index ? { ...settings, ...changes } : settings));
+}
+
+// Does the exact trajectory held for a run belong to its current settings?
+export function trajectoryMatches(trajectory, settings) {
+  return Boolean(trajectory && trajectory.points && settings)
+    && trajectory.lr === settings.lr && trajectory.momentum === settings.momentum
+    && trajectory.nesterov === settings.nesterov;
+}
+
+// SVG path data of a run's marker centred at (x, y): a circle, a square or a triangle of
+// about the same area.
+export function markerPath(shape, x, y) {
+  const f = (v) => Number(v.toFixed(2));
+  if (shape === "circle") {
+    const r = 5;
+    return `M${f(x - r)},${f(y)}a${r},${r} 0 1,0 ${2 * r},0a${r},${r} 0 1,0 ${-2 * r},0Z`;
+  }
+  if (shape === "square") {
+    const h = 4.5;
+    return `M${f(x - h)},${f(y - h)}h${2 * h}v${2 * h}h${-2 * h}Z`;
+  }
+  if (shape === "triangle") {
+    const r = 6.2; // circumradius: the side is 10.7, the area close to the square's
+    const dx = r * Math.sqrt(3) / 2;
+    return `M${f(x)},${f(y - r)}L${f(x + dx)},${f(y + r / 2)}L${f(x - dx)},${f(y + r / 2)}Z`;
+  }
+  throw new RangeError(`unknown marker shape ${shape}`);
+}
+
+// The legend of the shared steps slider, by the number of runs.
+export function stepsLegend(count) {
+  return count === 1 ? "Length shown" : count === 2 ? "Both runs" : "All runs";
+}

@@ -7,16 +7,13 @@
 
 import {
   cssColor, decodeFloat32, DIVERGED_RGB, formatNumber, keySteps, lrFromPosition, mapKeyAxis,
-  mapPixelFromValues, mapPixels, momentumFromPosition, pathData, positionFromLr,
-  positionFromMomentum, positionsFromMapPixel, rateReadout, regimeName, REGIME_RGB, valueAfterKey,
-  viridis,
+  mapPixelFromValues, mapPixels, markerPath, momentumFromPosition, pathData, positionFromLr,
+  positionFromMomentum, positionsFromMapPixel, rateReadout, regimeName, REGIME_RGB, RUN_STYLES,
+  stepsLegend, trajectoryMatches, valueAfterKey, viridis, withRun,
 } from "./explorer-helpers.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-// Okabe–Ito blue and vermillion; the runs also differ in dash pattern and marker shape.
-const RUN_COLORS = ["#0072B2", "#D55E00"];
-const RUN_DASHES = ["", "7 4"];
-const RUN_NAMES = ["A", "B"];
+// Each run (A, B, C) has an Okabe–Ito colour, a dash pattern and a marker shape: RUN_STYLES.
 const PING_TIMEOUT_MS = 1500;
 const LIVE_SEND_INTERVAL_MS = 30;
 const MARGIN = { left: 48, right: 12, top: 12, bottom: 40 };
@@ -116,8 +113,10 @@ class ExplorerView {
     };
   }
 
-  runCount() { return this.model.get("compare") ? 2 : 1; }
-  suffix(run) { return run === 0 ? "" : "_b"; }
+  // The runs are a list of settings {lr, momentum, nesterov}, fixed in number; run i is
+  // drawn with RUN_STYLES[i] and has the i-th set of sliders.
+  runCount() { return this.model.get("runs").length; }
+  settings(run) { return this.model.get("runs")[run]; }
 
   // ---------------------------------------------------------------- building the DOM, once
   build() {
@@ -187,22 +186,20 @@ class ExplorerView {
     // Trajectories: a path, a marker at the shown step and a cross where a run blew up.
     this.paths = []; this.markers = []; this.crosses = [];
     const runsGroup = svg("g", { class: "optx-runs" }, overlay);
-    for (let run = 0; run < 2; run++) {
+    for (let run = 0; run < this.runCount(); run++) {
+      const style = RUN_STYLES[run];
       this.paths.push(svg("path", {
-        class: `optx-trajectory optx-run-${RUN_NAMES[run].toLowerCase()}`, fill: "none",
-        stroke: RUN_COLORS[run], "stroke-width": 2, "stroke-dasharray": RUN_DASHES[run],
+        class: `optx-trajectory optx-run-${style.name.toLowerCase()}`, fill: "none",
+        stroke: style.color, "stroke-width": 2, "stroke-dasharray": style.dash,
         "stroke-linejoin": "round", d: "",
       }, runsGroup));
     }
-    for (let run = 0; run < 2; run++) {
-      const marker = run === 0
-        ? svg("circle", { r: 5 }, runsGroup)
-        : svg("rect", { width: 9, height: 9 }, runsGroup);
-      marker.setAttribute("fill", RUN_COLORS[run]);
-      marker.setAttribute("stroke", "#ffffff");
-      marker.setAttribute("stroke-width", 1.5);
-      this.markers.push(marker);
-      const cross = svg("path", { stroke: RUN_COLORS[run], "stroke-width": 3, fill: "none", visibility: "hidden" }, runsGroup);
+    for (let run = 0; run < this.runCount(); run++) {
+      const style = RUN_STYLES[run];
+      this.markers.push(svg("path", {
+        class: `optx-marker optx-marker-${style.marker}`, fill: style.color, stroke: "#ffffff", "stroke-width": 1.5,
+      }, runsGroup));
+      const cross = svg("path", { stroke: style.color, "stroke-width": 3, fill: "none", visibility: "hidden" }, runsGroup);
       this.crosses.push(cross);
     }
     const [sx, sy] = [this.toPixelX(view.x0[0]), this.toPixelY(view.x0[1])];
@@ -217,8 +214,10 @@ class ExplorerView {
       return item;
     };
     entry("○", "#000000", "start");
-    entry("●", RUN_COLORS[0], "run A (solid line)");
-    this.legendB = entry("■", RUN_COLORS[1], "run B (dashed line)");
+    for (let run = 0; run < this.runCount(); run++) {
+      const style = RUN_STYLES[run];
+      entry(style.symbol, style.color, `run ${style.name} (${style.line} line)`);
+    }
     entry("✕", "#000000", "diverged");
 
     if (this.rateMap) this.buildMap(figures);
@@ -232,12 +231,13 @@ class ExplorerView {
     this.inputs = [];
     this.readouts = [];
     this.fieldsets = [];
-    for (let run = 0; run < 2; run++) {
+    for (let run = 0; run < this.runCount(); run++) {
+      const style = RUN_STYLES[run];
       const fieldset = html("fieldset", { class: "optx-run" }, controls);
       const legend = html("legend", {}, fieldset);
       html("span", { class: "optx-swatch", "aria-hidden": "true",
-        style: `border-top: 3px ${run === 0 ? "solid" : "dashed"} ${RUN_COLORS[run]}` }, legend);
-      html("span", {}, legend, ` Run ${RUN_NAMES[run]}`);
+        style: `border-top: 3px ${style.line} ${style.color}` }, legend);
+      html("span", {}, legend, ` Run ${style.name}`);
       const lr = this.slider(fieldset, `lr${run}`, "learning rate α (log scale)", 0, view.lr_positions);
       const momentum = this.slider(fieldset, `mu${run}`, "momentum μ", 0, view.momentum_positions);
       let nesterov = null;
@@ -254,7 +254,7 @@ class ExplorerView {
     this.stepsInput = null;
     if (view.steps_slider) {
       const fieldset = html("fieldset", { class: "optx-run optx-shared" }, controls);
-      html("legend", {}, fieldset, "Both runs");
+      html("legend", {}, fieldset, stepsLegend(this.runCount()));
       this.stepsInput = this.slider(fieldset, "steps", "steps shown", 1, this.model.get("steps"));
       this.stepsInput.input.step = 1;
       this.setKeySteps(this.stepsInput.input, keySteps({ positions: this.model.get("steps") - 1 }));
@@ -318,7 +318,7 @@ class ExplorerView {
     // Run A's current (α, μ): a filled circle in run A's colour inside a black ring.
     this.mapMarker = svg("g", { class: "optx-map-marker" }, plot);
     svg("circle", { r: 8, fill: "none", stroke: "#000000", "stroke-width": 1.6 }, this.mapMarker);
-    svg("circle", { r: 5.5, fill: RUN_COLORS[0], stroke: "#ffffff", "stroke-width": 2 }, this.mapMarker);
+    svg("circle", { r: 5.5, fill: RUN_STYLES[0].color, stroke: "#ffffff", "stroke-width": 2 }, this.mapMarker);
 
     const axes = svg("g", { class: "optx-axes" }, plot);
     svg("rect", { x: 0, y: 0, width: W, height: H, fill: "none", stroke: "#444", "stroke-width": 1 }, axes);
@@ -378,7 +378,7 @@ class ExplorerView {
     item(lineSample(""), "critical damping (double root)");
     item(lineSample("6 4"), "rate = 1 (stability limit)");
     item(html("span", { class: "optx-map-symbol", "aria-hidden": "true" }, null, "☆"), "optimum (Polyak)");
-    item(html("span", { class: "optx-map-symbol", "aria-hidden": "true", style: `color: ${RUN_COLORS[0]}` }, null, "●"), "run A");
+    item(html("span", { class: "optx-map-symbol", "aria-hidden": "true", style: `color: ${RUN_STYLES[0].color}` }, null, "●"), "run A");
   }
 
   listenMap() {
@@ -436,14 +436,15 @@ class ExplorerView {
   // (snapped to the run grid on the static page, exact in a kernel).
   setRunAFromMap({ lr, momentum }) {
     const values = { lr: this.snappedLr(lr), momentum: this.snappedMomentum(momentum) };
-    if (values.lr === this.model.get("lr") && values.momentum === this.model.get("momentum")) return;
-    this.onControl(values);
+    const current = this.settings(0);
+    if (values.lr === current.lr && values.momentum === current.momentum) return;
+    this.setRun(0, values);
   }
 
   drawMap(data) {
     if (!this.rateMap) return;
     const view = this.model.get("view");
-    const lr = this.model.get("lr"), momentum = this.model.get("momentum");
+    const { lr, momentum } = this.settings(0);
     const [x, y] = mapPixelFromValues(view, this.mapBox, lr, momentum);
     const cx = Math.max(0, Math.min(this.mapBox.width, x)), cy = Math.max(0, Math.min(this.mapBox.height, y));
     this.mapMarker.setAttribute("transform", `translate(${cx},${cy})`);
@@ -482,20 +483,19 @@ class ExplorerView {
 
   // ---------------------------------------------------------------- events
   listen() {
-    for (let run = 0; run < 2; run++) {
+    for (let run = 0; run < this.runCount(); run++) {
       const { lr, momentum, nesterov } = this.inputs[run];
-      const suffix = this.suffix(run);
       // Precomputed mode moves both values of the run onto the grid, so the labels
-      // show the values actually drawn; live mode sends only the exact moved value.
+      // show the values actually drawn; live mode changes only the exact moved value.
       const onMove = (moved) => {
         const values = {};
-        if (moved === "lr" || !this.live) values["lr" + suffix] = this.snappedLr(Number(lr.input.value));
-        if (moved === "momentum" || !this.live) values["momentum" + suffix] = this.snappedMomentum(Number(momentum.input.value));
-        this.onControl(values);
+        if (moved === "lr" || !this.live) values.lr = this.snappedLr(Number(lr.input.value));
+        if (moved === "momentum" || !this.live) values.momentum = this.snappedMomentum(Number(momentum.input.value));
+        this.setRun(run, values);
       };
       lr.input.addEventListener("input", () => onMove("lr"));
       momentum.input.addEventListener("input", () => onMove("momentum"));
-      if (nesterov) nesterov.addEventListener("change", () => this.onControl({ ["nesterov" + suffix]: nesterov.checked }));
+      if (nesterov) nesterov.addEventListener("change", () => this.setRun(run, { nesterov: nesterov.checked }));
       for (const control of [lr.input, momentum.input, nesterov]) {
         if (control) control.addEventListener("change", () => { if (!this.live) this.ping(); this.flushSave(); });
       }
@@ -504,7 +504,7 @@ class ExplorerView {
       this.stepsInput.input.addEventListener("input", () => this.onControl({ shown_steps: Number(this.stepsInput.input.value) }));
     }
     const redraw = () => { if (!this.batching) { this.syncControlsFromModel(); this.draw(); } };
-    for (const name of ["lr", "momentum", "nesterov", "lr_b", "momentum_b", "nesterov_b", "shown_steps", "trajectory", "trajectory_b", "compare"]) {
+    for (const name of ["runs", "shown_steps", "trajectories"]) {
       this.model.on(`change:${name}`, redraw);
     }
     this.model.on("change:grid", () => { this.grid = this.decodeGrid(this.model.get("grid")); this.draw(); });
@@ -537,6 +537,11 @@ class ExplorerView {
     return this.grid.momentums[Math.round(position / cell)];
   }
 
+  // Change some settings of one run: the whole list of runs is the trait that travels.
+  setRun(run, changes) {
+    this.onControl({ runs: withRun(this.model.get("runs"), run, changes) });
+  }
+
   onControl(values) {
     // One redraw for the whole move, not one per changed trait.
     this.batching = true;
@@ -567,12 +572,9 @@ class ExplorerView {
 
   syncControlsFromModel() {
     const view = this.model.get("view");
-    const compare = this.model.get("compare");
-    for (let run = 0; run < 2; run++) {
+    for (let run = 0; run < this.runCount(); run++) {
       const { lr, momentum, nesterov } = this.inputs[run];
-      const suffix = this.suffix(run);
-      this.fieldsets[run].hidden = run === 1 && !compare;
-      if (run === 1) this.legendB.hidden = !compare;
+      const settings = this.settings(run);
       // Static page: the slider snaps to the precomputed cells and a key press moves one.
       // Live: the mouse reaches every fine position; a key press moves half a cell.
       lr.input.step = this.live ? 1 : view.lr_cell;
@@ -580,7 +582,7 @@ class ExplorerView {
       this.setKeySteps(lr.input, keySteps({ positions: view.lr_positions, cell: view.lr_cell, live: this.live }));
       this.setKeySteps(momentum.input,
         keySteps({ positions: view.momentum_positions, cell: view.momentum_cell, live: this.live }));
-      const lrValue = this.model.get("lr" + suffix), muValue = this.model.get("momentum" + suffix);
+      const lrValue = settings.lr, muValue = settings.momentum;
       if (document.activeElement !== lr.input) lr.input.value = this.positionFromLr(lrValue);
       if (document.activeElement !== momentum.input) momentum.input.value = this.positionFromMomentum(muValue);
       lr.value.textContent = `α = ${formatNumber(lrValue)}`;
@@ -588,7 +590,7 @@ class ExplorerView {
       lr.input.setAttribute("aria-valuetext", `alpha ${formatNumber(lrValue)}`);
       momentum.input.setAttribute("aria-valuetext", `mu ${muValue.toFixed(3)}`);
       if (nesterov) {
-        nesterov.checked = this.model.get("nesterov" + suffix);
+        nesterov.checked = settings.nesterov;
         nesterov.disabled = !this.live && this.grid.nesterov.length < 2;
       }
     }
@@ -618,11 +620,9 @@ class ExplorerView {
 
   // ---------------------------------------------------------------- which trajectory to draw
   currentRun(run) {
-    const suffix = this.suffix(run);
-    const lr = this.model.get("lr" + suffix), momentum = this.model.get("momentum" + suffix);
-    const nesterov = this.model.get("nesterov" + suffix);
-    const exact = this.model.get("trajectory" + suffix);
-    if (exact && exact.points && exact.lr === lr && exact.momentum === momentum && exact.nesterov === nesterov) {
+    const { lr, momentum, nesterov } = this.settings(run);
+    const exact = this.model.get("trajectories")[run];
+    if (trajectoryMatches(exact, { lr, momentum, nesterov })) {
       return {
         source: this.live ? "live" : "exact", lr, momentum, nesterov,
         count: exact.points.length, point: (k) => exact.points[k], loss: (k) => exact.losses[k],
@@ -665,12 +665,8 @@ class ExplorerView {
     const view = this.model.get("view");
     const shown = Math.min(this.model.get("shown_steps"), this.model.get("steps"));
     const descriptions = [];
-    for (let run = 0; run < 2; run++) {
+    for (let run = 0; run < this.runCount(); run++) {
       const path = this.paths[run], marker = this.markers[run], cross = this.crosses[run];
-      if (run >= this.runCount()) {
-        for (const node of [path, marker, cross]) node.setAttribute("visibility", "hidden");
-        continue;
-      }
       const data = this.currentRun(run);
       const last = Math.min(shown, data.count - 1); // last finite row drawn
       const pixels = [];
@@ -704,7 +700,8 @@ class ExplorerView {
       }[data.source];
       this.readouts[run].textContent = `${settings} — ${verdict} [${origin}]`;
       this.readouts[run].dataset.source = data.source;
-      descriptions.push(`Run ${RUN_NAMES[run]} (${run === 0 ? "solid" : "dashed"}): ${settings}, ${verdict}.`);
+      const style = RUN_STYLES[run];
+      descriptions.push(`Run ${style.name} (${style.line} line, ${style.marker}): ${settings}, ${verdict}.`);
       if (run === 0) this.drawMap(data);
     }
     this.svgDesc.textContent = `Start point at (${view.x0.map((v) => formatNumber(v)).join(", ")}). ${descriptions.join(" ")}`;
@@ -722,8 +719,7 @@ class ExplorerView {
   placeMarker(marker, [x, y], run) {
     const [cx, cy] = this.pinned(x, y);
     marker.setAttribute("visibility", "visible");
-    if (run === 0) { marker.setAttribute("cx", cx); marker.setAttribute("cy", cy); }
-    else { marker.setAttribute("x", cx - 4.5); marker.setAttribute("y", cy - 4.5); }
+    marker.setAttribute("d", markerPath(RUN_STYLES[run].marker, cx, cy));
   }
 
   destroy() {

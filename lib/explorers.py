@@ -16,9 +16,13 @@ all the mathematics, once, with JAX; the browser only draws.
    setting the widget offers — in one jitted call. Points and losses travel as
    base64 little-endian float32 buffers inside the widget state (``grid`` trait);
    rows after a divergence are NaN;
-3. :func:`lib.descend` runs the exact trajectory for the initial slider values
-   (``trajectory`` / ``trajectory_b`` traits, float64 lists), which compiles the
-   run once, at build time.
+3. :func:`lib.descend` runs the exact trajectory of each run's initial settings
+   (``trajectories`` trait: one float64 list per run), which compiles the run once,
+   at build time.
+
+*Runs* are a list of run configurations, :class:`Run` (α, μ, Nesterov): the ``runs`` trait
+holds one dict per run, and everything per run (sliders, colour, dash pattern, marker,
+readout, exact trajectory) is indexed by the run's position in it — run A, B, C.
 
 *In the browser*, ``explorer.js`` draws everything as SVG (no library, no CDN)
 and decides where trajectories come from:
@@ -36,12 +40,13 @@ and decides where trajectories come from:
   (α: 1/48 of the slider, ×1.11 on a 160:1 range; the mouse reaches every one of the
   40 positions per cell). Page Up/Down and Shift+arrows move two cells; Home/End go
   to the ends (``keySteps`` in ``explorer-helpers.js``, tested with ``node --test``).
-- *Live* (JupyterLab, Binder, Colab): sliders are fine-grained; a move sets the
-  ``lr`` / ``momentum`` / ``nesterov`` traits to the exact slider values and
-  saves them; Python's observer runs :func:`lib.descend` at exactly those
-  values (no recompilation: learning rate and momentum are traced) and sets
-  ``trajectory``, which the browser draws; the readout says "live". While the
-  answer is on its way the nearest grid trajectory is drawn as a preview.
+- *Live* (JupyterLab, Binder, Colab): sliders are fine-grained; a move sets the moved
+  run's entry of ``runs`` to the exact slider values and saves the list; Python checks
+  it (:meth:`Explorer.set_state`: a bad value is refused and shown, never stored), runs
+  :func:`lib.descend` at exactly those values for the runs that changed (no
+  recompilation: learning rate and momentum are traced) and sets ``trajectories``, which
+  the browser draws; the readout says "live". While the answer is on its way the
+  nearest grid trajectory is drawn as a preview.
 
 *The rate map* (``rate_map=True``, for a quadratic loss): :func:`lib.quadratic.momentum_regimes`
 computes the convergence rate and the regime of heavy-ball momentum on a grid of cells over
@@ -77,7 +82,7 @@ from . import quadratic as _quadratic
 from .optimizers import Trajectory, descend, descend_grid
 from .surfaces import Surface, loss_grid
 
-__all__ = ["Explorer", "MOMENTUM_MAX", "ExplorerTimings"]
+__all__ = ["Explorer", "Run", "MOMENTUM_MAX", "ExplorerTimings"]
 
 _HERE = pathlib.Path(__file__).parent
 
@@ -288,19 +293,19 @@ def _rate_map_state(eigenvalues: np.ndarray, lr_range, size, run_lrs, run_moment
     }
 
 
-def _trajectory_state(run: Trajectory, lr: float, momentum: float, nesterov: bool,
-                      spectrum: np.ndarray | None = None) -> dict:
-    """The exact run as JSON-safe data: only the finite rows (JSON has no NaN); with a rate
-    map, also the rate and regime of heavy-ball momentum at (lr, momentum)."""
+def _trajectory_state(run: Trajectory, settings: dict, spectrum: np.ndarray | None = None) -> dict:
+    """The exact run for ``settings`` ({"lr", "momentum", "nesterov"}) as JSON-safe data: only the
+    finite rows (JSON has no NaN); with a rate map, also the rate and regime of heavy-ball
+    momentum at (lr, momentum)."""
     finite = run.points.shape[0] if run.diverged_at is None else run.diverged_at
     state = {
-        "lr": lr, "momentum": momentum, "nesterov": nesterov,
+        **settings,
         "points": run.points[:finite].tolist(),
         "losses": run.losses[:finite].tolist(),
         "diverged_at": run.diverged_at,
     }
     if spectrum is not None:
-        at = _quadratic.momentum_regimes(lr, momentum, spectrum)
+        at = _quadratic.momentum_regimes(settings["lr"], settings["momentum"], spectrum)
         state["rate"], state["regime"] = float(at.rate), int(at.regime)
     return state
 
@@ -331,9 +336,22 @@ def _front_end_module() -> str:
 
 
 def _check_flag(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
-    return bool(value)
+    return _validate.boolean(name, value)
+
+
+class Run(NamedTuple):
+    """The settings of one run of an :class:`Explorer`: one trajectory, one set of sliders.
+
+    ``lr=None`` means the surface's default learning rate (``surface.lr``).
+    """
+
+    lr: float | None = None
+    momentum: float = 0.0
+    nesterov: bool = False
+
+
+_RUN_KEYS = frozenset(Run._fields)
+_RUN_NAMES = "ABC"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -342,7 +360,7 @@ def _check_flag(name: str, value) -> bool:
 class Explorer(anywidget.AnyWidget):
     r"""Sliders for learning rate α and momentum μ over a 2-D loss surface.
 
-    Draws the contours of ``surface.f``, the start point and the trajectory of
+    Draws the contours of ``surface.f``, the start point and, for each run, the trajectory of
     gradient descent with heavy-ball momentum (:func:`lib.descend`),
 
     .. math:: p_{k+1} = \mu p_k - \alpha \nabla f(w_k), \qquad w_{k+1} = w_k + p_{k+1},
@@ -354,18 +372,12 @@ class Explorer(anywidget.AnyWidget):
     ----------
     surface : lib.surfaces.Surface
         The loss and its plot window, e.g. ``surfaces.ravine(kappa=50)``.
-    lr : float, optional
-        Initial learning rate of run A; default ``surface.lr``. Must lie in ``lr_range``.
-    momentum : float
-        Initial momentum of run A, in [0, 0.99]. Default 0 (plain gradient descent).
-    nesterov : bool
-        Initial Nesterov setting of run A.
-    compare : bool
-        Add run B, drawn in a second colour and line style with its own sliders,
-        to compare two settings on the same contours.
-    lr_b, momentum_b, nesterov_b :
-        Initial settings of run B (used when ``compare``); defaults: the same
-        learning rate as run A, momentum 0.9, no Nesterov.
+    runs : sequence of :class:`Run` (or of dicts with keys ``lr``, ``momentum``, ``nesterov``)
+        The runs to draw, each with its own sliders, colour, line style and marker: run A,
+        B, C. At most three. Default: one run, ``[Run()]`` — plain gradient descent at
+        ``surface.lr``. To compare two settings on the same contours, pass two, e.g.
+        ``runs=[Run(), Run(momentum=0.9)]``. Each ``lr`` must lie in ``lr_range``; each
+        momentum in [0, 0.99].
     steps : int, optional
         Length of every run (default ``surface.steps``); the steps slider shows
         a prefix of it. At most 1000.
@@ -387,7 +399,7 @@ class Explorer(anywidget.AnyWidget):
         Heading shown above the plot; default ``surface.name``.
     rate_map : bool or array-like
         Add a map of heavy-ball momentum's convergence rate and regime over (α, μ)
-        (:func:`lib.quadratic.momentum_regimes`) below the plot, for a quadratic loss:
+        (:func:`lib.quadratic.momentum_regimes`) beside the plot, for a quadratic loss:
         ``True`` measures the Hessian with :func:`lib.hessian` (it must be the same at
         ``x0`` and at a second point, and positive definite); an array gives the Hessian's
         eigenvalues. Choosing a point on the map sets run A's α and μ. Not with Nesterov.
@@ -395,17 +407,19 @@ class Explorer(anywidget.AnyWidget):
         Cells of the map along α and μ, default (60, 40): 16 bytes of page weight per cell
         (rate and regime), about 13 kB in all.
 
-    The current settings are the traits ``lr``, ``momentum``, ``nesterov``,
-    ``lr_b``, ``momentum_b``, ``nesterov_b`` and ``shown_steps``; assigning one
-    recomputes the affected run, exactly as a slider move in a kernel does.
-    :attr:`runs` holds the exact :class:`lib.Trajectory` of each run and
-    :meth:`status` the readout's verdict.
+    The current settings are the traits ``runs`` (a list of dicts ``{"lr", "momentum",
+    "nesterov"}``, one per run) and ``shown_steps``. :meth:`set_run` changes one run, as a
+    slider move does; assigning ``runs`` a whole new list works too, and either recomputes
+    the runs that changed. :attr:`results` holds the exact :class:`lib.Trajectory` of each
+    run and :meth:`status` the readout's verdict. Values sent by the browser are checked
+    like values from Python; a bad one is refused, shown in the widget, and the sliders
+    go back (see :meth:`set_state`).
 
     >>> from lib import surfaces
-    >>> explorer = Explorer(surfaces.ravine(kappa=10), lr=0.3, grid_size=(3, 2), steps=40)
+    >>> explorer = Explorer(surfaces.ravine(kappa=10), runs=[Run(lr=0.3)], grid_size=(3, 2), steps=40)
     >>> explorer.status()  # α = 0.3 > 2/κ
     'diverged at step 26'
-    >>> explorer.lr = 0.1
+    >>> explorer.set_run(0, lr=0.1)
     >>> explorer.status()
     'loss 0.006991 at step 40'
     """
@@ -413,55 +427,45 @@ class Explorer(anywidget.AnyWidget):
     _esm = _front_end_module()
     _css = _HERE / "explorer.css"
 
+    #: The most runs one explorer draws (each has a colour, a dash pattern and a marker shape).
+    MAX_RUNS = 3
+
     title = traitlets.Unicode("").tag(sync=True)
     description = traitlets.Unicode("").tag(sync=True)
     #: Static geometry: window, pixel box, contour paths, ticks, start point, slider layout.
     view = traitlets.Dict().tag(sync=True)
     #: Precomputed runs over the (nesterov, lr, momentum) grid, base64 float32.
     grid = traitlets.Dict().tag(sync=True)
-    compare = traitlets.Bool(False, read_only=True).tag(sync=True)
 
-    # The slider settings. A slider move sends one of them; the kernel does not echo it back
-    # (echo_update=False: one message fewer before the new trajectory, on every move). A
-    # value the kernel changes (a validator clipping α, or Python code) is still sent.
-    lr = traitlets.Float(0.1).tag(sync=True, echo_update=False)
-    momentum = traitlets.Float(0.0).tag(sync=True, echo_update=False)
-    nesterov = traitlets.Bool(False).tag(sync=True, echo_update=False)
-    lr_b = traitlets.Float(0.1).tag(sync=True, echo_update=False)
-    momentum_b = traitlets.Float(0.9).tag(sync=True, echo_update=False)
-    nesterov_b = traitlets.Bool(False).tag(sync=True, echo_update=False)
+    # The slider settings, one dict per run. A slider move sends the list; the kernel does not
+    # echo it back (echo_update=False: one message fewer before the new trajectory, on every
+    # move). A value the kernel changes (a validator clipping α, or Python code) is still sent.
+    # ``Any``, not ``List``: the validator below answers every bad value with a ValueError or
+    # TypeError naming the run and the setting.
+    runs = traitlets.Any([]).tag(sync=True, echo_update=False)
     steps = traitlets.Int(100, read_only=True).tag(sync=True)
     shown_steps = traitlets.Int(100).tag(sync=True, echo_update=False)
 
-    #: Exact runs for the current settings of A and B (finite rows, float64).
-    trajectory = traitlets.Dict().tag(sync=True)
-    trajectory_b = traitlets.Dict().tag(sync=True)
+    #: Exact run for each entry of ``runs`` (finite rows, float64), in the same order.
+    trajectories = traitlets.List().tag(sync=True)
     #: The rate map over (α, μ) (empty without ``rate_map``): see the module docstring.
     rate_map = traitlets.Dict().tag(sync=True)
     #: Message of the last error raised while recomputing ('' when fine), shown in the widget.
     error = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(self, surface: Surface, *, lr=None, momentum=0.0, nesterov=False,
-                 compare=False, lr_b=None, momentum_b=0.9, nesterov_b=False,
-                 steps=None, x0=None, lr_range=None, nesterov_toggle=False,
-                 steps_slider=True, grid_size=(25, 11), resolution=100, title=None,
-                 rate_map=False, rate_map_size=_RATE_MAP_SIZE):
+    def __init__(self, surface: Surface, runs=None, *, steps=None, x0=None, lr_range=None,
+                 nesterov_toggle=False, steps_slider=True, grid_size=(25, 11), resolution=100,
+                 title=None, rate_map=False, rate_map_size=_RATE_MAP_SIZE):
         if not isinstance(surface, Surface):
             raise TypeError(f"surface must be a lib.surfaces.Surface, got {type(surface).__name__}")
-        compare = _check_flag("compare", compare)
         nesterov_toggle = _check_flag("nesterov_toggle", nesterov_toggle)
         steps_slider = _check_flag("steps_slider", steps_slider)
-        lr_range = self._checked_lr_range(surface.lr_range if lr_range is None else lr_range)
-        self._lr_range = lr_range
-        lr = self._checked_lr("lr", surface.lr if lr is None else lr)
-        lr_b = self._checked_lr("lr_b", lr if lr_b is None else lr_b)
-        momentum = self._checked_momentum("momentum", momentum)
-        momentum_b = self._checked_momentum("momentum_b", momentum_b)
-        nesterov = _check_flag("nesterov", nesterov)
-        nesterov_b = _check_flag("nesterov_b", nesterov_b)
-        steps = _validate.positive_int("steps", surface.steps if steps is None else steps)
-        if steps > 1000:
-            raise ValueError(f"steps must be <= 1000 (the grid is embedded in the page), got {steps}")
+        self._lr_range = self._checked_lr_range(surface.lr_range if lr_range is None else lr_range)
+        self._default_lr = surface.lr
+        self._ready = False  # until the end of __init__: the checks that need the widget wait
+        settings = self._checked_runs([Run()] if runs is None else runs)
+        steps = _validate.count("steps", surface.steps if steps is None else steps, 1000,
+                                "(the grid is embedded in the page)")
         x0 = np.asarray(_validate.parameters("x0", np.asarray(surface.x0 if x0 is None else x0,
                                                               dtype=float)))
         if x0.shape != (2,):
@@ -475,30 +479,29 @@ class Explorer(anywidget.AnyWidget):
         spectrum = _quadratic_spectrum(surface, x0, rate_map)
         if spectrum is not None:
             rate_map_size = self._checked_size("rate_map_size", rate_map_size, maximum=400)
-            if nesterov or nesterov_toggle:
+            if nesterov_toggle or any(run["nesterov"] for run in settings):
                 raise ValueError("rate_map shows heavy-ball momentum: it cannot be combined with "
-                                 "nesterov=True or nesterov_toggle=True")
+                                 "a Nesterov run or nesterov_toggle=True")
 
         # Plain attributes first: the observers below need them.
         self._surface, self._x0, self._steps = surface, x0, steps
         self._spectrum = spectrum
-        self._nesterov_options = (False, True) if nesterov_toggle else (nesterov, nesterov_b)
-        self._ready = False
+        self._nesterov_options = ((False, True) if nesterov_toggle
+                                  else tuple(sorted({run["nesterov"] for run in settings})))
         self._checked_run = None  # (x0, args, steps, max_norm) once lib.descend has checked them
-        self.runs: dict[str, Trajectory] = {}
+        self.results: list[Trajectory] = []
         self.last_exception: BaseException | None = None
 
         clock = time.perf_counter()
         contours = _contour_paths(surface, resolution)
         clock, contour_seconds = time.perf_counter(), time.perf_counter() - clock
-        self.runs["a"] = self._descend(lr, momentum, nesterov)
+        self.results = [self._descend(**settings[0])]
         first_seconds = time.perf_counter() - clock
-        if compare:
-            self.runs["b"] = self._descend(lr_b, momentum_b, nesterov_b)
+        self.results += [self._descend(**run) for run in settings[1:]]
         clock = time.perf_counter()
         grid = self._grid_state(grid_size)
         if nesterov_toggle:  # compile the other variant now, not on the first click
-            self._descend(lr, momentum, not nesterov)
+            self._descend(settings[0]["lr"], settings[0]["momentum"], not settings[0]["nesterov"])
         self.timings = ExplorerTimings(contour_seconds, first_seconds, time.perf_counter() - clock)
 
         super().__init__(
@@ -506,16 +509,14 @@ class Explorer(anywidget.AnyWidget):
             description=surface.description,
             view=self._view_state(contours, grid_size, nesterov_toggle, steps_slider),
             grid=grid,
-            lr=lr, momentum=momentum, nesterov=nesterov,
-            lr_b=lr_b, momentum_b=momentum_b, nesterov_b=nesterov_b,
+            runs=settings,
             shown_steps=steps,
-            trajectory=_trajectory_state(self.runs["a"], lr, momentum, nesterov, spectrum),
-            trajectory_b=(_trajectory_state(self.runs["b"], lr_b, momentum_b, nesterov_b)
-                          if compare else {}),
+            trajectories=[self._trajectory_state(index, settings[index], run)
+                          for index, run in enumerate(self.results)],
             rate_map=({} if spectrum is None else
-                      _rate_map_state(spectrum, lr_range, rate_map_size, grid["lrs"], grid["momentums"])),
+                      _rate_map_state(spectrum, self._lr_range, rate_map_size, grid["lrs"],
+                                      grid["momentums"])),
         )
-        self.set_trait("compare", compare)
         self.set_trait("steps", steps)
         self._ready = True
         self.on_msg(self._on_custom_message)
@@ -547,6 +548,47 @@ class Explorer(anywidget.AnyWidget):
         if not 0.0 <= value <= MOMENTUM_MAX:
             raise ValueError(f"{name} must lie in [0, {MOMENTUM_MAX}], got {value}")
         return value
+
+    def _checked_runs(self, runs) -> list[dict]:
+        """``runs`` as a list of plain dicts ``{"lr", "momentum", "nesterov"}`` (JSON-ready).
+
+        A :class:`Run` or a mapping with some of its keys; missing keys take :class:`Run`'s
+        defaults. Once the widget exists, the number of runs is fixed and a Nesterov
+        setting must be one the precomputed grid holds.
+        """
+        if isinstance(runs, Run):
+            raise TypeError("runs must be a list of Run(lr=…, momentum=…, nesterov=…), got one Run: "
+                            "put it in a list, runs=[Run(…)]")
+        if not isinstance(runs, (list, tuple)):
+            raise TypeError(f"runs must be a list of Run(lr=…, momentum=…, nesterov=…), "
+                            f"got {type(runs).__name__}")
+        count = len(runs)
+        if not 1 <= count <= self.MAX_RUNS:
+            raise ValueError(f"runs must hold 1 to {self.MAX_RUNS} runs, got {count}")
+        if self._ready and count != len(self.results):
+            raise ValueError(f"runs must hold {len(self.results)} runs, as when the explorer was "
+                             f"made, got {count}")
+        checked = []
+        for index, run in enumerate(runs):
+            name = f"runs[{index}]"
+            if isinstance(run, Run):
+                run = run._asdict()
+            if not isinstance(run, dict):
+                raise TypeError(f"{name} must be a Run(lr=…, momentum=…, nesterov=…) or a dict, "
+                                f"got {type(run).__name__}")
+            unknown = sorted(str(key) for key in set(run) - _RUN_KEYS)
+            if unknown:
+                raise TypeError(f"{name} has unknown settings {unknown}: a run has lr, momentum "
+                                "and nesterov")
+            settings = {**Run()._asdict(), **run}
+            lr = self._default_lr if settings["lr"] is None else settings["lr"]
+            nesterov = _check_flag(f"{name}.nesterov", settings["nesterov"])
+            if self._ready and nesterov not in self._nesterov_options:
+                raise ValueError(f"{name}.nesterov={nesterov} needs Explorer(..., nesterov_toggle=True)")
+            checked.append({"lr": self._checked_lr(f"{name}.lr", lr),
+                            "momentum": self._checked_momentum(f"{name}.momentum", settings["momentum"]),
+                            "nesterov": nesterov})
+        return checked
 
     @staticmethod
     def _checked_size(name, size, maximum=None):
@@ -588,6 +630,10 @@ class Explorer(anywidget.AnyWidget):
         at = _optimizers._first_nan_row(losses)
         return Trajectory(np.asarray(points), losses, at is not None, at, None)
 
+    def _trajectory_state(self, index: int, settings: dict, run: Trajectory) -> dict:
+        """Run ``index``'s state; run A's carries the rate map's readout."""
+        return _trajectory_state(run, settings, self._spectrum if index == 0 else None)
+
     def _grid_state(self, grid_size) -> dict:
         n_lr, n_momentum = grid_size
         lrs, momentums = _lr_grid(self._lr_range, n_lr), _momentum_grid(n_momentum)
@@ -621,54 +667,76 @@ class Explorer(anywidget.AnyWidget):
 
     # -- reacting to slider moves ----------------------------------------------------------
 
-    @traitlets.validate("lr", "lr_b")
-    def _validate_lr(self, proposal):
-        return self._checked_lr(proposal["trait"].name, proposal["value"])
-
-    @traitlets.validate("momentum", "momentum_b")
-    def _validate_momentum(self, proposal):
-        return self._checked_momentum(proposal["trait"].name, proposal["value"])
+    @traitlets.validate("runs")
+    def _validate_runs(self, proposal):
+        return self._checked_runs(proposal["value"])
 
     @traitlets.validate("shown_steps")
     def _validate_shown_steps(self, proposal):
-        value = _validate.positive_int("shown_steps", proposal["value"])
+        return self._checked_shown_steps(proposal["value"])
+
+    def _checked_shown_steps(self, value) -> int:
+        value = _validate.positive_int("shown_steps", value)
         if self._ready and value > self.steps:
             raise ValueError(f"shown_steps must lie in [1, {self.steps}], got {value}")
         return value
 
-    @traitlets.validate("nesterov", "nesterov_b")
-    def _validate_nesterov(self, proposal):
-        value = proposal["value"]
-        if self._ready and value not in self._nesterov_options:
-            raise ValueError(f"{proposal['trait'].name}={value} needs Explorer(..., nesterov_toggle=True)")
-        return value
-
-    @traitlets.observe("lr", "momentum", "nesterov")
-    def _rerun_a(self, change):
-        self._rerun("a")
-
-    @traitlets.observe("lr_b", "momentum_b", "nesterov_b")
-    def _rerun_b(self, change):
-        if self.compare:
-            self._rerun("b")
-
-    def _rerun(self, which: str) -> None:
+    @traitlets.observe("runs")
+    def _rerun(self, change):
+        """Recompute the runs whose settings changed; set ``trajectories`` once for all of them."""
         if not self._ready:
             return
-        suffix = "" if which == "a" else "_b"
-        lr, momentum = getattr(self, "lr" + suffix), getattr(self, "momentum" + suffix)
-        nesterov = getattr(self, "nesterov" + suffix)
-        try:
-            run = self._descend(lr, momentum, nesterov)
-        except Exception as err:  # shown in the widget, kept for inspection, not swallowed
-            self.last_exception = err
-            self.error = f"run {which.upper()} at α = {lr:g}, μ = {momentum:g}: {type(err).__name__}: {err}"
-            return
-        self.runs[which] = run
+        results, states = list(self.results), list(self.trajectories)
+        for index, settings in enumerate(change["new"]):
+            if all(states[index].get(key) == settings[key] for key in _RUN_KEYS):
+                continue  # this run's trajectory is already for these settings
+            try:
+                results[index] = self._descend(**settings)
+            except Exception as err:  # shown in the widget, kept for inspection, not swallowed
+                self.last_exception = err
+                self.error = (f"run {_RUN_NAMES[index]} at α = {settings['lr']:g}, "
+                              f"μ = {settings['momentum']:g}: {type(err).__name__}: {err}")
+                return
+            states[index] = self._trajectory_state(index, settings, results[index])
+        self.results = results
         with self.hold_sync():
-            self.set_trait("trajectory" + suffix, _trajectory_state(
-                run, lr, momentum, nesterov, self._spectrum if which == "a" else None))
+            self.trajectories = states
             self.error = ""
+
+    def set_run(self, index: int, **settings) -> None:
+        """Change some settings of run ``index`` (0 is run A), e.g. ``set_run(1, momentum=0.9)``,
+        and recompute it: what a slider move does in a kernel."""
+        index = _validate.nonnegative_int("index", index)
+        if index >= len(self.runs):
+            raise ValueError(f"index must be < {len(self.runs)} (the number of runs), got {index}")
+        unknown = sorted(set(settings) - _RUN_KEYS)
+        if unknown:
+            raise TypeError(f"set_run got unknown settings {unknown}: a run has lr, momentum and nesterov")
+        self.runs = [{**run, **settings} if i == index else run for i, run in enumerate(self.runs)]
+
+    def set_state(self, sync_data):
+        """Apply the values the browser sends, checked like values from Python.
+
+        The browser may set only the sliders' traits, ``runs`` and ``shown_steps``. A bad value
+        is refused as it would be from Python, but a refusal here cannot reach a caller: it is
+        put in ``error`` (which the widget shows) and ``last_exception``, and the current values
+        are sent back, so the sliders return to them. The values are checked *before* they
+        are applied: while a state is applied, traitlets stores a value even if its validator
+        raises anything but a ``TraitError``, and runs the observers with it.
+        """
+        checks = {"runs": self._checked_runs, "shown_steps": self._checked_shown_steps}
+        try:
+            others = sorted(set(sync_data) - set(checks))
+            if others:
+                raise ValueError(f"the browser may set only {sorted(checks)}, not {others}")
+            for name, value in sync_data.items():
+                checks[name](value)
+        except Exception as err:
+            self.last_exception = err
+            self.error = f"a value from the browser was refused: {type(err).__name__}: {err}"
+            self.send_state(sorted(checks))
+            return
+        super().set_state(sync_data)
 
     def _on_custom_message(self, widget, content, buffers):
         """Answer the front end's ping, which tells it a kernel is there (live mode)."""
@@ -682,12 +750,14 @@ class Explorer(anywidget.AnyWidget):
         widget shows it; needs ``rate_map``)."""
         if self._spectrum is None:
             raise ValueError("rate_readout needs Explorer(..., rate_map=True)")
-        at = _quadratic.momentum_regimes(self.lr, self.momentum, self._spectrum)
+        run = self.runs[0]
+        at = _quadratic.momentum_regimes(run["lr"], run["momentum"], self._spectrum)
         return f"rate {float(at.rate):.3g} per step, {_quadratic.MOMENTUM_REGIMES[int(at.regime)]}"
 
-    def status(self, which: str = "a") -> str:
-        """The readout's verdict for run ``which`` ('a' or 'b'): loss at the shown step, or
+    def status(self, index: int = 0) -> str:
+        """The readout's verdict for run ``index`` (0 is run A): loss at the shown step, or
         ``"diverged at step k"`` if the run blew up within the shown steps."""
-        if which not in self.runs:
-            raise ValueError(f"which must be one of {sorted(self.runs)}, got {which!r}")
-        return _status(self.runs[which], self.shown_steps)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or \
+                not 0 <= index < len(self.results):
+            raise ValueError(f"index must be an int in [0, {len(self.results) - 1}], got {index!r}")
+        return _status(self.results[index], self.shown_steps)

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import traitlets
 
 import lib
 from lib import explorers, surfaces
-from lib.explorers import MOMENTUM_MAX, Explorer
+from lib.explorers import MOMENTUM_MAX, Explorer, Run
 
 
 def decode(base64_text, shape):
@@ -27,7 +26,7 @@ def held_points(trajectory_state):
 @pytest.fixture
 def explorer():
     """A fresh explorer for each test: tests move its sliders (after the first, construction is ~20 ms)."""
-    return Explorer(surfaces.two_weight_net(), compare=True)
+    return Explorer(surfaces.two_weight_net(), runs=[Run(), Run(momentum=0.9)])
 
 
 def test_constructor_state_matches_descend(explorer):
@@ -35,9 +34,10 @@ def test_constructor_state_matches_descend(explorer):
     x0 = np.array(surface.x0)
     run_a = lib.descend(surface.f, x0, lr=surface.lr, momentum=0.0, steps=surface.steps)
     run_b = lib.descend(surface.f, x0, lr=surface.lr, momentum=0.9, steps=surface.steps)
-    np.testing.assert_array_equal(held_points(explorer.trajectory), run_a.points)
-    np.testing.assert_array_equal(held_points(explorer.trajectory_b), run_b.points)
-    assert explorer.compare and explorer.momentum == 0.0 and explorer.momentum_b == 0.9
+    np.testing.assert_array_equal(held_points(explorer.trajectories[0]), run_a.points)
+    np.testing.assert_array_equal(held_points(explorer.trajectories[1]), run_b.points)
+    assert explorer.runs == [{"lr": surface.lr, "momentum": 0.0, "nesterov": False},
+                             {"lr": surface.lr, "momentum": 0.9, "nesterov": False}]
     assert explorer.shown_steps == explorer.steps == surface.steps
 
 
@@ -45,19 +45,34 @@ def test_slider_values_set_in_code_give_descend_at_exactly_those_values(explorer
     surface = surfaces.two_weight_net()
     x0 = np.array(surface.x0)
     for lr, momentum in [(0.0123456789, 0.31), (0.2, 0.77), (0.05, 0.0)]:
-        explorer.lr, explorer.momentum = lr, momentum
+        explorer.set_run(0, lr=lr, momentum=momentum)
         expected = lib.descend(surface.f, x0, lr=lr, momentum=momentum, steps=explorer.steps)
-        assert explorer.trajectory["lr"] == lr and explorer.trajectory["momentum"] == momentum
-        np.testing.assert_array_equal(held_points(explorer.trajectory), expected.points)
-        np.testing.assert_array_equal(explorer.trajectory["losses"], expected.losses)
-        np.testing.assert_array_equal(explorer.runs["a"].points, expected.points)
-    explorer.lr_b, explorer.momentum_b = 0.031, 0.95
+        assert explorer.trajectories[0]["lr"] == lr and explorer.trajectories[0]["momentum"] == momentum
+        np.testing.assert_array_equal(held_points(explorer.trajectories[0]), expected.points)
+        np.testing.assert_array_equal(explorer.trajectories[0]["losses"], expected.losses)
+        np.testing.assert_array_equal(explorer.results[0].points, expected.points)
+    untouched = explorer.trajectories[0]
+    explorer.runs = [explorer.runs[0], {"lr": 0.031, "momentum": 0.95, "nesterov": False}]
     expected_b = lib.descend(surface.f, x0, lr=0.031, momentum=0.95, steps=explorer.steps)
-    np.testing.assert_array_equal(held_points(explorer.trajectory_b), expected_b.points)
+    np.testing.assert_array_equal(held_points(explorer.trajectories[1]), expected_b.points)
+    assert explorer.trajectories[0] is untouched, "only the run that changed is recomputed"
+
+
+def test_three_runs_each_with_its_own_settings():
+    surface = surfaces.two_weight_net()
+    settings = [Run(lr=0.02), Run(lr=0.02, momentum=0.9), {"lr": 0.1, "momentum": 0.5}]
+    explorer = Explorer(surface, runs=settings, grid_size=(3, 2), steps=30)
+    for index, (lr, momentum) in enumerate([(0.02, 0.0), (0.02, 0.9), (0.1, 0.5)]):
+        expected = lib.descend(surface.f, np.array(surface.x0), lr=lr, momentum=momentum, steps=30)
+        np.testing.assert_array_equal(held_points(explorer.trajectories[index]), expected.points)
+        assert explorer.status(index) == explorers._status(expected, 30)
+    explorer.set_run(2, momentum=0.0)
+    assert explorer.trajectories[2]["momentum"] == 0.0 and explorer.runs[2]["lr"] == 0.1
+
 
 
 def test_no_recompilation_across_slider_moves(explorer):
-    explorer.lr = 0.07  # warm
+    explorer.set_run(0, lr=0.07)  # warm
     before = lib.trace_count("descend")
     rng = np.random.default_rng(0)
     low, high = explorer.grid["lrs"][0], explorer.grid["lrs"][-1]  # the slider's ends, as sent to the page
@@ -65,15 +80,16 @@ def test_no_recompilation_across_slider_moves(explorer):
     for _ in range(10):
         lr = float(np.exp(rng.uniform(np.log(low), np.log(high))))
         momentum_b = float(rng.uniform(0, MOMENTUM_MAX))
-        explorer.lr, explorer.momentum_b = lr, momentum_b
-        assert explorer.trajectory["lr"] == lr and explorer.trajectory_b["momentum"] == momentum_b
+        explorer.set_run(0, lr=lr)
+        explorer.set_run(1, momentum=momentum_b)
+        assert explorer.trajectories[0]["lr"] == lr and explorer.trajectories[1]["momentum"] == momentum_b
     assert lib.trace_count("descend") == before
 
 
 def test_slider_moves_run_the_same_compiled_program_as_descend():
     """After construction a move skips lib.descend's checks of f and x0, not its numbers."""
     surface = surfaces.two_weight_net()
-    explorer = Explorer(surface, compare=True, nesterov_toggle=True, grid_size=(3, 2))
+    explorer = Explorer(surface, runs=[Run(), Run(momentum=0.9)], nesterov_toggle=True, grid_size=(3, 2))
     before = lib.trace_count("descend")
     x0 = np.array(surface.x0)
     # Converging, diverging at once, diverging late, Nesterov, the ends of the sliders.
@@ -91,16 +107,15 @@ def test_slider_moves_run_the_same_compiled_program_as_descend():
 def test_extreme_values_are_flagged_not_raised():
     surface = surfaces.two_weight_net()
     explorer = Explorer(surface, grid_size=(3, 2), steps=50)
-    explorer.lr = surface.lr_range[1]
-    explorer.momentum = MOMENTUM_MAX
-    run = explorer.runs["a"]
+    explorer.set_run(0, lr=surface.lr_range[1], momentum=MOMENTUM_MAX)
+    run = explorer.results[0]
     expected = lib.descend(surface.f, np.array(surface.x0), lr=surface.lr_range[1],
                            momentum=MOMENTUM_MAX, steps=50)
     assert run.diverged == expected.diverged
     assert run.diverged, "the top of the learning-rate range should blow this surface up"
     assert explorer.status() == f"diverged at step {expected.diverged_at}"
-    assert explorer.trajectory["diverged_at"] == expected.diverged_at
-    assert len(explorer.trajectory["points"]) == expected.diverged_at
+    assert explorer.trajectories[0]["diverged_at"] == expected.diverged_at
+    assert len(explorer.trajectories[0]["points"]) == expected.diverged_at
     assert explorer.error == ""
     json.dumps(explorer.get_state(), allow_nan=False)  # nothing the browser cannot parse
     # Showing fewer steps than the divergence hides the verdict.
@@ -114,10 +129,10 @@ def test_every_surface_survives_the_ends_of_its_ranges():
         explorer = Explorer(surface, grid_size=(2, 2), steps=30, resolution=20)
         for lr in surface.lr_range:
             for momentum in (0.0, MOMENTUM_MAX):
-                explorer.lr, explorer.momentum = lr, momentum
+                explorer.set_run(0, lr=lr, momentum=momentum)
                 status = explorer.status()
                 assert status.startswith("loss ") or status.startswith("diverged at step "), name
-                assert np.all(np.isfinite(held_points(explorer.trajectory))), name
+                assert np.all(np.isfinite(held_points(explorer.trajectories[0]))), name
 
 
 def test_precomputed_grid_equals_descend_grid(explorer):
@@ -140,18 +155,19 @@ def test_precomputed_grid_equals_descend_grid(explorer):
 
 def test_nesterov_toggle_precomputes_both_variants():
     surface = surfaces.ravine(kappa=10)
-    explorer = Explorer(surface, compare=True, nesterov_toggle=True, grid_size=(3, 2), steps=20)
+    explorer = Explorer(surface, runs=[Run(), Run(momentum=0.9)], nesterov_toggle=True, grid_size=(3, 2),
+                        steps=20)
     assert explorer.grid["nesterov"] == [False, True]
     points = decode(explorer.grid["points"], (2, 3, 2, 21, 2))
     nesterov = lib.descend_grid(surface.f, np.array(surface.x0), lrs=explorer.grid["lrs"],
                                 momentums=explorer.grid["momentums"], steps=20, nesterov=True)
     np.testing.assert_array_equal(points[1], nesterov.points.astype(np.float32))
     before = lib.trace_count("descend")
-    explorer.nesterov_b = True  # compiled in the constructor
+    explorer.set_run(1, nesterov=True)  # compiled in the constructor
     assert lib.trace_count("descend") == before
-    expected = lib.descend(surface.f, np.array(surface.x0), lr=explorer.lr_b,
-                           momentum=explorer.momentum_b, steps=20, nesterov=True)
-    np.testing.assert_array_equal(held_points(explorer.trajectory_b), expected.points)
+    expected = lib.descend(surface.f, np.array(surface.x0), lr=explorer.runs[1]["lr"],
+                           momentum=explorer.runs[1]["momentum"], steps=20, nesterov=True)
+    np.testing.assert_array_equal(held_points(explorer.trajectories[1]), expected.points)
 
 
 def test_page_weight_of_default_explorer_is_small(explorer):
@@ -160,8 +176,8 @@ def test_page_weight_of_default_explorer_is_small(explorer):
 
 
 def test_contours_and_view():
-    explorer = Explorer(surfaces.ravine(kappa=50), lr=0.03, momentum=0.5, compare=True, steps=40,
-                        grid_size=(4, 3))
+    explorer = Explorer(surfaces.ravine(kappa=50), runs=[Run(lr=0.03, momentum=0.5), Run(lr=0.03)],
+                        steps=40, grid_size=(4, 3))
     view = explorer.view
     assert len(view["contours"]) >= 8
     assert all(c["d"].startswith("M") for c in view["contours"])
@@ -188,25 +204,30 @@ def test_errors_in_callbacks_are_shown_not_swallowed(monkeypatch):
 
     # A slider move runs lib.descend's jitted driver directly (see Explorer._descend).
     monkeypatch.setattr(explorers._optimizers, "_optimize", broken)
-    explorer.lr = 0.1
+    explorer.set_run(0, lr=0.1)
     assert "FloatingPointError: simulated failure" in explorer.error
     assert isinstance(explorer.last_exception, FloatingPointError)
     monkeypatch.undo()
-    explorer.lr = 0.2
+    explorer.set_run(0, lr=0.2)
     assert explorer.error == ""
-    assert explorer.trajectory["lr"] == 0.2
+    assert explorer.trajectories[0]["lr"] == 0.2
 
 
 @pytest.mark.parametrize("kwargs, error, name", [
-    (dict(lr=-1.0), ValueError, "lr"),
-    (dict(lr=100.0), ValueError, "lr"),
-    (dict(lr="fast"), TypeError, "lr"),
-    (dict(momentum=1.0), ValueError, "momentum"),
-    (dict(momentum=-0.1), ValueError, "momentum"),
-    (dict(momentum_b=0.999), ValueError, "momentum_b"),
-    (dict(lr_b=0.0), ValueError, "lr_b"),
-    (dict(compare="yes"), TypeError, "compare"),
-    (dict(nesterov=1), TypeError, "nesterov"),
+    (dict(runs=[Run(lr=-1.0)]), ValueError, r"runs\[0\]\.lr"),
+    (dict(runs=[Run(lr=100.0)]), ValueError, r"runs\[0\]\.lr must lie in lr_range"),
+    (dict(runs=[Run(lr="fast")]), TypeError, r"runs\[0\]\.lr"),
+    (dict(runs=[Run(momentum=1.0)]), ValueError, r"runs\[0\]\.momentum"),
+    (dict(runs=[Run(), Run(momentum=-0.1)]), ValueError, r"runs\[1\]\.momentum"),
+    (dict(runs=[Run(), Run(momentum=0.999)]), ValueError, r"runs\[1\]\.momentum"),
+    (dict(runs=[Run(), {"lr": 0.0}]), ValueError, r"runs\[1\]\.lr"),
+    (dict(runs=[Run(nesterov=1)]), TypeError, r"runs\[0\]\.nesterov"),
+    (dict(runs=[{"learning_rate": 0.1}]), TypeError, r"runs\[0\] has unknown settings \['learning_rate'\]"),
+    (dict(runs=[0.1]), TypeError, r"runs\[0\] must be a Run"),
+    (dict(runs=Run()), TypeError, "runs must be a list"),
+    (dict(runs="A"), TypeError, "runs must be a list"),
+    (dict(runs=[]), ValueError, "runs must hold 1 to 3"),
+    (dict(runs=[Run()] * 4), ValueError, "runs must hold 1 to 3"),
     (dict(nesterov_toggle=None), TypeError, "nesterov_toggle"),
     (dict(steps=0), ValueError, "steps"),
     (dict(steps=2.5), TypeError, "steps"),
@@ -228,22 +249,69 @@ def test_bad_arguments_raise_naming_the_argument(kwargs, error, name):
 def test_bad_surface_and_bad_trait_values_raise(explorer):
     with pytest.raises(TypeError, match="surface"):
         Explorer(lambda w: w @ w)
-    with pytest.raises(ValueError, match="lr"):
-        explorer.lr = 5.0
-    with pytest.raises(ValueError, match="momentum"):
-        explorer.momentum = 0.995
+    before = (explorer.runs, explorer.trajectories, explorer.shown_steps)
+    with pytest.raises(ValueError, match=r"runs\[0\]\.lr"):
+        explorer.set_run(0, lr=5.0)
+    with pytest.raises(ValueError, match=r"runs\[1\]\.momentum"):
+        explorer.set_run(1, momentum=0.995)
     with pytest.raises(ValueError, match="shown_steps"):
         explorer.shown_steps = explorer.steps + 1
     with pytest.raises(ValueError, match="nesterov_toggle"):
-        explorer.nesterov = True
-    with pytest.raises(ValueError, match="which"):
-        explorer.status("c")
+        explorer.set_run(0, nesterov=True)
+    with pytest.raises(ValueError, match="runs must hold 2 runs"):
+        explorer.runs = explorer.runs[:1]
+    with pytest.raises(TypeError, match="unknown settings"):
+        explorer.set_run(0, learning_rate=0.1)
+    with pytest.raises(ValueError, match="index"):
+        explorer.set_run(2, lr=0.1)
+    with pytest.raises(ValueError, match="index"):
+        explorer.status(2)
+    with pytest.raises(ValueError, match="index"):
+        explorer.status("b")
+    after = (explorer.runs, explorer.trajectories, explorer.shown_steps)
+    assert after == before, "a refused value is not kept"
+
+
+@pytest.mark.parametrize("state, message", [
+    ({"runs": [{"lr": 8.0, "momentum": 0.0, "nesterov": False}, None]},
+     r"runs\[0\]\.lr must lie in lr_range"),
+    ({"runs": "x"}, "runs must be a list"),
+    ({"runs": [{"lr": 0.1, "momentum": 0.0, "nesterov": False}]}, "runs must hold 2 runs"),
+    ({"runs": [{"lr": 0.1, "momentum": "0.5", "nesterov": False}, None]}, r"runs\[0\]\.momentum"),
+    ({"runs": [{"lr": 0.1, "momentum": 0.5, "nesterov": True}, None]}, "nesterov_toggle"),
+    ({"shown_steps": 10_000}, "shown_steps must lie in"),
+    ({"shown_steps": 2.5}, "shown_steps"),
+    ({"grid": {}}, r"the browser may set only \['runs', 'shown_steps'\], not \['grid'\]"),
+    ({"trajectories": []}, "not \\['trajectories'\\]"),
+])
+def test_bad_values_from_the_browser_are_refused_shown_and_sent_back(explorer, monkeypatch, state, message):
+    """What a front end sends goes through the same checks as Python's values; a refused value is
+    not stored (traitlets keeps it, and runs the observers, if a validator raises while a state is
+    applied), is shown in the widget, and the current values go back so the sliders return."""
+    import re
+
+    sent = []
+    monkeypatch.setattr(explorer, "send_state", lambda key=None: sent.append(key))
+    if "runs" in state and isinstance(state["runs"], list) and len(state["runs"]) == 2:
+        state = {"runs": [state["runs"][0], explorer.runs[1]]}
+    before = (explorer.runs, explorer.trajectories, explorer.shown_steps, explorer.results)
+    explorer.set_state(state)
+    assert (explorer.runs, explorer.trajectories, explorer.shown_steps, explorer.results) == before
+    assert explorer.error.startswith("a value from the browser was refused: ")
+    assert re.search(message, explorer.error), explorer.error
+    assert ["runs", "shown_steps"] in sent
+    assert explorer.status() == explorers._status(explorer.results[0], explorer.shown_steps)
+    # A good value afterwards is applied and clears the message.
+    explorer.set_state({"runs": [{"lr": 0.1, "momentum": 0.5, "nesterov": False}, explorer.runs[1]]})
+    assert explorer.error == "" and explorer.trajectories[0]["lr"] == 0.1
 
 
 def test_lr_a_hair_outside_the_range_is_clipped_not_rejected(explorer):
     low, high = surfaces.two_weight_net().lr_range
-    explorer.lr = high * (1 + 1e-12)  # what 10**log10(high) can give in the browser
-    assert explorer.lr == high and explorer.trajectory["lr"] == high
+    explorer.set_state({"runs": [{"lr": high * (1 + 1e-12), "momentum": 0.0, "nesterov": False},
+                                 explorer.runs[1]]})  # what 10**log10(high) can give in the browser
+    assert explorer.error == ""
+    assert explorer.runs[0]["lr"] == high and explorer.trajectories[0]["lr"] == high
 
 
 def test_front_end_files_exist_and_parse():
@@ -324,23 +392,23 @@ def test_rate_map_readout_travels_with_the_exact_run(map_explorer):
     from lib import quadratic as quad
 
     for lr, momentum in [(0.0123, 0.31), (0.111, 0.444), (0.15, 0.0)]:
-        map_explorer.lr, map_explorer.momentum = lr, momentum
+        map_explorer.set_run(0, lr=lr, momentum=momentum)
         at = quad.momentum_regimes(lr, momentum, [1.0, 25.0])
-        assert map_explorer.trajectory["rate"] == float(at.rate)
-        assert map_explorer.trajectory["regime"] == int(at.regime)
+        assert map_explorer.trajectories[0]["rate"] == float(at.rate)
+        assert map_explorer.trajectories[0]["regime"] == int(at.regime)
         name = quad.MOMENTUM_REGIMES[int(at.regime)]
         assert map_explorer.rate_readout() == f"rate {float(at.rate):.3g} per step, {name}"
     assert map_explorer.rate_readout().endswith("divergent")  # α = 0.15 > 2/κ without momentum
 
 
 def test_values_from_the_map_are_checked_like_slider_values(map_explorer):
-    """A click on the map sets the lr and momentum traits: the same validators answer."""
-    with pytest.raises(ValueError, match="lr"):
-        map_explorer.lr = 1.0  # outside lr_range
+    """A click on the map sets run A's settings: the same validators answer."""
+    with pytest.raises(ValueError, match=r"runs\[0\]\.lr"):
+        map_explorer.set_run(0, lr=1.0)  # outside lr_range
     with pytest.raises(ValueError, match="momentum"):
-        map_explorer.momentum = 1.0
-    with pytest.raises((TypeError, traitlets.TraitError), match="momentum"):
-        map_explorer.momentum = "0.5"
+        map_explorer.set_run(0, momentum=1.0)
+    with pytest.raises(TypeError, match="momentum"):
+        map_explorer.set_run(0, momentum="0.5")
 
 
 def test_rate_map_with_explicit_eigenvalues_and_its_page_weight():
@@ -362,6 +430,7 @@ def test_rate_map_with_explicit_eigenvalues_and_its_page_weight():
     (surfaces.ravine(kappa=25), dict(rate_map=True, rate_map_size=(1, 5)), ValueError, "rate_map_size"),
     (surfaces.ravine(kappa=25), dict(rate_map=True, rate_map_size=7), TypeError, "rate_map_size"),
     (surfaces.ravine(kappa=25), dict(rate_map=True, nesterov_toggle=True), ValueError, "rate_map"),
+    (surfaces.ravine(kappa=25), dict(rate_map=True, runs=[Run(nesterov=True)]), ValueError, "rate_map"),
 ])
 def test_bad_rate_map_raises_naming_the_argument(surface, kwargs, error, match):
     with pytest.raises(error, match=match):

@@ -147,3 +147,45 @@ def test_divergence_is_reported_in_plain_words(page):
     assert explorer.locator(".optx-runs path[visibility=visible]").count() >= 1  # the ✕ marker
     screenshot(explorer, "explorer-diverged")
     assert page.probe.console_errors == []
+
+
+def test_three_runs_each_have_their_sliders_line_and_marker(browser, site_url):
+    """Learning rates' explorer draws one run per regime (A too small, B too large, C much too
+    large): three paths, three markers of different shapes, three sets of sliders, and a move
+    of C's slider redraws C alone."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    probe = PageProbe(context.new_page())
+    page = probe.page
+    try:
+        page.goto(f"{site_url}/chapters/learning-rates.html")
+        page.wait_for_selector(".optx .optx-plot[data-drawn]", timeout=30_000)
+        explorer = page.locator(".optx").first
+        explorer.scroll_into_view_if_needed()
+        paths = [explorer.locator(f"path.optx-run-{name}") for name in "abc"]
+        assert [path.get_attribute("stroke-dasharray") for path in paths] == ["", "7 4", "2 3"]
+        assert all(path.get_attribute("d").startswith("M") for path in paths)
+        shapes = ("circle", "square", "triangle")
+        assert [explorer.locator(f".optx-marker-{shape}").count() for shape in shapes] == [1, 1, 1]
+        legends = explorer.locator("fieldset legend").all_inner_texts()
+        assert [text.strip() for text in legends] == ["Run A", "Run B", "Run C", "All runs"]
+        readouts = explorer.locator(".optx-readout").all_inner_texts()
+        assert len(readouts) == 3
+        losses = [float(re.search(r"loss ([-+.\de]+)", text).group(1)) for text in readouts]
+        assert losses[2] > 1e3 * max(losses[:2]), readouts  # C grows: |1 − α λ_max| = 1.2 > 1
+        description = explorer.locator("svg.optx-plot desc").text_content()
+        assert "Run C (dotted line, triangle)" in description, description
+
+        before = {name: path.get_attribute("d") for name, path in zip("abc", paths)}
+        drawn = explorer_state(explorer)["drawn"]
+        lr_c = explorer.locator("fieldset").nth(2).locator("input[type=range]").first
+        lr_c.focus()
+        page.keyboard.press("Home")  # the smallest α: C converges
+        wait_for_redraw(explorer, drawn)
+        after = {name: path.get_attribute("d") for name, path in zip("abc", paths)}
+        assert after["c"] != before["c"] and after["a"] == before["a"] and after["b"] == before["b"]
+        readout_c = explorer.locator(".optx-readout").nth(2).inner_text()
+        assert float(re.search(r"loss ([-+.\de]+)", readout_c).group(1)) < losses[2], readout_c
+        screenshot(explorer, "explorer-three-runs")
+        assert probe.console_errors == [] and probe.external_requests == []
+    finally:
+        context.close()

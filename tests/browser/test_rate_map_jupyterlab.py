@@ -26,9 +26,9 @@ kernelspec: {display_name: Python 3, language: python, name: python3}
 
 ```{code-cell} ipython3
 from lib import surfaces
-from lib.explorers import Explorer
+from lib.explorers import Explorer, Run
 
-Explorer(surfaces.ravine(kappa=25), rate_map=True, lr=0.002, momentum=0.0, grid_size=(5, 3), steps=40)
+Explorer(surfaces.ravine(kappa=25), runs=[Run(lr=0.002)], rate_map=True, grid_size=(5, 3), steps=40)
 ```
 """
 

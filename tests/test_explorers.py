@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 import lib
 from lib import explorers, surfaces
@@ -435,3 +437,50 @@ def test_rate_map_with_explicit_eigenvalues_and_its_page_weight():
 def test_bad_rate_map_raises_naming_the_argument(surface, kwargs, error, match):
     with pytest.raises(error, match=match):
         Explorer(surface, grid_size=(2, 2), steps=10, resolution=20, **kwargs)
+
+
+# ------------------------------------------------------------------ fuzz: what a browser may send
+
+_NUMBERS = (st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10, 10**20)
+            | st.sampled_from([0.0, 0.005, 0.05, 0.8, 0.99, 1.0]))
+_VALUES = _NUMBERS | st.booleans() | st.none() | st.text(max_size=3) | st.lists(st.integers(), max_size=2)
+_SETTINGS = st.fixed_dictionaries(
+    {}, optional={"lr": _VALUES, "momentum": _VALUES, "nesterov": _VALUES, "other": _VALUES})
+_GOOD_SETTINGS = st.fixed_dictionaries({"lr": st.floats(0.005, 0.8), "momentum": st.floats(0.0, MOMENTUM_MAX),
+                                        "nesterov": st.just(False)})
+_RUNS = (st.lists(_GOOD_SETTINGS, min_size=2, max_size=2) | st.lists(_SETTINGS, max_size=4) | _VALUES
+         | st.dictionaries(st.text(max_size=3), _VALUES, max_size=2))
+_STATES = st.fixed_dictionaries({}, optional={
+    "runs": _RUNS, "shown_steps": _VALUES, "grid": st.just({}), "error": st.text(max_size=3)})
+
+
+@pytest.fixture(scope="module")
+def fuzzed_explorer():
+    return Explorer(surfaces.two_weight_net(), runs=[Run(), Run(momentum=0.9)], grid_size=(3, 2), steps=30)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(state=_STATES)
+def test_any_state_from_a_browser_is_applied_whole_or_refused_whole(fuzzed_explorer, state):
+    """Whatever a front end sends: nothing escapes, a refused state changes nothing and says why in
+    ``error``, an accepted one is applied, and every exact trajectory is for its run's settings."""
+    explorer = fuzzed_explorer
+    explorer.error = ""
+    before = (explorer.runs, explorer.shown_steps, explorer.trajectories)
+    explorer.set_state(state)
+    event("refused" if explorer.error else "applied")
+    if explorer.error:
+        assert explorer.error.startswith("a value from the browser was refused: ")
+        assert (explorer.runs, explorer.shown_steps, explorer.trajectories) == before
+    else:
+        assert set(state) <= {"runs", "shown_steps"}
+        if "shown_steps" in state:
+            assert explorer.shown_steps == state["shown_steps"]
+        if "runs" in state:
+            assert len(explorer.runs) == 2
+    for settings_, trajectory, result in zip(explorer.runs, explorer.trajectories, explorer.results):
+        assert {key: trajectory[key] for key in settings_} == settings_
+        assert trajectory["diverged_at"] == result.diverged_at
+    low, high = explorer.grid["lrs"][0], explorer.grid["lrs"][-1]
+    assert all(low <= run["lr"] <= high and 0 <= run["momentum"] <= MOMENTUM_MAX for run in explorer.runs)
+    assert 1 <= explorer.shown_steps <= explorer.steps

@@ -171,6 +171,16 @@ def scalar_loss(f, x, args, name: str = "x") -> None:
                         f"(an int, bool or complex loss has no gradient here; return a float)")
 
 
+def loss_problem(f, x, args):
+    """Check a loss ``f``, its parameters ``x`` and data ``args`` as passed to ``f(x, *args)``
+    (a callable, finite real parameters, numeric data, a real scalar loss); returns ``x`` checked."""
+    callable_("f", f)
+    params = parameters("x", x)
+    data("args", args)
+    scalar_loss(f, params, args)
+    return params
+
+
 # ------------------------------------------------------------------ sizes, data, traced values
 
 #: Upper bounds on size arguments: beyond them a run would exhaust memory or time

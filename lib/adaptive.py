@@ -42,6 +42,25 @@ __all__ = ["AdamState", "adam_init", "adam_step", "adam_rule", "adam",
            "AdaGradState", "adagrad_init", "adagrad_step", "adagrad_rule", "adagrad"]
 
 
+def _step_arguments(grad, state, state_type, init_name, moment, **hyper):
+    """The checks of a public step function, outside ``jax.jit``: ``(grad, hyper values)``.
+
+    ``state`` must be a ``state_type`` (made by ``init_name``) whose field ``moment`` is
+    shaped like ``grad``; each
+    ``hyper`` entry is ``name=(check, value)``, a check of :mod:`lib._validate`. Traced
+    arguments (inside ``jit``) are returned as they are.
+    """
+    if not isinstance(state, state_type):
+        raise TypeError(f"state must be an {state_type.__name__} (from {init_name}), "
+                        f"got {type(state).__name__}")
+    values = [value for _, value in hyper.values()]
+    if _validate.is_traced((grad, state, *values)):
+        return grad, values
+    grad = _validate.parameters("grad", grad, any_shape=True)
+    _validate.same_structure("state", getattr(state, moment), "grad", grad)
+    return grad, [check(name, value) for name, (check, value) in hyper.items()]
+
+
 class AdamState(NamedTuple):
     """Adam's state: step count ``count`` (t), first moment ``mu`` (m), second moment ``nu`` (v)."""
 
@@ -88,15 +107,10 @@ def adam_step(grad, state: AdamState, lr, b1=0.9, b2=0.999, eps=1e-8):
     >>> [round(float(s), 6) for s in step]
     [-0.1, -0.1]
     """
-    if not isinstance(state, AdamState):
-        raise TypeError(f"state must be an AdamState (from adam_init), got {type(state).__name__}")
-    if not _validate.is_traced((grad, state, lr, b1, b2, eps)):
-        grad = _validate.parameters("grad", grad, any_shape=True)
-        _validate.same_structure("state", state.mu, "grad", grad)
-        lr = _validate.positive("lr", lr)
-        b1 = _validate.in_unit_interval("b1", b1)
-        b2 = _validate.in_unit_interval("b2", b2)
-        eps = _validate.positive("eps", eps)
+    grad, (lr, b1, b2, eps) = _step_arguments(
+        grad, state, AdamState, "adam_init", "mu", lr=(_validate.positive, lr),
+        b1=(_validate.in_unit_interval, b1), b2=(_validate.in_unit_interval, b2),
+        eps=(_validate.positive, eps))
     return _adam_step(grad, state, lr, b1, b2, eps)
 
 
@@ -177,14 +191,9 @@ def rmsprop_step(grad, state: RMSpropState, lr, decay=0.9, eps=1e-8):
     >>> [round(float(s), 6) for s in step]
     [-0.2, -0.2]
     """
-    if not isinstance(state, RMSpropState):
-        raise TypeError(f"state must be an RMSpropState (from rmsprop_init), got {type(state).__name__}")
-    if not _validate.is_traced((grad, state, lr, decay, eps)):
-        grad = _validate.parameters("grad", grad, any_shape=True)
-        _validate.same_structure("state", state.nu, "grad", grad)
-        lr = _validate.positive("lr", lr)
-        decay = _validate.in_unit_interval("decay", decay)
-        eps = _validate.positive("eps", eps)
+    grad, (lr, decay, eps) = _step_arguments(
+        grad, state, RMSpropState, "rmsprop_init", "nu", lr=(_validate.positive, lr),
+        decay=(_validate.in_unit_interval, decay), eps=(_validate.positive, eps))
     return _rmsprop_step(grad, state, lr, decay, eps)
 
 
@@ -273,14 +282,9 @@ def adagrad_step(grad, state: AdaGradState, lr, eps=1e-7, initial_accumulator=0.
     >>> [round(float(s), 6) for s in step]
     [-1.0, -1.0]
     """
-    if not isinstance(state, AdaGradState):
-        raise TypeError(f"state must be an AdaGradState (from adagrad_init), got {type(state).__name__}")
-    if not _validate.is_traced((grad, state, lr, eps, initial_accumulator)):
-        grad = _validate.parameters("grad", grad, any_shape=True)
-        _validate.same_structure("state", state.sum_of_squares, "grad", grad)
-        lr = _validate.positive("lr", lr)
-        eps = _validate.positive("eps", eps)
-        initial_accumulator = _validate.nonnegative("initial_accumulator", initial_accumulator)
+    grad, (lr, eps, initial_accumulator) = _step_arguments(
+        grad, state, AdaGradState, "adagrad_init", "sum_of_squares", lr=(_validate.positive, lr),
+        eps=(_validate.positive, eps), initial_accumulator=(_validate.nonnegative, initial_accumulator))
     return _adagrad_step(grad, state, lr, eps, initial_accumulator)
 
 

@@ -54,14 +54,6 @@ def _flat_hessian(f, params, args, batch):
     return columns.T  # row i of `columns` is column i of H
 
 
-def _checked(f, x, args):
-    _validate.callable_("f", f)
-    params = _validate.parameters("x", x)
-    _validate.data("args", args)
-    _validate.scalar_loss(f, params, args)
-    return params
-
-
 def gradient(f, x, *args) -> np.ndarray:
     r"""The gradient :math:`g = \nabla f(x)` as a flat ``(n,)`` float64 array.
 
@@ -73,7 +65,7 @@ def gradient(f, x, *args) -> np.ndarray:
     >>> lib.gradient(loss, np.array([1.0, 2.0]))
     array([4., 2.])
     """
-    params = _checked(f, x, args)
+    params = _validate.loss_problem(f, x, args)
     return np.asarray(_flat_gradient(f, params, tuple(args)))
 
 
@@ -89,6 +81,6 @@ def hessian(f, x, *args) -> np.ndarray:
     array([[ 0., -2.],
            [-2.,  0.]])
     """
-    params = _checked(f, x, args)
+    params = _validate.loss_problem(f, x, args)
     _validate.memory("x (its Hessian)", _validate.flat_size(params) ** 2)
     return np.asarray(_flat_hessian(f, params, tuple(args), HESSIAN_COLUMN_BATCH))

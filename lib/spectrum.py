@@ -87,14 +87,6 @@ def _flat_hvp(f, params, v, args):
     return ravel_pytree(jax.jvp(grad, (params,), (unravel(v),))[1])[0]
 
 
-def _checked(f, x, args):
-    _validate.callable_("f", f)
-    params = _validate.parameters("x", x)
-    _validate.data("args", args)
-    _validate.scalar_loss(f, params, args)
-    return params
-
-
 def _finite(name, values):
     if not np.all(np.isfinite(values)):
         raise ValueError(f"x: the Hessian of f is not finite there (nan or inf in the {name})")
@@ -138,7 +130,7 @@ def hvp(f, x, v, *args) -> np.ndarray:
     >>> hvp(loss, np.zeros(2), np.array([1.0, 0.0]))
     array([ 0., -2.])
     """
-    params = _checked(f, x, args)
+    params = _validate.loss_problem(f, x, args)
     flat_v = _flat_vector("v", v, params)
     return np.asarray(_flat_hvp(f, params, flat_v, tuple(args)))
 
@@ -275,7 +267,7 @@ def top_eigenvalues(f, x, *args, k=1, iterations=64, which="largest", seed=0,
     >>> np.round(pairs.eigenvalues, 12), pairs.n_hvp
     (array([5., 2.]), 3)
     """
-    params = _checked(f, x, args)
+    params = _validate.loss_problem(f, x, args)
     k = _validate.positive_int("k", k)
     iterations = _validate.count("iterations", iterations, _validate.MAX_ITER)
     which = _check_choice("which", which, _WHICH)
@@ -338,7 +330,7 @@ def lanczos_quadrature(f, x, *args, runs=10, iterations=80, seed=0,
     :math:`\mathbb E[v v^\top] = I / n`, the average over runs estimates
     :math:`\frac1n \sum_i g(\lambda_i)`.
     """
-    params = _checked(f, x, args)
+    params = _validate.loss_problem(f, x, args)
     runs = _validate.count("runs", runs, _validate.MAX_RUNS)
     iterations = _validate.count("iterations", iterations, _validate.MAX_ITER)
     start = _check_choice("start", start, _STARTS)
@@ -408,7 +400,7 @@ def spectral_density(f, x, *args, grid=None, sigma=None, points=1001, runs=10, i
     ``points`` points from 5σ below the smallest to 5σ above the largest Ritz
     value, so the density integrates to 1 up to quadrature error.
     """
-    params = _checked(f, x, args)
+    params = _validate.loss_problem(f, x, args)
     if grid is not None:
         grid = _check_grid(grid)
     if sigma is not None:

@@ -226,6 +226,12 @@ def _problem(loss, theta0, steps):
     return grad_fn, theta0, steps
 
 
+def _momentum_arguments(fn, lr, momentum, loss, theta0, steps):
+    """The checked arguments of a momentum check: ``fn``, α, μ and the problem (:func:`_problem`)."""
+    return (_check_fn(fn), _validate.positive("lr", lr), _validate.in_unit_interval("momentum", momentum),
+            _problem(loss, theta0, steps))
+
+
 def _check_fn(fn, name="fn"):
     if not callable(fn):
         raise TypeError(f"{name} must be your function (a callable), got {type(fn).__name__}")
@@ -296,10 +302,7 @@ def check_heavy_ball(fn, *, lr=0.05, momentum=0.9, loss=default_loss, theta0=_DE
     Correct.
     True
     """
-    fn = _check_fn(fn)
-    lr = _validate.positive("lr", lr)
-    momentum = _validate.in_unit_interval("momentum", momentum)
-    grad_fn, theta0, steps = _problem(loss, theta0, steps)
+    fn, lr, momentum, (grad_fn, theta0, steps) = _momentum_arguments(fn, lr, momentum, loss, theta0, steps)
 
     def reference(state):
         theta, velocity = state
@@ -333,10 +336,7 @@ def check_nesterov(fn, *, lr=0.05, momentum=0.9, loss=default_loss, theta0=_DEFA
     ``lib``'s Nesterov step (which tracks the look-ahead point :math:`\theta + \mu p`),
     translated back to :math:`\theta`.
     """
-    fn = _check_fn(fn)
-    lr = _validate.positive("lr", lr)
-    momentum = _validate.in_unit_interval("momentum", momentum)
-    grad_fn, theta0, steps = _problem(loss, theta0, steps)
+    fn, lr, momentum, (grad_fn, theta0, steps) = _momentum_arguments(fn, lr, momentum, loss, theta0, steps)
 
     def reference(state):
         theta, velocity = state

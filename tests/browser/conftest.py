@@ -8,6 +8,7 @@ self-contained. Set ``BOOK_HTML`` to test another build folder and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -92,6 +93,19 @@ def settle(page, timeout_ms=20000):
     page.evaluate("async () => { if (window.MathJax && MathJax.startup && MathJax.startup.promise)"
                   " await MathJax.startup.promise; }")
     page.wait_for_timeout(250)
+
+
+@contextlib.contextmanager
+def explorer_page(browser, url, ready=".optx .optx-plot[data-drawn]", viewport=(1280, 1000)):
+    """A desktop page of the site at ``url``, probed (:class:`PageProbe`), once ``ready`` is drawn."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    try:
+        probe = PageProbe(context.new_page())
+        probe.page.goto(url)
+        probe.page.wait_for_selector(ready, timeout=30_000)
+        yield probe
+    finally:
+        context.close()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from .conftest import SCREENSHOTS as SCREENSHOT_DIR
-from .conftest import PageProbe
+from .conftest import explorer_page
 
 pytestmark = pytest.mark.browser
 
@@ -21,13 +21,9 @@ PAGE = "chapters/worked-example.html"
 @pytest.fixture
 def page(browser, site_url):
     """The worked example, loaded and drawn; ``page.probe`` records errors and outside requests."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    probe = PageProbe(context.new_page())
-    probe.page.goto(f"{site_url}/{PAGE}")
-    probe.page.wait_for_selector(".optx .optx-plot[data-drawn]", timeout=30_000)
-    probe.page.probe = probe
-    yield probe.page
-    context.close()
+    with explorer_page(browser, f"{site_url}/{PAGE}") as probe:
+        probe.page.probe = probe
+        yield probe.page
 
 
 def screenshot(locator, name):
@@ -153,12 +149,8 @@ def test_three_runs_each_have_their_sliders_line_and_marker(browser, site_url):
     """Learning rates' explorer draws one run per regime (A too small, B too large, C much too
     large): three paths, three markers of different shapes, three sets of sliders, and a move
     of C's slider redraws C alone."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    probe = PageProbe(context.new_page())
-    page = probe.page
-    try:
-        page.goto(f"{site_url}/chapters/learning-rates.html")
-        page.wait_for_selector(".optx .optx-plot[data-drawn]", timeout=30_000)
+    with explorer_page(browser, f"{site_url}/chapters/learning-rates.html") as probe:
+        page = probe.page
         explorer = page.locator(".optx").first
         explorer.scroll_into_view_if_needed()
         paths = [explorer.locator(f"path.optx-run-{name}") for name in "abc"]
@@ -187,5 +179,3 @@ def test_three_runs_each_have_their_sliders_line_and_marker(browser, site_url):
         assert float(re.search(r"loss ([-+.\de]+)", readout_c).group(1)) < losses[2], readout_c
         screenshot(explorer, "explorer-three-runs")
         assert probe.console_errors == [] and probe.external_requests == []
-    finally:
-        context.close()

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from .conftest import PageProbe, settle
+from .conftest import PageProbe, explorer_page, settle
 from .test_explorer_site import wait_for_redraw
 
 pytestmark = pytest.mark.browser
@@ -53,12 +53,8 @@ def point(explorer, u, v):
 
 @pytest.fixture
 def desktop(browser, site_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    probe = PageProbe(context.new_page())
-    probe.page.goto(f"{site_url}/{PAGE}")
-    probe.page.wait_for_selector(".optx-map-frame", timeout=30_000)
-    yield probe
-    context.close()
+    with explorer_page(browser, f"{site_url}/{PAGE}", ready=".optx-map-frame") as probe:
+        yield probe
 
 
 def test_clicking_the_map_sets_run_a_and_the_readout(desktop, screenshot_dir):

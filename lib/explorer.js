@@ -225,8 +225,10 @@ class ExplorerView {
     // Controls: one fieldset per run, then the shared steps slider.
     // JupyterLab binds arrow keys etc. at the document level; this attribute keeps
     // them for the sliders (keyboard access in a kernel as on the static page).
+    // With an odd number of runs the shared steps slider takes the free cell beside the last run.
     const controls = html("div", {
-      class: "optx-controls", "data-lm-suppress-shortcuts": "true", "data-p-suppress-shortcuts": "true",
+      class: `optx-controls${this.runCount() % 2 ? " optx-odd-runs" : ""}`,
+      "data-lm-suppress-shortcuts": "true", "data-p-suppress-shortcuts": "true",
     }, body);
     this.inputs = [];
     this.readouts = [];

@@ -16,8 +16,8 @@ import numpy as np
 
 from . import _validate
 
-__all__ = ["OKABE_ITO", "PALETTE", "SURFACE_CMAP", "use_book_style", "evaluate_on_grid",
-           "plot_contours", "plot_trajectory"]
+__all__ = ["OKABE_ITO", "PALETTE", "SURFACE_CMAP", "FIGURE_WIDTH", "use_book_style", "panels",
+           "evaluate_on_grid", "plot_contours", "plot_trajectory"]
 
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable under all common colour-vision deficiencies.
 OKABE_ITO = {
@@ -27,6 +27,11 @@ OKABE_ITO = {
 #: The order in which curves take colours (yellow, weak on white, comes last).
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 SURFACE_CMAP = "cividis"
+#: The widest figure, in inches, whose text stays legible on a phone. A 360 CSS px screen shows
+#: the book's text column 312 px wide; a figure of this width (638 px at 110 dpi) shrinks to it by
+#: 312 / 638, and its 11 pt labels (16.8 px) to 8.2 CSS px. ``tests/browser/test_phone_figures.py``
+#: measures every figure of the book.
+FIGURE_WIDTH = 5.8
 
 
 def use_book_style() -> None:
@@ -44,6 +49,36 @@ def use_book_style() -> None:
         "legend.frameon": False,
         "image.cmap": SURFACE_CMAP,
     })
+
+
+def panels(count, *, height, columns=2, width=FIGURE_WIDTH, **subplots_kw):
+    """A figure of ``count`` panels laid out in rows of at most ``columns``, ``width`` inches wide.
+
+    Panels that do not fit in a row wrap to the next one instead of making the figure wider, so
+    that a figure of three panels stays as legible on a phone as a figure of one. Each row is
+    ``height`` inches tall; an unused cell of the last row is removed. ``subplots_kw`` goes to
+    :func:`matplotlib.pyplot.subplots` (``sharex``, ``sharey``, ``gridspec_kw``, ...).
+
+    Returns ``(fig, axes)`` with ``axes`` a list of ``count`` axes, row by row.
+
+    >>> fig, axes = panels(3, height=2.5)
+    >>> len(axes), [round(float(v), 2) for v in fig.get_size_inches()]
+    (3, [5.8, 5.0])
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+
+    count = _validate.positive_int("count", count)
+    columns = min(_validate.positive_int("columns", columns), count)
+    height = _validate.positive("height", height)
+    width = _validate.positive("width", width)
+    rows = -(-count // columns)
+    fig, grid = plt.subplots(rows, columns, figsize=(width, height * rows), squeeze=False,
+                             **subplots_kw)
+    axes = list(grid.ravel())
+    for spare in axes[count:]:
+        spare.remove()
+    return fig, axes[:count]
 
 
 @partial(jax.jit, static_argnums=0)

@@ -352,6 +352,8 @@ class Run(NamedTuple):
 
 _RUN_KEYS = frozenset(Run._fields)
 _RUN_NAMES = "ABC"
+# How the widget's error line starts when the kernel refuses a value sent by the browser.
+_REFUSED = "a value from the browser was refused: "
 
 
 # ----------------------------------------------------------------------------------------------
@@ -733,10 +735,12 @@ class Explorer(anywidget.AnyWidget):
                 checks[name](value)
         except Exception as err:
             self.last_exception = err
-            self.error = f"a value from the browser was refused: {type(err).__name__}: {err}"
+            self.error = f"{_REFUSED}{type(err).__name__}: {err}"
             self.send_state(sorted(checks))
             return
         super().set_state(sync_data)
+        if self.error.startswith(_REFUSED):  # the sliders are back in range: the message has served
+            self.error = ""
 
     def _on_custom_message(self, widget, content, buffers):
         """Answer the front end's ping, which tells it a kernel is there (live mode)."""

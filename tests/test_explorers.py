@@ -304,6 +304,9 @@ def test_bad_values_from_the_browser_are_refused_shown_and_sent_back(explorer, m
     assert ["runs", "shown_steps"] in sent
     assert explorer.status() == explorers._status(explorer.results[0], explorer.shown_steps)
     # A good value afterwards is applied and clears the message.
+    explorer.set_state({"shown_steps": 7})
+    assert explorer.error == "" and explorer.shown_steps == 7
+    explorer.set_state(state)
     explorer.set_state({"runs": [{"lr": 0.1, "momentum": 0.5, "nesterov": False}, explorer.runs[1]]})
     assert explorer.error == "" and explorer.trajectories[0]["lr"] == 0.1
 

@@ -3,7 +3,11 @@
 // (an anywidget module arrives as one string, so it cannot import a second file);
 // tests/js/ imports it directly with `node --test`.
 
-export const FAR = 20000; // plot units; segments beyond are clipped so SVG coordinates stay sane
+// Plot units beyond the plot box where a path is cut. The plot clips the rest anyway, and
+// printing pays for every unit drawn: Chromium prints each dash of a dashed stroke as its
+// own shape (a diverging dotted run once took 22 MB of PDF with a 20,000-unit margin).
+// 40 is wider than any stroke or line join, so what is seen does not change.
+export const FAR = 40;
 
 export function formatNumber(value, digits = 3) {
   if (!Number.isFinite(value)) return String(value);

@@ -62,6 +62,20 @@ def test_the_book_has_every_chapter_of_the_toc_in_order(out):
     assert starts == sorted(starts) and len(set(starts)) == len(starts)
 
 
+#: The most bytes a chapter's PDF may take per page. Figures are PNGs of about 60 kB; a page far
+#: above this carries something that should not be printed as it is (once, 22 MB of dashes of a
+#: diverging explorer run drawn 20,000 units past the plot).
+MAX_BYTES_PER_PAGE = 400_000
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda chapter: chapter.slug)
+def test_each_chapter_pdf_stays_small(chapter):
+    path = chapter_pdf(OUT, chapter.slug)
+    pages = len(pypdf.PdfReader(path).pages)
+    assert path.stat().st_size <= MAX_BYTES_PER_PAGE * pages, \
+        f"{path.name}: {path.stat().st_size / 1e6:.1f} MB for {pages} pages"
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda chapter: chapter.slug)
 def test_each_chapter_pdf_opens_with_its_title_and_has_no_raw_math(chapter):
     pages = pdf_text(chapter_pdf(OUT, chapter.slug))

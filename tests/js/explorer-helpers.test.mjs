@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  clipSegment, decodeFloat32, formatNumber, keySteps, lrFromPosition, momentumFromPosition,
+  clipSegment, decodeFloat32, FAR, formatNumber, keySteps, lrFromPosition, momentumFromPosition,
   pathData, positionFromLr, positionFromMomentum, valueAfterKey,
 } from "../../lib/explorer-helpers.js";
 
@@ -103,7 +103,8 @@ test("decodeFloat32 reads little-endian float32 base64, as the Python side write
 test("clipSegment keeps segments inside the far box and cuts those leaving it", () => {
   assert.deepEqual(clipSegment([0, 0], [10, 10], 100, 100), [[0, 0], [10, 10], false]);
   const cut = clipSegment([0, 0], [1e6, 0], 100, 100);
-  assert.equal(cut[1][0], 100 + 20000);
+  assert.equal(cut[1][0], 100 + FAR);
+  assert.ok(FAR >= 20 && FAR <= 100, "wider than a stroke, small enough that a print stays small");
   assert.equal(cut[2], true);
   assert.equal(clipSegment([-1e6, -30000], [1e6, -30000], 100, 100), null);
 });
@@ -114,7 +115,7 @@ test("pathData draws through the points at 0.1 px and lifts the pen across clipp
   assert.equal(pathData([[0, 0], [10, 10], [20, 0]], 100, 100), "M0,0L10,10L20,0");
   const far = pathData([[0, 0], [1e6, 0], [10, 10]], 100, 100);
   // Out to the far edge, then the pen comes back in at the clipped point of the return leg.
-  assert.equal(far, "M0,0L20100,0M20100,9.8L10,10");
+  assert.equal(far, "M0,0L140,0M140,10L10,10");
 });
 
 test("explorer.js loads as an ES module and exports an anywidget render function", async () => {

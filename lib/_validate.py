@@ -285,13 +285,19 @@ def global_norm(tree):
     return jnp.where(ok, direct, jnp.where(jnp.isfinite(biggest), scaled, direct))
 
 
+def seed(name: str, value) -> int:
+    """An integer seed in [0, 2**63): what ``jax.random.PRNGKey`` takes, and numpy's generators too."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer seed, got {type(value).__name__}")
+    if not 0 <= value < 2**63:
+        raise ValueError(f"{name} must be a non-negative integer seed below 2**63, got {value}")
+    return int(value)
+
+
 def prng_key(name: str, key):
     """An integer seed ``>= 0`` (made into ``jax.random.PRNGKey``) or a ``jax.random`` key."""
     if isinstance(key, numbers.Integral) and not isinstance(key, (bool, np.bool_)):
-        if key < 0 or key >= 2**63:
-            raise ValueError(f"{name} must be a non-negative integer seed below 2**63 or a "
-                             f"jax.random key, got {key}")
-        return jax.random.PRNGKey(int(key))
+        return jax.random.PRNGKey(seed(name, key))
     if isinstance(key, jax.Array) and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
                                        or (key.dtype == jnp.uint32 and key.shape == (2,))):
         return key

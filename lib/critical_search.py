@@ -181,7 +181,7 @@ def _search(f, flat0, template, args, tol, max_norm, *, max_iter):
 
 def _check_options(tol, max_iter, max_norm):
     tol = _validate.positive("tol", tol)
-    max_iter = _validate.positive_int("max_iter", max_iter)
+    max_iter = _validate.count("max_iter", max_iter, _validate.MAX_ITER)
     max_norm = _validate.positive("max_norm", max_norm)
     return tol, max_iter, max_norm
 

@@ -23,7 +23,6 @@ everything runs as one ``lax.scan`` and returns numpy arrays.
 from __future__ import annotations
 
 import contextlib
-import numbers
 from functools import partial
 from typing import NamedTuple
 
@@ -245,10 +244,20 @@ def _single_thread_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+#: The largest width of the square layers drawn here (larger ones are refused, not allocated).
+MAX_WIDTH = 10_000
+
+
 def _rng(seed):
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_)):
-        return np.random.default_rng(_validate.nonnegative_int("seed", int(seed)))
-    raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    return np.random.default_rng(_validate.seed("seed", seed))
+
+
+def _layer_shape(width, depth):
+    """``(depth, width, width)``, checked: sizes bounded and the draws no larger than memory allows."""
+    width = _validate.count("width", width, MAX_WIDTH)
+    depth = _validate.count("depth", depth, _validate.MAX_STEPS)
+    _validate.memory("the weights (depth × width × width)", depth * width * width)
+    return width, depth
 
 
 def gaussian_weights(seed, width, depth, gain=1.0) -> np.ndarray:
@@ -259,8 +268,7 @@ def gaussian_weights(seed, width, depth, gain=1.0) -> np.ndarray:
     (LeCun/Glorot scale for a square layer); ``gain = √2`` is He initialisation, which
     does the same for ReLU layers, where about half the units are inactive.
     """
-    width = _validate.positive_int("width", width)
-    depth = _validate.positive_int("depth", depth)
+    width, depth = _layer_shape(width, depth)
     gain = _validate.positive("gain", gain)
     draws = _rng(seed).standard_normal((depth, width, width))
     return draws * (gain / np.sqrt(width))
@@ -274,8 +282,7 @@ def orthogonal_weights(seed, width, depth, scale=1.0, tied=False) -> np.ndarray:
     multiplies every vector's norm by exactly :math:`s^L`. ``tied=True`` repeats one
     matrix :math:`Q` in every layer (the "same layer repeated" of an unrolled recurrent net).
     """
-    width = _validate.positive_int("width", width)
-    depth = _validate.positive_int("depth", depth)
+    width, depth = _layer_shape(width, depth)
     scale = _validate.positive("scale", scale)
     if not isinstance(tied, (bool, np.bool_)):
         raise TypeError(f"tied must be True or False, got {type(tied).__name__}")

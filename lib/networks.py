@@ -29,7 +29,6 @@ traced arguments, so a new batch does not recompile a jitted caller.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 
 import jax
@@ -40,18 +39,6 @@ from . import _validate
 
 __all__ = ["init_mlp", "mlp_apply", "count_parameters", "mlp_size",
            "cross_entropy_loss", "squared_loss"]
-
-
-def _as_key(key):
-    """An integer seed or a ``jax.random`` key (typed, or the legacy uint32 pair)."""
-    if isinstance(key, numbers.Integral) and not isinstance(key, bool):
-        if not 0 <= key < 2**63:
-            raise ValueError(f"key must be an integer seed in [0, 2**63), got {key}")
-        return jax.random.PRNGKey(int(key))
-    if isinstance(key, jax.Array) and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
-                                       or (key.dtype == jnp.uint32 and key.shape == (2,))):
-        return key
-    raise TypeError(f"key must be an integer seed or a jax.random key, got {type(key).__name__}")
 
 
 def _check_sizes(sizes) -> list[int]:
@@ -74,7 +61,7 @@ def init_mlp(key, sizes: Sequence[int]) -> list[dict]:
     float64.
     """
     sizes = _check_sizes(sizes)
-    keys = jax.random.split(_as_key(key), len(sizes) - 1)
+    keys = jax.random.split(_validate.prng_key("key", key), len(sizes) - 1)
     params = []
     for k, d_in, d_out in zip(keys, sizes[:-1], sizes[1:]):
         w = jax.random.normal(k, (d_in, d_out), dtype=jnp.float64) / jnp.sqrt(d_in)

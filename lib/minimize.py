@@ -28,9 +28,6 @@ from . import _validate
 
 __all__ = ["Minimum", "lbfgs_minimum"]
 
-#: Most iterations :func:`lbfgs_minimum` accepts (each costs one loss-and-gradient evaluation or a few).
-MAX_ITER = 100_000
-
 
 class Minimum(NamedTuple):
     """Result of :func:`lbfgs_minimum`."""
@@ -70,7 +67,7 @@ def lbfgs_minimum(f, x0, *args, gtol: float = 1e-10, max_iter: int = 5000) -> Mi
     x0 = _validate.parameters("x0", x0)
     args = _validate.data("args", args)
     gtol = _validate.positive("gtol", gtol)
-    max_iter = _validate.count("max_iter", max_iter, MAX_ITER)
+    max_iter = _validate.count("max_iter", max_iter, _validate.MAX_ITER)
     _validate.scalar_loss(f, x0, args, name="x0")
     flat0, unravel = ravel_pytree(x0)
     value_and_grad = jax.jit(jax.value_and_grad(lambda v: f(unravel(v), *args)))

@@ -598,6 +598,7 @@ class ExplorerView {
     }
     if (this.stepsInput) {
       const shown = this.model.get("shown_steps");
+      this.stepsInput.input.max = String(this.model.get("steps")); // put back if the page was edited
       if (document.activeElement !== this.stepsInput.input) this.stepsInput.input.value = shown;
       this.stepsInput.value.textContent = `${shown} of ${this.model.get("steps")}`;
       this.stepsInput.input.setAttribute("aria-valuetext", `${shown} of ${this.model.get("steps")} steps`);

@@ -85,5 +85,23 @@ def test_a_click_on_the_map_is_computed_exactly_by_the_kernel(jupyterlab, browse
         assert readout.get_attribute("data-regime") == quad.MOMENTUM_REGIMES[int(at.regime)]
         assert "[live]" in explorer.locator(".optx-readout").first.inner_text()
         explorer.screenshot(path=str(screenshot_dir / "rate-map-jupyterlab.png"))
+
+        # A value no slider can send (a page edited in the browser's developer tools): the
+        # kernel refuses it, the widget says so, and the slider goes back to the kernel's value.
+        steps_slider = explorer.locator("input[type=range]").last
+        steps_slider.evaluate("""el => { el.max = '100000'; el.value = '100000';
+            el.dispatchEvent(new Event('input', { bubbles: true }));
+            el.dispatchEvent(new Event('change', { bubbles: true })); }""")
+        error = explorer.locator(".optx-error")
+        error.wait_for(state="visible", timeout=30_000)
+        assert "refused" in error.inner_text() and "shown_steps must lie in [1, 40]" in error.inner_text()
+        page.wait_for_function("el => el.value === '40' && el.max === '40'",
+                               arg=steps_slider.element_handle(), timeout=30_000)
+        explorer.screenshot(path=str(screenshot_dir / "rate-map-jupyterlab-refused.png"))
+        # The next real move is accepted and clears the message.
+        steps_slider.evaluate("""el => { el.max = '40'; el.value = '30';
+            el.dispatchEvent(new Event('input', { bubbles: true }));
+            el.dispatchEvent(new Event('change', { bubbles: true })); }""")
+        error.wait_for(state="hidden", timeout=30_000)
     finally:
         context.close()

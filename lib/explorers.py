@@ -335,10 +335,6 @@ def _front_end_module() -> str:
     return source[:start] + helpers + source[end:]
 
 
-def _check_flag(name: str, value) -> bool:
-    return _validate.boolean(name, value)
-
-
 class Run(NamedTuple):
     """The settings of one run of an :class:`Explorer`: one trajectory, one set of sliders.
 
@@ -460,8 +456,8 @@ class Explorer(anywidget.AnyWidget):
                  title=None, rate_map=False, rate_map_size=_RATE_MAP_SIZE):
         if not isinstance(surface, Surface):
             raise TypeError(f"surface must be a lib.surfaces.Surface, got {type(surface).__name__}")
-        nesterov_toggle = _check_flag("nesterov_toggle", nesterov_toggle)
-        steps_slider = _check_flag("steps_slider", steps_slider)
+        nesterov_toggle = _validate.boolean("nesterov_toggle", nesterov_toggle)
+        steps_slider = _validate.boolean("steps_slider", steps_slider)
         self._lr_range = self._checked_lr_range(surface.lr_range if lr_range is None else lr_range)
         self._default_lr = surface.lr
         self._ready = False  # until the end of __init__: the checks that need the widget wait
@@ -584,7 +580,7 @@ class Explorer(anywidget.AnyWidget):
                                 "and nesterov")
             settings = {**Run()._asdict(), **run}
             lr = self._default_lr if settings["lr"] is None else settings["lr"]
-            nesterov = _check_flag(f"{name}.nesterov", settings["nesterov"])
+            nesterov = _validate.boolean(f"{name}.nesterov", settings["nesterov"])
             if self._ready and nesterov not in self._nesterov_options:
                 raise ValueError(f"{name}.nesterov={nesterov} needs Explorer(..., nesterov_toggle=True)")
             checked.append({"lr": self._checked_lr(f"{name}.lr", lr),

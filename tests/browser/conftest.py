@@ -108,6 +108,20 @@ def explorer_page(browser, url, ready=".optx .optx-plot[data-drawn]", viewport=(
         context.close()
 
 
+#: The narrowest common phone screen, in CSS pixels.
+PHONE_WIDTH, PHONE_HEIGHT = 360, 800
+
+
+@pytest.fixture(scope="module")
+def phone(browser):
+    """A page on a phone: 360 × 800 CSS px, touch, twice the pixel density."""
+    context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
 @pytest.fixture
 def probe(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import HTML, settle
+from .conftest import HTML, PHONE_WIDTH, settle
 
 pytestmark = pytest.mark.browser
 
-WIDTH, HEIGHT = 360, 800
+WIDTH = PHONE_WIDTH
 EXPLORER_PAGE = "chapters/worked-example.html"
 
 # What sticks out past the right edge, inside the main content. An element is excused
@@ -53,15 +53,6 @@ def book_pages():
     pages = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
                    if "_static" not in p.parts and "_sources" not in p.parts)
     return pages or ["intro.html"]
-
-
-@pytest.fixture(scope="module")
-def phone(browser):
-    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def load(page, url):

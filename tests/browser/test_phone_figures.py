@@ -18,11 +18,11 @@ from functools import cache
 
 import pytest
 
-from .conftest import HTML, ROOT, settle
+from .conftest import HTML, PHONE_WIDTH, ROOT, settle
 
 pytestmark = pytest.mark.browser
 
-WIDTH, HEIGHT = 360, 800
+WIDTH = PHONE_WIDTH
 #: The smallest legible text on a phone, in CSS px (about 6 pt at arm's length is the floor).
 MIN_TEXT_PX = 8.0
 
@@ -109,15 +109,6 @@ def measure(page, url, chapter):
 def chapters():
     return sorted(p.stem for p in (HTML / "chapters").glob("*.html")
                   if (ROOT / "chapters" / f"{p.stem}.md").exists())
-
-
-@pytest.fixture(scope="module")
-def phone(browser):
-    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 @pytest.mark.parametrize("chapter", chapters())

@@ -10,13 +10,13 @@ import math
 
 import pytest
 
-from .conftest import PageProbe, explorer_page, settle
+from .conftest import PHONE_HEIGHT, PHONE_WIDTH, PageProbe, explorer_page, settle
 from .test_explorer_site import wait_for_redraw
 
 pytestmark = pytest.mark.browser
 
 PAGE = "chapters/momentum.html"
-PHONE = 360
+PHONE = PHONE_WIDTH
 
 
 def map_explorer(page):
@@ -112,8 +112,8 @@ def test_clicking_the_map_sets_run_a_and_the_readout(desktop, screenshot_dir):
 
 
 def test_the_map_works_on_a_phone(browser, site_url, screenshot_dir):
-    context = browser.new_context(viewport={"width": PHONE, "height": 800}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
+    context = browser.new_context(viewport={"width": PHONE, "height": PHONE_HEIGHT}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
     probe = PageProbe(context.new_page())
     page = probe.page
     try:

@@ -46,9 +46,8 @@ def _step_arguments(grad, state, state_type, init_name, moment, **hyper):
     """The checks of a public step function, outside ``jax.jit``: ``(grad, hyper values)``.
 
     ``state`` must be a ``state_type`` (made by ``init_name``) whose field ``moment`` is
-    shaped like ``grad``; each
-    ``hyper`` entry is ``name=(check, value)``, a check of :mod:`lib._validate`. Traced
-    arguments (inside ``jit``) are returned as they are.
+    shaped like ``grad``; each ``hyper`` entry is ``name=(check, value)``, a check of
+    :mod:`lib._validate`. Traced arguments (inside ``jit``) are returned as they are.
     """
     if not isinstance(state, state_type):
         raise TypeError(f"state must be an {state_type.__name__} (from {init_name}), "

@@ -284,8 +284,7 @@ def orthogonal_weights(seed, width, depth, scale=1.0, tied=False) -> np.ndarray:
     """
     width, depth = _layer_shape(width, depth)
     scale = _validate.positive("scale", scale)
-    if not isinstance(tied, (bool, np.bool_)):
-        raise TypeError(f"tied must be True or False, got {type(tied).__name__}")
+    tied = _validate.boolean("tied", tied)
     count = 1 if tied else depth
     draws = _rng(seed).standard_normal((count, width, width))
     with _single_thread_blas():  # small QRs: threads only add contention

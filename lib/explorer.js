@@ -232,7 +232,6 @@ class ExplorerView {
     }, body);
     this.inputs = [];
     this.readouts = [];
-    this.fieldsets = [];
     for (let run = 0; run < this.runCount(); run++) {
       const style = RUN_STYLES[run];
       const fieldset = html("fieldset", { class: "optx-run" }, controls);
@@ -251,7 +250,6 @@ class ExplorerView {
       const readout = html("output", { class: "optx-readout", "aria-live": "polite", id: `${this.id}-readout${run}` }, fieldset);
       this.inputs.push({ lr, momentum, nesterov });
       this.readouts.push(readout);
-      this.fieldsets.push(fieldset);
     }
     this.stepsInput = null;
     if (view.steps_slider) {

@@ -425,8 +425,8 @@ class Explorer(anywidget.AnyWidget):
     _esm = _front_end_module()
     _css = _HERE / "explorer.css"
 
-    #: The most runs one explorer draws (each has a colour, a dash pattern and a marker shape).
-    MAX_RUNS = 3
+    #: The most runs one explorer draws (each has a name, a colour, a dash pattern and a marker shape).
+    MAX_RUNS = len(_RUN_NAMES)
 
     title = traitlets.Unicode("").tag(sync=True)
     description = traitlets.Unicode("").tag(sync=True)

@@ -29,6 +29,7 @@ from . import (  # noqa: E402
     spectrum,
     stochastic,
     surfaces,
+    tuning,
 )
 from .critical import KINDS, CriticalPoint, classify_critical_point, escape_direction  # noqa: E402
 from .dense import hessian_eigenvalues  # noqa: E402

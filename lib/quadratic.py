@@ -306,8 +306,10 @@ def momentum_regimes(lr, momentum, eigenvalues) -> MomentumRegimes:
     3    divergent        rate ≥ 1: the run does not converge
     ===  ===============  ==========================================================
 
-    The boundary between monotone and ripples is *critical damping*, a double root:
-    :math:`\alpha\lambda = (1 \pm \sqrt\mu)^2` (:func:`critical_damping_lr`); the run stops
+    Along one direction the regimes change at the two double roots of
+    :func:`critical_damping_lr`: *critical damping*, :math:`\alpha\lambda = (1 - \sqrt\mu)^2`,
+    separates monotone from ripples, and :math:`\alpha\lambda = (1 + \sqrt\mu)^2` separates
+    ripples from sign-flipping (for :math:`\mu > 0`). The run stops
     converging where :math:`\alpha\lambda_{\max} \ge 2(1 + \mu)`. ``lr`` and ``momentum``
     broadcast together like :func:`momentum_rate`, so one call maps a grid,
     e.g. ``momentum_regimes(lrs[None, :], mus[:, None], eigenvalues)``.

@@ -1,4 +1,4 @@
-"""lib.tuning.tune_learning_rate against closed forms on one-dimensional quadratics and against lib.descend."""
+"""lib.tuning.tune_learning_rate against closed forms on 1-D quadratics and against lib.descend."""
 
 import math
 

@@ -115,3 +115,18 @@ def test_the_stability_limit_is_two_one_plus_mu_over_lambda_max():
 def test_bad_arguments_raise_naming_the_argument(call, error, name):
     with pytest.raises(error, match=name):
         call()
+
+
+def test_momentum_never_converges_faster_than_the_square_root_of_mu():
+    """The two roots multiply to μ, so the spectral radius is at least √μ for every α and spectrum."""
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        spectrum = np.sort(rng.uniform(0.1, 100.0, size=rng.integers(1, 6)))
+        lrs = np.geomspace(1e-4, 1.0, 40)[None, :]
+        mus = np.linspace(0.0, 0.99, 30)[:, None]
+        rates = quad.momentum_regimes(lrs, mus, spectrum).rate
+        assert np.all(rates >= np.sqrt(mus) - 1e-12)
+        # ... with equality in the ripples band, where every direction has complex roots.
+        ripples = quad.momentum_regimes(lrs, mus, spectrum).regime == 1
+        np.testing.assert_allclose(rates[ripples], np.broadcast_to(np.sqrt(mus), rates.shape)[ripples],
+                                   rtol=1e-12)

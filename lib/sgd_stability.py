@@ -61,7 +61,8 @@ def _example_hessians(value) -> np.ndarray:
     if not np.allclose(array, np.swapaxes(array, 1, 2), rtol=1e-10, atol=1e-12):
         raise ValueError("example_hessians must be symmetric matrices")
     if array.shape[1] > 64:
-        raise ValueError(f"example_hessians: d = {array.shape[1]} makes a (d², d²) operator too large; d <= 64")
+        raise ValueError(f"example_hessians: d = {array.shape[1]} makes the (d², d²) operator too large; "
+                         "d must be <= 64")
     return array
 
 

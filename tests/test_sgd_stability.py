@@ -87,3 +87,12 @@ def test_validation_names_the_argument():
         sgd_stability.delayed_stable_lr(1.0, -1)
     with pytest.raises(ValueError, match="curvature"):
         sgd_stability.delayed_stable_lr(0.0, 1)
+
+
+def test_one_step_old_gradient_exercise():
+    """The chapter's exercise: with τ = 1 the best rate is 1/2 at αλ = 1/4, and the limit is αλ = 1."""
+    assert sgd_stability.delayed_rate(0.25, 1.0, 1) == pytest.approx(0.5, abs=1e-6)
+    grid = np.linspace(0.01, 0.99, 981)
+    rates = [sgd_stability.delayed_rate(a, 1.0, 1) for a in grid]
+    assert grid[int(np.argmin(rates))] == pytest.approx(0.25, abs=0.002)
+    assert sgd_stability.delayed_rate(0.99, 1.0, 1) < 1 < sgd_stability.delayed_rate(1.01, 1.0, 1)

@@ -3,7 +3,7 @@
 The chapter asserts its measurements where it makes them (the diabetes floors, the digits network,
 the escape times, the ravine, the digits all-reduce). Here the general statements behind them are
 tested on other data: momentum's floor in the linear theory, which saddles noise can and cannot
-leave, and the ring all-reduce's traffic bound.
+leave, the ring all-reduce's traffic bound, and the gradient norm under negative curvature.
 """
 
 import jax.numpy as jnp

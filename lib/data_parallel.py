@@ -23,6 +23,16 @@ nearly :math:`2P` however many devices there are (Patarasuk & Yuan, 2009).
 with :math:`t_0` a fixed cost per step, :math:`t_{\text{ex}}` the time per example,
 ℓ the latency of one message, :math:`b` bytes per number and β the bandwidth of
 a link in bytes per second. Compute and communication do not overlap in it.
+
+The simulation above explains the algorithm; :func:`sharded_sgd_step` is the real
+thing on JAX's own engine. It places the parameters on every device of a
+:class:`jax.sharding.Mesh` (:func:`device_mesh`), cuts the global batch along its
+first axis into one shard per device, and runs the same program on every device
+(``jax.shard_map``): each computes its shard's mean gradient, ``lax.pmean`` — an
+all-reduce that XLA implements for the hardware at hand — averages them, and every
+device takes the same step. On a CPU, JAX shows one device unless the environment
+variable ``XLA_FLAGS=--xla_force_host_platform_device_count=K`` was set before JAX
+was imported; the K virtual devices then share the CPU's cores.
 """
 
 from __future__ import annotations
@@ -35,7 +45,12 @@ from jax.flatten_util import ravel_pytree
 
 from . import _validate
 
-__all__ = ["shard_mean_gradients", "ring_allreduce", "ring_allreduce_bytes", "step_time", "speedup"]
+__all__ = ["shard_mean_gradients", "ring_allreduce", "ring_allreduce_bytes", "step_time", "speedup",
+           "device_mesh", "sharded_sgd_step", "VIRTUAL_DEVICES_FLAG"]
+
+#: The XLA flag that splits the CPU into K virtual devices; it must be in the environment variable
+#: ``XLA_FLAGS`` before JAX is imported.
+VIRTUAL_DEVICES_FLAG = "--xla_force_host_platform_device_count"
 
 
 @partial(jax.jit, static_argnames=("f", "devices"))
@@ -143,3 +158,64 @@ def speedup(devices, **model) -> np.ndarray:
     compute, communication = step_time(devices, **model)
     one = sum(step_time(1, **model))
     return one / (compute + communication)
+
+
+def device_mesh(devices: int, axis: str = "data"):
+    r"""A one-axis :class:`jax.sharding.Mesh` of ``devices`` devices named ``axis``.
+
+    Takes the first ``devices`` of ``jax.devices()`` (GPUs or TPUs when there are
+    enough of them), else of the CPU's devices. Raises ``ValueError`` saying how to
+    get more CPU devices when there are too few.
+    """
+    devices = _validate.positive_int("devices", devices)
+    if not isinstance(axis, str) or not axis:
+        raise TypeError(f"axis must be a non-empty string, got {axis!r}")
+    pool = jax.devices()
+    if len(pool) < devices:
+        pool = jax.devices("cpu")
+    if len(pool) < devices:
+        raise ValueError(
+            f"devices = {devices} but JAX sees {len(pool)} device(s). On a CPU, set the environment variable "
+            f"XLA_FLAGS={VIRTUAL_DEVICES_FLAG}={devices} (or more) before JAX is first imported "
+            f"(in a notebook: restart the kernel and set it in the first cell).")
+    return jax.sharding.Mesh(np.array(pool[:devices]), (axis,))
+
+
+def sharded_sgd_step(f, mesh, *, lr, axis: str = "data"):
+    r"""A compiled data-parallel SGD step ``step(params, *batch) -> params`` on the devices of ``mesh``.
+
+    ``f(params, *batch)`` is a *mean* loss. The parameters are replicated on
+    every device; each array of the global batch is split along axis 0 into
+    equal shards, one per device of the mesh axis ``axis`` (its length must be
+    a multiple of the number of devices). Each device computes
+    :math:`\hat g_j = \nabla f(\theta; \text{shard}_j)`, ``lax.pmean`` all-reduces
+    :math:`\bar g = \frac1K\sum_j \hat g_j`, and every device returns
+    :math:`\theta - \alpha\bar g` — the step one device takes with the whole batch.
+    """
+    _validate.callable_("f", f)
+    if not isinstance(mesh, jax.sharding.Mesh):
+        raise TypeError(f"mesh must be a jax.sharding.Mesh (see device_mesh), got {type(mesh).__name__}")
+    if axis not in mesh.axis_names:
+        raise ValueError(f"axis {axis!r} is not an axis of the mesh {mesh.axis_names}")
+    lr = _validate.positive("lr", lr)
+    k = int(mesh.shape[axis])
+    spec = jax.sharding.PartitionSpec
+
+    def local(params, batch):
+        # Mark the replicated parameters as this device's own copy, so that the gradient is this
+        # shard's alone (differentiating the replicated copy would sum the shards' gradients
+        # silently); then the explicit all-reduce averages them.
+        own = jax.lax.pcast(params, axis, to="varying")
+        grads = jax.lax.pmean(jax.grad(f)(own, *batch), axis)
+        return jax.tree_util.tree_map(lambda p, g: p - lr * g, params, grads)
+
+    compiled = jax.jit(jax.shard_map(local, mesh=mesh, in_specs=(spec(), spec(axis)), out_specs=spec()))
+
+    def step(params, *batch):
+        batch = _validate.examples("batch", batch)
+        n = int(batch[0].shape[0])
+        if n % k:
+            raise ValueError(f"the global batch of {n} examples must split into {k} equal shards")
+        return compiled(params, batch)
+
+    return step

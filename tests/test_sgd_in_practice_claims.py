@@ -3,7 +3,7 @@
 The chapter asserts its measurements where it makes them (the diabetes floors, the digits network,
 the escape times, the ravine, the digits all-reduce). Here the general statements behind them are
 tested on other data: momentum's floor in the linear theory, which saddles noise can and cannot
-leave, and the ring all-reduce's traffic bound.
+leave, the ring all-reduce's traffic bound, and the gradient norm under negative curvature.
 """
 
 import jax.numpy as jnp
@@ -59,3 +59,19 @@ def test_ring_allreduce_traffic_stays_below_twice_the_vector(devices):
     size = 16 * 7
     _, sent = data_parallel.ring_allreduce(RNG.normal(size=(devices, size)))
     assert np.all(sent < 2 * size)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_negative_curvature_along_the_gradient_raises_its_norm_while_the_loss_falls(seed):
+    """On an indefinite quadratic, from a point with gᵀHg < 0, one gradient step of any small rate
+    lowers the loss and raises the gradient norm (the chapter's first case)."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+    H = q @ np.diag([2.0, 1.0, 0.5, -0.3, -1.0]) @ q.T
+    theta = q @ np.array([0.01, 0.01, 0.01, 1.0, 1.0])         # mostly along the negative curvature
+    g = H @ theta
+    assert g @ H @ g < 0
+    for lr in (1e-4, 1e-2, 0.1):
+        new = theta - lr * g
+        assert 0.5 * new @ H @ new < 0.5 * theta @ H @ theta
+        assert np.linalg.norm(H @ new) > np.linalg.norm(g)

@@ -141,6 +141,7 @@ def basin_map(f, minima, starts, *, lr, momentum=0.0, steps=200, tol=1e-3,
                          f"got {minima.shape}")
     if not (np.all(np.isfinite(starts)) and np.all(np.isfinite(minima))):
         raise ValueError("starts and minima must be finite")
+    _validate.scalar_loss(f, starts[0], (), name="starts[0]")  # f of one point, not of the stack
     lr = _validate.positive("lr", lr)
     momentum = _validate.in_unit_interval("momentum", momentum)
     tol = _validate.positive("tol", tol)

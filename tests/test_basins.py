@@ -91,6 +91,7 @@ def test_the_stable_manifold_of_a_saddle_reaches_no_minimum():
     ({"starts": [[np.nan, 0.0]]}, ValueError, "starts"),
     ({"starts": "ab"}, TypeError, "starts"),
     ({"f": 3}, TypeError, "f"),
+    ({"f": lambda w: w}, ValueError, "scalar"),
     ({"steps": 0}, ValueError, "steps"),
 ])
 def test_bad_arguments_are_named(kwargs, error, match):

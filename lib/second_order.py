@@ -23,12 +23,12 @@ model — which near a saddle *is* the saddle.
 The **Gauss–Newton matrix** :math:`G` drops the second term: it is positive semi-definite
 everywhere, needs only first derivatives of :math:`r`, and equals the Hessian where the
 residuals vanish or are linear in :math:`\theta` (linear least squares). The
-**Levenberg–Marquardt** step :math:`d = -(G + \lambda I)^{-1} \nabla f` adds a damping
-:math:`\lambda > 0`: as :math:`\lambda \to 0` it is the Gauss–Newton step, as
-:math:`\lambda \to \infty` it is :math:`-\nabla f / \lambda`, a short gradient-descent step.
-Marquardt's rule adapts :math:`\lambda` to how well the model predicts the loss: a step
-that lowers the loss is taken and :math:`\lambda` shrinks; one that does not is refused and
-:math:`\lambda` grows.
+**Levenberg–Marquardt** step :math:`d = -(G + \delta I)^{-1} \nabla f` adds a damping
+:math:`\delta > 0`: as :math:`\delta \to 0` it is the Gauss–Newton step, as
+:math:`\delta \to \infty` it is :math:`-\nabla f / \delta`, a short gradient-descent step.
+Marquardt's rule adapts :math:`\delta` to how well the model predicts the loss: a step
+that lowers the loss is taken and :math:`\delta` shrinks; one that does not is refused and
+:math:`\delta` grows.
 """
 
 from __future__ import annotations
@@ -173,13 +173,13 @@ def levenberg_marquardt(residuals, x0, *args, steps=50, damping=1.0, adapt=True,
                         decrease=1 / 3, increase=2.0) -> Trajectory:
     r"""Levenberg–Marquardt on :math:`f = \tfrac{1}{2m}\lVert r(\theta)\rVert^2` from ``x0``.
 
-    Each step proposes :math:`d = -(G + \lambda I)^{-1} \nabla f` (dense :math:`G`, see
+    Each step proposes :math:`d = -(G + \delta I)^{-1} \nabla f` (dense :math:`G`, see
     :func:`gauss_newton_matrix`). With ``adapt`` (Marquardt's rule) a proposal that lowers
-    :math:`f` is taken and :math:`\lambda \leftarrow` ``decrease`` :math:`\cdot\lambda`; one that
+    :math:`f` is taken and :math:`\delta \leftarrow` ``decrease`` :math:`\cdot\delta`; one that
     does not is refused (the point stays, so the loss never rises) and
-    :math:`\lambda \leftarrow` ``increase`` :math:`\cdot\lambda`. Without ``adapt`` every step is
+    :math:`\delta \leftarrow` ``increase`` :math:`\cdot\delta`. Without ``adapt`` every step is
     taken with the fixed ``damping``. Returns a :class:`lib.Trajectory` (flat points and
-    losses for ``k = 0 … steps``) with extras ``dampings`` (the :math:`\lambda` each step used)
+    losses for ``k = 0 … steps``) with extras ``dampings`` (the :math:`\delta` each step used)
     and ``accepted``.
     """
     flat, r, m = _residual_problem(residuals, x0, args, name="x0")

@@ -66,7 +66,7 @@ from jax.flatten_util import ravel_pytree
 
 from . import _validate
 
-__all__ = ["CriticalSearch", "find_critical_point", "find_critical_points", "STATUSES"]
+__all__ = ["CriticalSearch", "find_critical_point", "find_critical_points", "STATUSES", "Census", "census"]
 
 STATUSES = ("converged", "stalled", "diverged", "max_iter")
 _RUNNING = -1
@@ -267,3 +267,39 @@ def find_critical_points(f, starts, *args, tol=1e-8, max_iter=100, max_norm=1e4)
                           jnp.float64(max_norm), max_iter=max_iter)
         results.append(_result(unravel, outputs, tol))
     return results
+
+
+class Census(NamedTuple):
+    """What a set of critical-point searches found (see :func:`census`)."""
+
+    runs: int  #: searches counted
+    verified: int  #: of them converged to a verified critical point
+    minima: int  #: verified searches that ended at a strict local minimum
+    saddles: int  #: verified searches that ended at a saddle point
+    distinct: int  #: distinct critical points among the verified ones (groups)
+
+
+def census(searches, kinds, labels, indices=None) -> Census:
+    """Count the searches ``indices`` (default: all): verified, by kind, and distinct points.
+
+    ``searches`` are :class:`CriticalSearch` results, ``kinds`` the kind of each result's
+    end point (``lib.classify_critical_point(...).kind``, same length), and ``labels`` the
+    group of each *converged* search, in order — for example
+    ``lib.weight_symmetry.group_by_symmetry(...).labels`` of the converged end points — so
+    that two searches that found copies of one critical point count once in ``distinct``.
+    """
+    searches, kinds = list(searches), list(kinds)
+    if len(kinds) != len(searches):
+        raise ValueError(f"kinds must have one entry per search ({len(searches)}), got {len(kinds)}")
+    converged = [i for i, s in enumerate(searches) if s.converged]
+    labels = np.asarray(labels)
+    if labels.shape != (len(converged),):
+        raise ValueError(f"labels must have one entry per converged search ({len(converged)}), "
+                         f"got shape {labels.shape}")
+    chosen = range(len(searches)) if indices is None else [int(i) for i in indices]
+    found = [i for i in chosen if searches[i].converged]
+    label_of = dict(zip(converged, labels.tolist()))
+    return Census(runs=len(chosen), verified=len(found),
+                  minima=sum(kinds[i] == "local minimum" for i in found),
+                  saddles=sum(kinds[i] == "saddle point" for i in found),
+                  distinct=len({label_of[i] for i in found}))

@@ -30,6 +30,7 @@ are copies of each other, it is symmetric, and it satisfies the triangle
 inequality (it is the distance between orbits of a finite group of isometries).
 
 :func:`distinct_points` groups points whose pairwise distance is at most ``tol``
+(:func:`group_by_symmetry` does it for a list of networks)
 (single linkage: a point joins a group if it is within ``tol`` of any member),
 so that a set of critical points found from many starts can be counted once
 each, up to symmetry. :func:`permute_units` applies one symmetry: it maps a
@@ -46,7 +47,7 @@ from scipy.optimize import linear_sum_assignment
 from . import _validate
 
 __all__ = ["DistinctPoints", "unit_rows", "permute_units", "symmetric_distance", "distance_matrix",
-           "distinct_points"]
+           "distinct_points", "group_by_symmetry"]
 
 
 def _units(name: str, value) -> np.ndarray:
@@ -253,3 +254,39 @@ def distinct_points(distances, tol) -> DistinctPoints:
     return DistinctPoints(labels=labels, representatives=representatives, counts=counts,
                           largest_within=float(within.max()) if within.size else 0.0,
                           smallest_between=float(between.min()) if between.size else float("inf"))
+
+
+_SYMMETRIES = ("full", "permutations", "none")
+
+
+def group_by_symmetry(points, tol, *, symmetry="full") -> DistinctPoints:
+    r"""Group one-hidden-layer networks (parameter pytrees) that are copies of each other.
+
+    The distance used is :func:`symmetric_distance` between their :func:`unit_rows`, with
+    ``symmetry`` choosing the group: ``"full"`` (reorderings and ``tanh`` sign flips,
+    :math:`K!\,2^K` copies), ``"permutations"`` (reorderings only, :math:`K!`) or
+    ``"none"`` (the plain Euclidean distance of the flat parameters). Then
+    :func:`distinct_points` with ``tol``: each group is one point counted once.
+
+    >>> from lib.networks import init_mlp
+    >>> theta = init_mlp(0, [2, 3, 1])
+    >>> copy = permute_units(theta, [2, 0, 1], [1, -1, 1])
+    >>> group_by_symmetry([theta, copy], tol=1e-9).counts.tolist()
+    [2]
+    >>> group_by_symmetry([theta, copy], tol=1e-9, symmetry="none").counts.tolist()
+    [1, 1]
+    """
+    if symmetry not in _SYMMETRIES:
+        raise ValueError(f"symmetry must be one of {_SYMMETRIES}, got {symmetry!r}")
+    points = list(points)
+    if not points:
+        raise ValueError("points must hold at least one network")
+    rows = [unit_rows(p) for p in points]
+    units = np.stack([u for u, _ in rows])
+    shared = np.stack([s for _, s in rows])
+    if symmetry == "none":
+        flat = np.concatenate([units.reshape(len(points), -1), shared.reshape(len(points), -1)], axis=1)
+        distances = np.linalg.norm(flat[:, None] - flat[None], axis=-1)
+    else:
+        distances = distance_matrix(units, shared, odd=symmetry == "full")
+    return distinct_points(distances, tol)

@@ -58,12 +58,17 @@ def raises_inside(x, *args):
     return x @ jnp.ones(17)
 
 
+def residuals_b(x, b):
+    return x - b
+
+
 X2 = np.array([1.0, -0.5])
 B2 = np.array([0.5, 1.0])
 XS = np.linspace(-1.0, 1.0, 8)[:, None]
 TS = 2.0 * XS[:, 0]
 H2 = np.array([[2.0, 0.5], [0.5, 1.0]])
 PER_EXAMPLE = np.arange(12.0).reshape(6, 2) ** 0.5
+Z42 = np.arange(8.0).reshape(4, 2) ** 1.5
 
 # ----------------------------------------------------------------------------- bad values by kind
 NAN, INF = float("nan"), float("inf")
@@ -194,6 +199,17 @@ CASES = [
                                           ("damping", 0.0, "nonneg", K)]),
     Case("lib.second_order.newton", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
                                      ("steps", 3, "size", K), ("damping", 0.0, "nonneg", K), ("max_norm", 1e8, "pos", K)]),
+    Case("lib.second_order.gauss_newton_matrix", [("residuals", residuals_b, "callable", P), ("x", X2, "x", P),
+                                                  ("b", B2, "data", P, "args[0]")]),
+    Case("lib.second_order.gauss_newton_product", [("residuals", residuals_b, "callable", P), ("x", X2, "x", P),
+                                                   ("v", B2, "array", P), ("b", B2, "data", P, "args[0]")]),
+    Case("lib.second_order.levenberg_marquardt", [("residuals", residuals_b, "callable", P), ("x0", X2, "x", P),
+                                                  ("b", B2, "data", P, "args[0]"), ("steps", 3, "size", K),
+                                                  ("damping", 1.0, "pos", K), ("adapt", True, "bool", K)]),
+    Case("lib.normalization.batch_norm", [("z", Z42, "data_matrix", P), ("gamma", np.ones(2), "array", P),
+                                          ("beta", np.zeros(2), "array", P), ("eps", 1e-5, "pos", K)]),
+    Case("lib.normalization.batch_norm_backward", [("z", Z42, "data_matrix", P), ("gamma", np.ones(2), "array", P),
+                                                   ("upstream", Z42, "data_matrix", P), ("eps", 1e-5, "pos", K)]),
     Case("lib.quadratic.heavy_ball", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
                                       ("lr", 0.1, "pos", K), ("momentum", 0.5, "closed_unit", K), ("steps", 5, "size", K),
                                       ("nesterov", False, "bool", K), ("max_norm", 1e8, "pos", K)]),

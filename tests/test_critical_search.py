@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lib
-from lib.critical_search import STATUSES, CriticalSearch, find_critical_point, find_critical_points
+from lib.critical_search import STATUSES, CriticalSearch, census, find_critical_point, find_critical_points
 
 
 def two_weight(w):
@@ -196,3 +196,21 @@ def test_bad_inputs_name_the_argument():
         find_critical_points(two_weight, 3)
     with pytest.raises(ValueError, match=r"starts\[1\]"):
         find_critical_points(two_weight, [np.zeros(2), np.zeros(3)])
+
+
+def test_census_counts_verified_searches_by_kind_and_distinct_group():
+    def fake(converged):
+        return CriticalSearch(x=np.zeros(1), gradient_norm=0.0 if converged else 1.0,
+                              converged=converged, iterations=1, history=np.zeros(2),
+                              status="converged" if converged else "stalled", loss=0.0, flatness=0.0)
+
+    searches = [fake(True), fake(False), fake(True), fake(True), fake(True)]
+    kinds = ["local minimum", "saddle point", "saddle point", "local minimum", "degenerate"]
+    labels = [0, 1, 0, 2]              # the converged searches 0, 2, 3, 4
+    everything = census(searches, kinds, labels)
+    assert everything == (5, 4, 2, 1, 3)
+    assert census(searches, kinds, labels, indices=[0, 1, 3]) == (3, 2, 2, 0, 1)
+    with pytest.raises(ValueError, match="labels"):
+        census(searches, kinds, [0, 1])
+    with pytest.raises(ValueError, match="kinds"):
+        census(searches, kinds[:2], labels)

@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 from jax.flatten_util import ravel_pytree
 
 from lib import networks
-from lib.weight_symmetry import distance_matrix, distinct_points, permute_units, symmetric_distance, unit_rows
+from lib.weight_symmetry import (
+    distance_matrix,
+    distinct_points,
+    group_by_symmetry,
+    permute_units,
+    symmetric_distance,
+    unit_rows,
+)
 
 
 def brute_force(a, b, sa=None, sb=None, odd=True):
@@ -162,3 +169,25 @@ def test_permute_units_keeps_jax_arrays_differentiable():
 def test_bad_arguments_name_the_argument(call, name):
     with pytest.raises((TypeError, ValueError), match=name):
         call()
+
+
+def test_group_by_symmetry_counts_copies_once_and_each_symmetry_group_separately():
+    theta = networks.init_mlp(0, [3, 4, 1])
+    other = networks.init_mlp(1, [3, 4, 1])
+    flipped = permute_units(theta, [0, 1, 2, 3], [1, -1, 1, 1])
+    reordered = permute_units(theta, [3, 1, 0, 2])
+    points = [theta, other, flipped, reordered, other]
+    full = group_by_symmetry(points, tol=1e-9)
+    assert full.labels.tolist() == [0, 1, 0, 0, 1] and full.counts.tolist() == [3, 2]
+    # reorderings alone do not identify the sign-flipped copy
+    assert group_by_symmetry(points, tol=1e-9, symmetry="permutations").labels.tolist() == [0, 1, 2, 0, 1]
+    # without symmetries only the exact duplicate is found; the distance is the Euclidean one
+    plain = group_by_symmetry(points, tol=1e-9, symmetry="none")
+    assert plain.labels.tolist() == [0, 1, 2, 3, 1]
+    flat = [np.asarray(ravel_pytree(p)[0]) for p in points]
+    expected = min(np.linalg.norm(a - b) for i, a in enumerate(flat) for b in flat[i + 1:] if np.any(a != b))
+    np.testing.assert_allclose(plain.smallest_between, expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="symmetry"):
+        group_by_symmetry(points, tol=1e-9, symmetry="signs")
+    with pytest.raises(ValueError, match="points"):
+        group_by_symmetry([], tol=1e-9)

@@ -79,6 +79,7 @@ import traitlets
 from . import _validate
 from . import optimizers as _optimizers
 from . import quadratic as _quadratic
+from . import symbolic_surfaces as symbolic
 from .optimizers import Trajectory, descend, descend_grid
 from .surfaces import Surface, loss_grid
 
@@ -95,6 +96,13 @@ MOMENTUM_MAX = 0.99
 # ≈0.5 % in α) and a key press moves half a cell.
 _LR_POSITIONS_PER_CELL = 40
 _MOMENTUM_POSITIONS_PER_CELL = 20
+
+# Slider ladders of a surface the page computes (explorer-helpers.js, ladderLr/ladderMomentum):
+# an arrow key multiplies α by about _LR_KEY_RATIO and 1 − μ by (1 − MOMENTUM_MAX)^(1/60) ≈ 0.93;
+# Page Up/Down moves _COARSE_POSITIONS positions (α ×1.34).
+_LR_KEY_RATIO = 1.05
+_MOMENTUM_LADDER_POSITIONS = 60
+_COARSE_POSITIONS = 6
 
 # lib.descend's default bound on ‖θ‖, past which a run counts as diverged.
 _DESCEND_MAX_NORM = 1e8
@@ -184,6 +192,13 @@ def _contour_paths(surface: Surface, resolution: int) -> list:
     return paths
 
 
+def _ladder_state(lr_range) -> dict:
+    """Positions of the α and μ sliders when the page computes the runs (one value per position)."""
+    low, high = lr_range
+    return {"lr_positions": max(2, math.ceil(math.log(high / low) / math.log(_LR_KEY_RATIO))),
+            "momentum_positions": _MOMENTUM_LADDER_POSITIONS, "coarse_positions": _COARSE_POSITIONS}
+
+
 def _lr_grid(lr_range, count: int) -> np.ndarray:
     return np.geomspace(lr_range[0], lr_range[1], count)
 
@@ -260,8 +275,6 @@ def _rate_map_state(eigenvalues: np.ndarray, lr_range, size, run_lrs, run_moment
     lrs = low * (high / low) ** ((np.arange(n_lr) + 0.5) / n_lr)
     momentums = _momentum_axis((np.arange(n_momentum) + 0.5) / n_momentum)
     cells = _quadratic.momentum_regimes(lrs[None, :], momentums[:, None], eigenvalues)
-    runs = _quadratic.momentum_regimes(np.asarray(run_lrs)[:, None], np.asarray(run_momentums)[None, :],
-                                       eigenvalues)
     curve_mus = _momentum_axis(np.linspace(0.0, 1.0, _CURVE_POINTS))
     smallest, largest = float(eigenvalues.min()), float(eigenvalues.max())
     candidates = [("critical", lam, side, lr_values) for lam in sorted({smallest, largest})
@@ -288,9 +301,14 @@ def _rate_map_state(eigenvalues: np.ndarray, lr_range, size, run_lrs, run_moment
         "lr_ticks": _log_ticks(low, high),
         "momentum_ticks": [m for m in (0.0, 0.5, 0.8, 0.9, 0.95, 0.99) if m <= MOMENTUM_MAX],
         "width": _PLOT_WIDTH, "height": _MAP_HEIGHT,
-        # Rate and regime at the run grid's (α, μ): what the static page draws.
-        "grid_rate": runs.rate.tolist(), "grid_regime": runs.regime.tolist(),
-    }
+    } | ({} if run_lrs is None else _grid_rates(eigenvalues, run_lrs, run_momentums))
+
+
+def _grid_rates(eigenvalues, run_lrs, run_momentums) -> dict:
+    """Rate and regime at the run grid's (α, μ): what the static page draws without a computed surface."""
+    runs = _quadratic.momentum_regimes(np.asarray(run_lrs)[:, None], np.asarray(run_momentums)[None, :],
+                                       eigenvalues)
+    return {"grid_rate": runs.rate.tolist(), "grid_regime": runs.regime.tolist()}
 
 
 def _trajectory_state(run: Trajectory, settings: dict, spectrum: np.ndarray | None = None) -> dict:
@@ -497,7 +515,8 @@ class Explorer(anywidget.AnyWidget):
         first_seconds = time.perf_counter() - clock
         self.results += [self._descend(**run) for run in settings[1:]]
         clock = time.perf_counter()
-        grid = self._grid_state(grid_size)
+        # A surface written in SymPy is computed by the page itself; any other needs the grid.
+        grid = {} if surface.expression is not None else self._grid_state(grid_size)
         if nesterov_toggle:  # compile the other variant now, not on the first click
             self._descend(settings[0]["lr"], settings[0]["momentum"], not settings[0]["nesterov"])
         self.timings = ExplorerTimings(contour_seconds, first_seconds, time.perf_counter() - clock)
@@ -505,15 +524,15 @@ class Explorer(anywidget.AnyWidget):
         super().__init__(
             title=surface.name if title is None else title,
             description=surface.description,
-            view=self._view_state(contours, grid_size, nesterov_toggle, steps_slider),
+            view=self._view_state(contours, grid_size, nesterov_toggle, steps_slider, settings),
             grid=grid,
             runs=settings,
             shown_steps=steps,
             trajectories=[self._trajectory_state(index, settings[index], run)
                           for index, run in enumerate(self.results)],
             rate_map=({} if spectrum is None else
-                      _rate_map_state(spectrum, self._lr_range, rate_map_size, grid["lrs"],
-                                      grid["momentums"])),
+                      _rate_map_state(spectrum, self._lr_range, rate_map_size, grid.get("lrs"),
+                                      grid.get("momentums"))),
         )
         self.set_trait("steps", steps)
         self._ready = True
@@ -647,7 +666,23 @@ class Explorer(anywidget.AnyWidget):
             "diverged_at": np.stack([run.diverged_at for run in runs]).tolist(),
         }
 
-    def _view_state(self, contours, grid_size, nesterov_toggle, steps_slider) -> dict:
+    def _view_state(self, contours, grid_size, nesterov_toggle, steps_slider, settings) -> dict:
+        surface = self._surface
+        if surface.expression is not None:
+            return {**self._view_geometry(contours, nesterov_toggle, steps_slider),
+                    **_ladder_state(self._lr_range),
+                    # The start values of the runs: each sits exactly at its slider position.
+                    "anchors": [{"lr": run["lr"], "momentum": run["momentum"]} for run in settings],
+                    "engine": {**symbolic.javascript(surface.expression), "max_norm": _DESCEND_MAX_NORM}}
+        return {
+            **self._view_geometry(contours, nesterov_toggle, steps_slider),
+            "lr_positions": (grid_size[0] - 1) * _LR_POSITIONS_PER_CELL,
+            "lr_cell": _LR_POSITIONS_PER_CELL,
+            "momentum_positions": (grid_size[1] - 1) * _MOMENTUM_POSITIONS_PER_CELL,
+            "momentum_cell": _MOMENTUM_POSITIONS_PER_CELL,
+        }
+
+    def _view_geometry(self, contours, nesterov_toggle, steps_slider) -> dict:
         surface = self._surface
         return {
             "xlim": list(surface.xlim), "ylim": list(surface.ylim),
@@ -656,10 +691,6 @@ class Explorer(anywidget.AnyWidget):
             "xticks": _nice_ticks(*surface.xlim), "yticks": _nice_ticks(*surface.ylim),
             "x0": self._x0.tolist(),
             "lr_range": list(self._lr_range), "momentum_max": MOMENTUM_MAX,
-            "lr_positions": (grid_size[0] - 1) * _LR_POSITIONS_PER_CELL,
-            "lr_cell": _LR_POSITIONS_PER_CELL,
-            "momentum_positions": (grid_size[1] - 1) * _MOMENTUM_POSITIONS_PER_CELL,
-            "momentum_cell": _MOMENTUM_POSITIONS_PER_CELL,
             "nesterov_toggle": nesterov_toggle, "steps_slider": steps_slider,
         }
 

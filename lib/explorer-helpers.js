@@ -270,7 +270,6 @@ export function sigmoid(z) {
 // (w1, w2) → [f, ∂f/∂w1, ∂f/∂w2] from the `engine` entry of the view: { loss, grad: [g1, g2] }.
 export function makeLoss(engine) {
   const body = `"use strict"; return [${engine.loss}, ${engine.grad[0]}, ${engine.grad[1]}];`;
-  // eslint-disable-next-line no-new-func
   const compiled = new Function("w1", "w2", "sigmoid", body);
   return (w1, w2) => compiled(w1, w2, sigmoid);
 }
@@ -355,22 +354,6 @@ export function ladderMomentum(view, p, anchor = null) {
 export function exactLabel(value) {
   const shortest = String(value);
   return shortest.replace(/^-?0\./, "").length <= 8 ? shortest : String(Number(value.toPrecision(6)));
-}
-
-// The largest difference between two runs, relative to the run's size: max_k ‖a_k − b_k‖ over
-// max(max_k ‖b_k‖, 1e-300). Both are flat [w1, w2, w1, w2, …] arrays; a NaN row must be NaN
-// in both (the same divergence step), else the difference is Infinity.
-export function trajectoryDifference(a, b) {
-  if (a.length !== b.length) return Infinity;
-  let scale = 1e-300, worst = 0;
-  for (let i = 0; i + 1 < b.length; i += 2) {
-    const nanA = Number.isNaN(a[i]) || Number.isNaN(a[i + 1]), nanB = Number.isNaN(b[i]) || Number.isNaN(b[i + 1]);
-    if (nanA !== nanB) return Infinity;
-    if (nanA) continue;
-    scale = Math.max(scale, Math.hypot(b[i], b[i + 1]));
-    worst = Math.max(worst, Math.hypot(a[i] - b[i], a[i + 1] - b[i + 1]));
-  }
-  return worst / scale;
 }
 
 // Where a path that ends outside the plot box [0, W] × [0, H] (pixels) last crossed its edge:

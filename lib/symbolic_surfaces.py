@@ -33,7 +33,6 @@ import sympy
 from sympy.printing.jscode import JavascriptCodePrinter
 from sympy.printing.numpy import JaxPrinter
 
-
 __all__ = ["W1", "W2", "Sigmoid", "jax_loss", "javascript", "gradient_expressions"]
 
 #: The two parameters every surface is written in.
@@ -41,7 +40,8 @@ W1, W2 = sympy.symbols("w1 w2", real=True)
 
 
 class Sigmoid(sympy.Function):
-    r"""The logistic function :math:`\sigma(z) = 1/(1 + e^{-z})`, with :math:`\sigma' = \sigma(1 - \sigma)`."""
+    r"""The logistic function :math:`\sigma(z) = 1/(1 + e^{-z})`, with
+    :math:`\sigma' = \sigma(1 - \sigma)`."""
 
     nargs = 1
 

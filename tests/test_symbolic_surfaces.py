@@ -34,6 +34,7 @@ SURFACES = {
     "ravine_10": surfaces.ravine(10), "ravine_25": surfaces.ravine(25), "cliff": surfaces.cliff_surface(),
 }
 TOLERANCE = 1e-12
+MAX_NORM = explorers._DESCEND_MAX_NORM
 
 NODE_SCRIPT = """
 import { descend, makeLoss, momentumRegime, stepwiseDifference } from %s;
@@ -125,10 +126,10 @@ def compare_runs(surface, runs, tmp_path, x0=None):
     steps, x0 = surface.steps, np.array(surface.x0 if x0 is None else x0, dtype=float)
     expected = [lib.descend(surface.f, x0, steps=steps, **settings) for settings in runs]
     kernel = [{"points": run.points[np.isfinite(run.points[:, 0])].tolist(),
-               "settings": {**settings, "divergedAt": run.diverged_at, "maxNorm": explorers._DESCEND_MAX_NORM}}
+               "settings": {**settings, "divergedAt": run.diverged_at, "maxNorm": MAX_NORM}}
               for settings, run in zip(runs, expected)]
     job = {"engine": symbolic.javascript(surface.expression), "points": [], "x0": x0.tolist(),
-           "runs": [{**settings, "steps": steps, "maxNorm": explorers._DESCEND_MAX_NORM} for settings in runs],
+           "runs": [{**settings, "steps": steps, "maxNorm": MAX_NORM} for settings in runs],
            "kernel": kernel}
     return run_node(job, tmp_path), expected
 
@@ -138,7 +139,9 @@ def agrees(got, run) -> bool:
     if got["divergedAt"] != (-1 if run.diverged_at is None else run.diverged_at):
         return False
     points, alive = as_array(got["points"]).reshape(-1, 2), np.isfinite(run.points[:, 0])
-    if not np.array_equal(alive, np.isfinite(points[:, 0])) or trajectory_difference(points, run.points) > TOLERANCE:
+    if not np.array_equal(alive, np.isfinite(points[:, 0])):
+        return False
+    if trajectory_difference(points, run.points) > TOLERANCE:
         return False
     losses = as_array(got["losses"])[alive]
     return bool(np.all(np.abs(losses - run.losses[alive]) <= TOLERANCE * np.max(np.abs(run.losses[alive]))))
@@ -185,7 +188,8 @@ def test_lambdified_losses_are_the_formulas_of_the_docstrings():
         "saddle": lambda a, b: a**2 - b**2 + b**4 / 4,
         "rosenbrock": lambda a, b: (1 - a) ** 2 + 100 * (b - a**2) ** 2,
         "ravine_25": lambda a, b: 0.5 * (a**2 + 25 * b**2),
-        "plateau": lambda a, b: np.sum((sigmoid(a * surfaces.PLATEAU_INPUTS + b) - surfaces.PLATEAU_TARGETS) ** 2),
+        "plateau": lambda a, b: np.sum((sigmoid(a * surfaces.PLATEAU_INPUTS + b)
+                                        - surfaces.PLATEAU_TARGETS) ** 2),
         "cliff": lambda a, b: 0.5 * (0.1 * (a - 2) ** 2 + 0.5 * b**2) + 5 * sigmoid(-20 * a),
     }
     for name, formula in formulas.items():

@@ -660,7 +660,8 @@ class ExplorerView {
     const g = this.grid;
     if (this.valueAndGrad) {
       this.mode.textContent = (this.live
-        ? "Every run is computed in this page at exactly the values shown, and checked by the running kernel. "
+        ? "Live: every run is computed in this page at exactly the values shown, then by lib.descend in the "
+          + "running kernel, which replaces it once the page has checked it step by step. "
         : "Every run is computed in this page at exactly the values shown. ")
         + "Keys: arrows make a small step, Page Up/Down or Shift+arrows a large one.";
       return;
@@ -732,7 +733,7 @@ class ExplorerView {
         && !this.disagreements.has(RUN_STYLES[run].name);
       if (confirmed) {
         return {
-          source: "confirmed", lr, momentum, nesterov, count: exact.points.length,
+          source: "live", lr, momentum, nesterov, count: exact.points.length,
           point: (k) => exact.points[k], loss: (k) => exact.losses[k],
           divergedAt: exact.diverged_at === null || exact.diverged_at === undefined ? -1 : exact.diverged_at,
           rate: at.rate, regime: at.regime,
@@ -806,12 +807,13 @@ class ExplorerView {
       path.dataset.last = `${end[0]},${end[1]}`;
       path.dataset.lr = String(data.lr);
       path.dataset.momentum = String(data.momentum);
-      this.placeMarker(marker, pixels[pixels.length - 1], run);
+      // A run whose shown point is off the plot is marked where it left it.
+      const exit = exitPoint(pixels, view.width, view.height);
+      this.placeMarker(marker, exit || pixels[pixels.length - 1], run);
       const diverged = data.divergedAt >= 0 && data.divergedAt <= shown;
       if (diverged) {
         // Where the path left the plot (its last segment out of the box, cut at the edge), or its
         // last point when that is inside.
-        const exit = exitPoint(pixels, view.width, view.height);
         const [cx, cy] = exit || this.pinned(...pixels[pixels.length - 1]);
         cross.setAttribute("d", `M${cx - 7},${cy - 7}L${cx + 7},${cy + 7}M${cx - 7},${cy + 7}L${cx + 7},${cy - 7}`);
         cross.setAttribute("visibility", "visible");
@@ -827,9 +829,11 @@ class ExplorerView {
       const origin = {
         live: "live", preview: "live, computing…", exact: "precomputed (exact)",
         grid: "precomputed (nearest grid value)", page: "computed in this page",
-        checking: "computed in this page; kernel checking…", confirmed: "kernel (lib.descend), checked by this page",
+        checking: "computed in this page; the kernel is checking it…",
       }[data.source];
-      this.readouts[run].textContent = `${settings} — ${verdict} [${origin}]`;
+      // The mode line under the controls says where runs come from; a readout names it only
+      // when it is not the page's own computation.
+      this.readouts[run].textContent = data.source === "page" ? `${settings} — ${verdict}` : `${settings} — ${verdict} [${origin}]`;
       this.readouts[run].dataset.source = data.source;
       const style = RUN_STYLES[run];
       descriptions.push(`Run ${style.name} (${style.line} line, ${style.marker}): ${settings}, ${verdict}.`);

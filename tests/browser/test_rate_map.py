@@ -67,7 +67,7 @@ def test_clicking_the_map_sets_run_a_and_the_readout(desktop, screenshot_dir):
     assert explorer.locator(f"#{readout_id}").count() == 1
     before = state(explorer)
     assert before["regime"] == "monotone"
-    assert before["map"].startswith("Run A at α = 0.002, μ = 0.000: rate 0.998")
+    assert before["map"].startswith("Run A at α = 0.002, μ = 0: rate 0.998")
 
     # Upper middle of the map: large momentum, ripples.
     page.mouse.click(*point(explorer, 0.55, 0.8))
@@ -75,15 +75,19 @@ def test_clicking_the_map_sets_run_a_and_the_readout(desktop, screenshot_dir):
     after = state(explorer)
     assert after["momentum"] > before["momentum"] and after["lr"] > before["lr"]
     assert after["path"] != before["path"] and after["marker"] != before["marker"]
-    assert after["regime"] == "ripples" and "[precomputed (nearest grid value)]" in after["run"]
-    # The rate read out is √μ of the grid setting drawn (complex roots), as the text says.
+    assert after["regime"] == "ripples"
+    # The rate read out is √μ of exactly the setting drawn (complex roots), as the text says.
     mu = float(after["map"].split("μ = ")[1].split(":")[0])
-    assert math.isclose(after["rate"], math.sqrt(mu), rel_tol=2e-3), after["map"]
+    lr = float(after["map"].split("α = ")[1].split(",")[0])
+    assert math.isclose(after["rate"], math.sqrt(mu), rel_tol=1e-12), after["map"]
+    assert after["run"].startswith(f"α = {after['map'].split('α = ')[1].split(':')[0]} — "), after["run"]
+    path = explorer.locator("path.optx-run-a")
+    assert (float(path.get_attribute("data-lr")), float(path.get_attribute("data-momentum"))) == (lr, mu)
     assert f"rate {after['map'].split('rate ')[1].split(' per')[0]} per step, ripples" in after["map"]
     screenshot_dir.mkdir(parents=True, exist_ok=True)
     explorer.screenshot(path=str(screenshot_dir / "rate-map-desktop.png"))
 
-    # Keys on the focused map: down lowers μ by one grid cell, left lowers α by one.
+    # Keys on the focused map: down lowers μ by one slider step, left lowers α by one.
     frame.focus()
     for key, moved in (("ArrowDown", "momentum"), ("ArrowLeft", "lr")):
         previous = state(explorer)

@@ -2,61 +2,59 @@ r"""Live explorers: learning-rate and momentum sliders that redraw optimizer tra
 
 Design
 ------
-An :class:`Explorer` is an `anywidget <https://anywidget.dev>`_ widget. Python does
-all the mathematics, once, with JAX; the browser only draws.
+An :class:`Explorer` is an `anywidget <https://anywidget.dev>`_ widget that draws the runs of
+:func:`lib.descend` over a two-parameter loss, with sliders for each run's α and μ.
+
+*One formula, two programs.* Every surface of :mod:`lib.surfaces` (and the cliff) is a SymPy
+expression (:mod:`lib.symbolic_surfaces`): ``lib`` evaluates it, and its SymPy gradient, through
+``sympy.lambdify(..., "jax")``; the page gets the same loss and gradient printed as JavaScript
+(``view["engine"]``) and runs :func:`lib.descend`'s rule itself in float64
+(``descend`` in ``explorer-helpers.js``: heavy ball or Nesterov, the same divergence test).
+``tests/test_symbolic_surfaces.py`` runs that JavaScript in node against JAX: points, steps,
+whole trajectories.
 
 *At construction* (in the kernel, or while the book is built):
 
 1. the loss is evaluated on a grid over the plot window (:func:`lib.surfaces.loss_grid`,
    one vmapped jitted call) and turned into filled contour paths (contourpy), sent
    as SVG path strings in plot pixels;
-2. :func:`lib.descend_grid` runs the optimizer for every (learning rate, momentum)
-   pair of a grid — by default 25 log-spaced learning rates × 11 momenta
-   (log-spaced in 1 − μ, from 0 to 0.99) × ``steps`` steps, for each Nesterov
-   setting the widget offers — in one jitted call. Points and losses travel as
-   base64 little-endian float32 buffers inside the widget state (``grid`` trait);
-   rows after a divergence are NaN;
-3. :func:`lib.descend` runs the exact trajectory of each run's initial settings
-   (``trajectories`` trait: one float64 list per run), which compiles the run once,
-   at build time.
+2. :func:`lib.descend` runs each run's initial settings (``trajectories`` trait: one float64
+   list per run), which compiles the run once;
+3. only for a loss without a SymPy expression (a reader's own ``Surface``), which the page
+   cannot compute: :func:`lib.descend_grid` runs a grid of (α, μ) — by default 25 × 11 —
+   sent as base64 float32 (``grid`` trait), and the static page draws the nearest cell.
 
 *Runs* are a list of run configurations, :class:`Run` (α, μ, Nesterov): the ``runs`` trait
 holds one dict per run, and everything per run (sliders, colour, dash pattern, marker,
 readout, exact trajectory) is indexed by the run's position in it — run A, B, C.
 
-*In the browser*, ``explorer.js`` draws everything as SVG (no library, no CDN)
-and decides where trajectories come from:
+*Sliders* (computed surface): each position is one value, and the value is the one shown and
+computed — α = low·(high/low)^(p/N) and 1 − μ = 0.01^(p/60), rounded to three significant
+digits; each run's start value sits at its own position (``view["anchors"]``), so moving away
+and back returns to it exactly. A move changes only the moved value. An arrow key moves one
+position (α ×1.05, 1 − μ ×0.93), Page Up/Down and Shift+arrows six, Home/End to the ends.
 
-- On render it sends a ``{"type": "ping"}`` custom message. A kernel answers
-  ``{"type": "pong"}`` (see :meth:`Explorer._on_custom_message`); a static page
-  cannot (the HTML widget manager has no comm and drops the message). Until a
-  pong arrives (timeout ~1.5 s, and it pings again on the next interaction), the
-  widget is in *precomputed* mode.
-- *Precomputed* (static website): each slider moves in whole grid cells, and a
-  move draws the stored grid trajectory for that cell. The readout says
-  "precomputed". The exact trajectory of the initial values is shown until the
-  first move.
-- Keys: on the static page an arrow key moves one grid cell; live, half a cell
-  (α: 1/48 of the slider, ×1.11 on a 160:1 range; the mouse reaches every one of the
-  40 positions per cell). Page Up/Down and Shift+arrows move two cells; Home/End go
-  to the ends (``keySteps`` in ``explorer-helpers.js``, tested with ``node --test``).
-- *Live* (JupyterLab, Binder, Colab): sliders are fine-grained; a move sets the moved
-  run's entry of ``runs`` to the exact slider values and saves the list; Python checks
-  it (:meth:`Explorer.set_state`: a bad value is refused and shown, never stored), runs
-  :func:`lib.descend` at exactly those values for the runs that changed (no
-  recompilation: learning rate and momentum are traced) and sets ``trajectories``, which
-  the browser draws; the readout says "live". While the answer is on its way the
-  nearest grid trajectory is drawn as a preview.
+*In the browser*, ``explorer.js`` draws everything as SVG (no library, no CDN):
+
+- On the static site every slider value is computed by the page at once (``make bench``
+  measures key press → drawn); the mode line says so.
+- On render it sends a ``{"type": "ping"}`` custom message; a kernel answers ``{"type":
+  "pong"}`` (:meth:`Explorer._on_custom_message`) and the widget goes *live* (JupyterLab,
+  Binder, Colab): a move still draws the page's run at once, and saves ``runs``; Python checks
+  the values (:meth:`Explorer.set_state`: a bad value is refused and shown, never stored), runs
+  :func:`lib.descend` at exactly those values (no recompilation) and sets ``trajectories``. The
+  page checks the kernel's run step by step against its own rule (``stepwiseDifference``: from
+  each θ_k of the kernel's run, the page's step must land on θ_{k+1} to 1e-9 of the run's
+  size) and then draws it; a disagreement is shown in the widget's alert box.
 
 *The rate map* (``rate_map=True``, for a quadratic loss): :func:`lib.quadratic.momentum_regimes`
 computes the convergence rate and the regime of heavy-ball momentum on a grid of cells over
-(α, μ) — the same axes as the sliders, α log-spaced over ``lr_range`` and μ evenly in
-log(1 − μ) — sent as the ``rate_map`` trait (rates as base64 float32, regimes as a string of
-digits), with the critical-damping curves and the stability limit as polylines in (α, μ).
-The browser paints the cells; a click, a drag or an arrow key on the map moves run A's
-sliders (the same path as a slider move: snapped to the run grid on the static page,
-exact in a kernel). The rate and regime of run A's exact settings travel with its
-trajectory; for the run grid's cells they are in the trait.
+(α, μ) — the same axes as the sliders — sent as the ``rate_map`` trait (rates as base64
+float32, regimes as a string of digits), with the two critical-damping curves
+:math:`\alpha\lambda = (1 \mp \sqrt\mu)^2` and the stability limit as polylines. The browser
+paints the cells; a click, a drag or an arrow key on the map sets run A's α and μ (the
+sliders' ladders), and the readout gives the rate and regime of exactly that setting
+(``momentumRegime`` in ``explorer-helpers.js``, tested against Python).
 
 The ``steps`` slider shows a prefix of the run: every run is computed for the
 full ``steps`` (so its length never triggers a compilation) and the first
@@ -91,9 +89,9 @@ _HERE = pathlib.Path(__file__).parent
 #: averages over ~100 steps, as long as the default runs.
 MOMENTUM_MAX = 0.99
 
-# Slider positions per grid cell. In precomputed mode a slider snaps to whole cells and a
-# key press moves one; in live mode the mouse reaches every position (1/40 of a cell,
-# ≈0.5 % in α) and a key press moves half a cell.
+# Slider positions per grid cell, for a loss the page cannot compute. On the static page a
+# slider snaps to whole cells and a key press moves one; in a kernel the mouse reaches every
+# position (1/40 of a cell, ≈0.5 % in α) and a key press moves half a cell.
 _LR_POSITIONS_PER_CELL = 40
 _MOMENTUM_POSITIONS_PER_CELL = 20
 
@@ -402,11 +400,13 @@ class Explorer(anywidget.AnyWidget):
     lr_range : (float, float), optional
         Ends of the log-scale learning-rate slider; default ``surface.lr_range``.
     nesterov_toggle : bool
-        Show a Nesterov checkbox per run. Doubles the precomputed grid (page weight).
+        Show a Nesterov checkbox per run (for a loss without a SymPy expression it doubles
+        the precomputed grid).
     steps_slider : bool
         Show the steps slider.
     grid_size : (int, int)
-        Number of precomputed learning rates and momenta for the static website,
+        Only for a surface without a SymPy expression (which the page cannot compute):
+        number of precomputed learning rates and momenta for the static website,
         default (25, 11). Page weight ≈ 16 bytes × n_lr × n_μ × (steps + 1) per
         Nesterov setting.
     resolution : int

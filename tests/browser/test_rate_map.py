@@ -101,8 +101,15 @@ def test_clicking_the_map_sets_run_a_and_the_readout(desktop, screenshot_dir):
     previous = state(explorer)
     explorer.locator("input[type=radio][value=regime]").check()
     assert state(explorer)["image"] != previous["image"]
+    swatches = [text.strip() for text in
+                explorer.locator(".optx-map-entry:has(.optx-map-swatch)").all_inner_texts()]
+    assert swatches == ["monotone", "ripples", "sign-flipping", "divergent (rate ≥ 1)"], swatches
+    # Each critical-damping curve is named by the two regimes it separates: only (1 − √μ)² bounds
+    # the monotone region; (1 + √μ)² separates ripples from sign-flipping.
     legend = explorer.locator(".optx-map-legend").inner_text()
-    assert all(legend.count(name) == 1 for name in ("monotone", "ripples", "sign-flipping", "divergent"))
+    assert "αλ = (1 − √μ)²: monotone to its left, ripples to its right" in legend
+    assert "αλ = (1 + √μ)²: ripples to its left, sign-flipping to its right" in legend
+    assert "1 ± √μ" not in legend
     explorer.locator(".optx-map").screenshot(path=str(screenshot_dir / "rate-map-regimes.png"))
 
     # Far right: no setting there converges.

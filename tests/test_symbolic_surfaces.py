@@ -217,3 +217,40 @@ def test_bad_expressions_raise_naming_the_argument():
         symbolic.jax_loss(symbolic.W1 + sympy.Symbol("kappa"))
     with pytest.raises(ValueError, match="could not print"):
         symbolic.javascript(sympy.Function("mystery")(symbolic.W1))
+
+
+# ------------------------------------------------------------------ the fixture tests/js reads
+
+FIXTURE = Path(__file__).parent / "js" / "fixtures" / "jax-runs.json"
+FIXTURE_RUNS = [("two_weight_net", 0.05, 0.9, False), ("saddle", 0.05, 0.0, False),
+                ("plateau", 1.0, 0.9, True), ("rosenbrock", 1e-3, 0.5, False),
+                ("ravine_25", 0.07, 0.5, False), ("cliff", 1.0, 0.0, False)]
+
+
+def jax_runs_fixture() -> dict:
+    """lib.descend's runs (30 steps) on every surface, with the JavaScript the page gets for it."""
+    runs = []
+    for name, lr, momentum, nesterov in FIXTURE_RUNS:
+        surface = SURFACES[name]
+        run = lib.descend(surface.f, np.array(surface.x0), lr=lr, momentum=momentum, nesterov=nesterov,
+                          steps=30)
+        runs.append({"surface": name, "engine": symbolic.javascript(surface.expression),
+                     "x0": list(surface.x0),
+                     "settings": {"lr": lr, "momentum": momentum, "nesterov": nesterov, "steps": 30},
+                     "points": run.points.tolist(), "losses": run.losses.tolist()})
+    return {"note": "Written by tests/test_symbolic_surfaces.py (UPDATE_JS_FIXTURE=1); read by "
+                    "tests/js/jax-contract.test.mjs.", "runs": runs}
+
+
+def test_the_node_fixture_is_what_lib_computes_now():
+    """tests/js/jax-contract.test.mjs compares the page's runs with these JAX runs in node; the
+    fixture must stay lib's current output (``UPDATE_JS_FIXTURE=1 pytest …`` rewrites it)."""
+    import os
+
+    current = jax_runs_fixture()
+    if os.environ.get("UPDATE_JS_FIXTURE"):
+        FIXTURE.write_text(json.dumps(current, indent=1) + "\n")
+    stored = json.loads(FIXTURE.read_text())
+    assert [run["engine"] for run in stored["runs"]] == [run["engine"] for run in current["runs"]]
+    for old, new in zip(stored["runs"], current["runs"]):
+        np.testing.assert_allclose(old["points"], new["points"], rtol=1e-13, atol=1e-300)

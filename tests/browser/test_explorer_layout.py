@@ -44,7 +44,8 @@ def run_of(slider_id: str) -> int | None:
 
 @pytest.mark.parametrize("name", PAGES)
 def test_each_explorer_fits_a_laptop_screen(browser, site_url, name, screenshot_dir):
-    """At 1280 × 800 every explorer — plot, sliders, readouts and the rate map — fits the window."""
+    """At 1280 × 800 every explorer — plot, sliders, readouts and the rate map — fits the window,
+    and the runs the build computed pass the page's step-by-step check of lib.descend's rule."""
     with explorer_page(browser, f"{site_url}/chapters/{name}.html", viewport=LAPTOP) as probe:
         page = probe.page
         settle(page)
@@ -59,6 +60,8 @@ def test_each_explorer_fits_a_laptop_screen(browser, site_url, name, screenshot_
             box = explorer.bounding_box()
             assert box["y"] >= 0 and box["y"] + box["height"] <= LAPTOP[1], (name, index, box)
             explorer.screenshot(path=str(screenshot_dir / f"explorer-{name}-{index}-desktop.png"))
+            # The build's runs (lib.descend) follow the page's rule step by step: no alert.
+            assert explorer.locator(".optx-error").is_hidden(), explorer.locator(".optx-error").inner_text()
         assert probe.console_errors == [] and probe.external_requests == []
 
 

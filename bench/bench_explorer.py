@@ -4,14 +4,16 @@
                                             [--quick] [--no-lab]
 
 (a) Static site, headless Chromium: median time from a slider ``input`` event to the
-    trajectory being redrawn (synchronous handler, and to the next animation frame);
-    transferred bytes of the page. (b) Kernel: median time from a Python-side slider
-    change to the new trajectory being set on the widget (200-step run), and the time
-    of the first trajectory in a fresh process (includes compilation). (c) JupyterLab:
-    a real JupyterLab with a running kernel, in Chromium: median and 90th percentile of
-    the time from an arrow-key press on the α slider to the kernel's exact trajectory for
-    the new α being drawn (and painted), over 60 presses (30 with --quick).
-    (:func:`jupyterlab_latency`; the JupyterLab is the one ``make lab`` runs.)
+    trajectory being redrawn (synchronous handler, and to the next animation frame), and
+    from an arrow-key press (Chromium's input pipeline) to the page's own run at the new
+    value being drawn; transferred bytes of the page. (b) Kernel: median time from a
+    Python-side slider change to the new trajectory being set on the widget (200-step run),
+    and the time of the first trajectory in a fresh process (includes compilation).
+    (c) JupyterLab: a real JupyterLab with a running kernel, in Chromium: median and 90th
+    percentile of the time from an arrow-key press on the α slider to the page's run at the
+    new α being drawn, and to the kernel's run (lib.descend, checked by the page) replacing
+    it, over 60 presses (30 with --quick). (:func:`jupyterlab_latency`; the JupyterLab is
+    the one ``make lab`` runs.)
 """
 
 import argparse
@@ -56,6 +58,57 @@ REDRAW_JS = """async ([count, noop]) => {
 }"""
 
 
+# Key press → drawn: from the keydown on a slider to the run's path being drawn at the value the
+# slider's label shows ("drawn"), and, with a kernel, to the kernel's run replacing it ("live").
+KEY_PROBE_JS = """([slider, run, kernel]) => {
+  const root = slider.closest('.optx');
+  const path = root.querySelectorAll('path.optx-trajectory')[run];
+  const label = root.querySelector(`output[for="${slider.id}"]`);
+  const probe = window.__optxKeys = { results: [], pending: null };
+  const painted = () => new Promise(resolve => requestAnimationFrame(
+      () => setTimeout(() => resolve(performance.now()), 0)));
+  slider.addEventListener('keydown', () => {
+    probe.pending = { start: performance.now(), drawn: null, painted: null, live: null };
+  }, true);
+  new MutationObserver(() => {
+    const p = probe.pending;
+    if (!p) return;
+    const shown = Number(label.textContent.split('= ')[1]);
+    if (Math.abs(Number(path.dataset.lr) / shown - 1) > 1e-6) return;
+    const now = performance.now();
+    if (p.drawn === null) {
+      p.drawn = now - p.start;
+      painted().then(t => {
+        p.painted = t - p.start;
+        if (!kernel) { probe.results.push(p); probe.pending = null; }
+      });
+    }
+    if (kernel && path.dataset.source === 'live' && p.live === null) {
+      p.live = now - p.start;
+      probe.results.push(p);
+      probe.pending = null;
+    }
+  }).observe(path, { attributes: true, attributeFilter: ['d', 'data-source', 'data-lr'] });
+}"""
+
+
+def key_presses(page, slider, presses: int, kernel: bool, pause_ms=(250, 400)) -> list:
+    """Arrow-key presses on ``slider`` (right to the end, then back), a reader's pace apart."""
+    import numpy as np
+
+    page.evaluate(KEY_PROBE_JS, [slider.element_handle(), 0, kernel])
+    slider.focus()
+    rng = np.random.default_rng(0)
+    key, positions = "ArrowRight", int(slider.get_attribute("max"))
+    for i in range(presses):
+        value = int(slider.evaluate("el => el.value"))
+        key = "ArrowLeft" if value >= positions else "ArrowRight" if value <= 0 else key
+        page.keyboard.press(key)
+        page.wait_for_function(f"() => window.__optxKeys.results.length > {i}", timeout=20_000)
+        page.wait_for_timeout(int(rng.uniform(*pause_ms)))
+    return page.evaluate("() => window.__optxKeys.results")
+
+
 def static_site(html_dir: Path, page_path: str) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -78,6 +131,9 @@ def static_site(html_dir: Path, page_path: str) -> dict:
             page.wait_for_load_state("networkidle")
             timing = page.evaluate(REDRAW_JS, [200, False])
             clock = page.evaluate(REDRAW_JS, [200, True])
+            slider = page.locator(".optx input[type=range]").first
+            slider.scroll_into_view_if_needed()
+            keys = key_presses(page, slider, 60, kernel=False, pause_ms=(20, 60))
             transfer = page.evaluate("""() => performance.getEntriesByType('navigation')
                 .concat(performance.getEntriesByType('resource'))
                 .reduce((total, e) => total + (e.transferSize || 0), 0)""")
@@ -87,6 +143,8 @@ def static_site(html_dir: Path, page_path: str) -> dict:
         server.server_close()
     document = (html_dir / page_path).stat().st_size
     return {"redraw_sync_ms": timing["sync"], "redraw_frame_ms": timing["frame"],
+            "key_drawn_ms": statistics.median(k["drawn"] for k in keys),
+            "key_painted_ms": statistics.median(k["painted"] for k in keys),
             "frame_clock_ms": clock["frame"],
             "explorers": timing["explorers"], "transfer_bytes": transfer,
             "response_bytes": sum(len(b) for b in bodies.values()),
@@ -142,23 +200,21 @@ Explorer(surfaces.two_weight_net(), runs=[Run(), Run(momentum=0.9)])
 
 
 def jupyterlab_latency(presses: int = 60, warmup: int = 5, root: Path = ROOT) -> dict:
-    """Key press → exact trajectory drawn, in a real JupyterLab (Chromium) with a running kernel.
+    """Key press → exact run drawn, in a real JupyterLab (Chromium) with a running kernel.
 
     A notebook holding one explorer (the worked example's, 100-step runs) is run; then the
     learning-rate slider of run A gets ``presses`` arrow-key presses through Chromium's input
     pipeline, a reader's pace apart (250–400 ms), right to the end of the slider and back.
-    Each time runs from the keydown event to the moment the kernel's exact trajectory for
-    the new α is in the SVG (drawn), and to the next rendered frame (painted). The time to
-    the kernel's first message back ("busy", sent before any work) is the transport floor:
-    browser → Jupyter server → kernel → back, which no widget code can shorten.
+    Each time runs from the keydown event to the moment the page's own run at the new α is
+    in the SVG (drawn) and on screen (painted), and to the moment the kernel's run
+    (lib.descend, checked step by step by the page) has replaced it (live): the round trip
+    browser → Jupyter server → kernel → back, which the reader no longer waits for.
     """
     import tempfile
 
     import nbformat
     import numpy as np
     from playwright.sync_api import sync_playwright
-
-    from lib import surfaces
 
     sys.path.insert(0, str(ROOT))
     from tests.browser import lab
@@ -179,35 +235,15 @@ def jupyterlab_latency(presses: int = 60, warmup: int = 5, root: Path = ROOT) ->
             assert lib_file.startswith(str(root)), f"the kernel imported {lib_file}, not {root}/lib"
             explorer.scroll_into_view_if_needed()
             slider = explorer.locator("fieldset").first.locator("input[type=range]").first
-            low, high = surfaces.two_weight_net().lr_range
-            positions = int(slider.get_attribute("max"))
-            page.evaluate(lab.LATENCY_PROBE_JS, [slider.element_handle(), low, high, positions])
-            slider.focus()
-            rng = np.random.default_rng(0)
-            key = "ArrowRight"
-            for i in range(presses + warmup):
-                value = int(slider.evaluate("el => el.value"))
-                if value >= positions:
-                    key = "ArrowLeft"
-                elif value <= 0:
-                    key = "ArrowRight"
-                page.keyboard.press(key)
-                page.wait_for_function(f"() => window.__optxLatency.results.length > {i}", timeout=10_000)
-                page.wait_for_timeout(int(rng.uniform(250, 400)))
-            results = page.evaluate("() => window.__optxLatency.results")[warmup:]
+            results = key_presses(page, slider, presses + warmup, kernel=True)[warmup:]
             browser.close()
     drawn = np.array([r["drawn"] for r in results])
     painted = np.array([r["painted"] for r in results])
-    replies = np.array([r["reply"] for r in results if r["reply"] is not None])
+    live = np.array([r["live"] for r in results])
     return {"presses": len(results),
-            "reply_median_ms": float(np.median(replies)) if replies.size else float("nan"),
-            # From the kernel's first reply to the drawing: the kernel's work, its answer's
-            # trip back, and the browser's redraw (the part the widget's code decides).
-            "after_reply_median_ms": float(np.median([r["drawn"] - r["reply"] for r in results
-                                                      if r["reply"] is not None] or [np.nan])),
             "drawn_median_ms": float(np.median(drawn)), "drawn_p90_ms": float(np.percentile(drawn, 90)),
             "painted_median_ms": float(np.median(painted)),
-            "painted_p90_ms": float(np.percentile(painted, 90))}
+            "live_median_ms": float(np.median(live)), "live_p90_ms": float(np.percentile(live, 90))}
 
 
 def main() -> int:
@@ -223,6 +259,9 @@ def main() -> int:
         rows += [
             ("static: input → redrawn (handler)", f"{site['redraw_sync_ms']:.2f} ms", "≤ 16 ms"),
             ("static: input → painted (next frame rendered)", f"{site['redraw_frame_ms']:.2f} ms", "≤ 16 ms"),
+            ("static: key press → run drawn at the new value, median", f"{site['key_drawn_ms']:.2f} ms",
+             "≤ 16 ms"),
+            ("static: key press → painted, median", f"{site['key_painted_ms']:.2f} ms", ""),
             ("  the same with nothing to redraw (frame clock alone)", f"{site['frame_clock_ms']:.2f} ms", ""),
             (f"page weight, all transfers ({site['explorers']} explorers)",
              f"{site['transfer_bytes'] / 1e6:.2f} MB", "≤ 2 MB"),
@@ -242,16 +281,14 @@ def main() -> int:
         live = jupyterlab_latency(presses=30 if args.quick else 60)
         presses = live["presses"]
         rows += [
-            (f"JupyterLab: key press → exact trajectory drawn, median of {presses}",
-             f"{live['drawn_median_ms']:.1f} ms", "≤ 30 ms"),
-            ("JupyterLab: key press → exact trajectory drawn, 90th percentile",
-             f"{live['drawn_p90_ms']:.1f} ms", "≤ 50 ms"),
-            ("JupyterLab: key press → painted (next frame), median / p90",
-             f"{live['painted_median_ms']:.0f} / {live['painted_p90_ms']:.0f} ms", ""),
-            ("  of which key press → kernel's first reply (busy; transport), median",
-             f"{live['reply_median_ms']:.1f} ms", ""),
-            ("  of which kernel's first reply → trajectory drawn, median",
-             f"{live['after_reply_median_ms']:.1f} ms", ""),
+            (f"JupyterLab: key press → page's exact run drawn, median of {presses}",
+             f"{live['drawn_median_ms']:.1f} ms", "≤ 16 ms"),
+            ("JupyterLab: key press → page's exact run drawn, 90th percentile",
+             f"{live['drawn_p90_ms']:.1f} ms", ""),
+            ("JupyterLab: key press → painted (next frame), median",
+             f"{live['painted_median_ms']:.1f} ms", ""),
+            ("JupyterLab: key press → kernel's run drawn (checked), median / p90",
+             f"{live['live_median_ms']:.0f} / {live['live_p90_ms']:.0f} ms", ""),
         ]
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'value':>10}  target")

@@ -256,3 +256,154 @@ export function markerPath(shape, x, y) {
 export function stepsLegend(count) {
   return count === 1 ? "Length shown" : count === 2 ? "Both runs" : "All runs";
 }
+
+// ------------------------------------------------------------------ computing runs in the page
+// A surface written in SymPy (lib.symbolic_surfaces) reaches the page as JavaScript expressions
+// of its loss and gradient in w1, w2 (SymPy's printer). The page runs gradient descent on them
+// in float64, with exactly the rule and the divergence test of lib.optimizers.
+
+// σ(z) = 1/(1 + e^{−z}), as jax.nn.sigmoid computes it.
+export function sigmoid(z) {
+  return 1 / (1 + Math.exp(-z));
+}
+
+// (w1, w2) → [f, ∂f/∂w1, ∂f/∂w2] from the `engine` entry of the view: { loss, grad: [g1, g2] }.
+export function makeLoss(engine) {
+  const body = `"use strict"; return [${engine.loss}, ${engine.grad[0]}, ${engine.grad[1]}];`;
+  const compiled = new Function("w1", "w2", "sigmoid", body);
+  return (w1, w2) => compiled(w1, w2, sigmoid);
+}
+
+// lib.optimizers._scan for lib.descend: gradient descent with heavy-ball (or Nesterov)
+// momentum, p ← μp − α∇f(θ); step = p (heavy ball) or μp − α∇f(θ) (Nesterov); θ ← θ + step.
+// Row k is θ_k and f(θ_k), k = 0 … steps. A run is alive while θ is finite, ‖θ‖ ≤ maxNorm and
+// f(θ) is finite; from the first row where it is not (divergedAt) it is frozen and its rows are
+// NaN. Returns { points: Float64Array(2(steps+1)), losses: Float64Array(steps+1), divergedAt }
+// (divergedAt = -1 when the run stays alive).
+export function descend(valueAndGrad, x0, { lr, momentum, nesterov = false, steps, maxNorm = 1e8 }) {
+  const points = new Float64Array(2 * (steps + 1)), losses = new Float64Array(steps + 1);
+  let x1 = x0[0], x2 = x0[1], p1 = 0, p2 = 0, alive = true, divergedAt = -1;
+  for (let k = 0; k <= steps; k++) {
+    const [loss, g1, g2] = valueAndGrad(x1, x2);
+    alive = alive && Number.isFinite(x1) && Number.isFinite(x2)
+      && Math.sqrt(x1 * x1 + x2 * x2) <= maxNorm && Number.isFinite(loss);
+    if (!alive) {
+      if (divergedAt < 0) divergedAt = k;
+      points[2 * k] = NaN; points[2 * k + 1] = NaN; losses[k] = NaN;
+      continue;
+    }
+    points[2 * k] = x1; points[2 * k + 1] = x2; losses[k] = loss;
+    if (k === steps) break;
+    const v1 = momentum * p1 - lr * g1, v2 = momentum * p2 - lr * g2;
+    const s1 = nesterov ? momentum * v1 - lr * g1 : v1, s2 = nesterov ? momentum * v2 - lr * g2 : v2;
+    x1 += s1; x2 += s2; p1 = v1; p2 = v2;
+  }
+  return { points, losses, divergedAt };
+}
+
+// lib.quadratic.momentum_regimes at one (α, μ): the rate (largest root modulus of
+// z² − (1 + μ − αλ)z + μ over the spectrum) and the regime of the direction that sets it:
+// 0 monotone, 1 ripples, 2 sign-flipping, 3 divergent (rate ≥ 1).
+export function momentumRegime(lr, momentum, eigenvalues) {
+  let rate = -Infinity, regime = 0;
+  for (const lam of eigenvalues) {
+    const trace = (1 + momentum) - lr * lam;
+    const discriminant = trace * trace - 4 * momentum;
+    const root = Math.sqrt(Math.abs(discriminant));
+    const radius = discriminant >= 0
+      ? Math.max(Math.abs(trace + root), Math.abs(trace - root)) / 2 : Math.sqrt(momentum);
+    if (radius > rate) {
+      rate = radius;
+      regime = discriminant < 0 ? 1 : trace < 0 ? 2 : 0;
+    }
+  }
+  return { rate, regime: rate >= 1 ? 3 : regime };
+}
+
+// ------------------------------------------------------------------ slider ladders
+// With a computed surface a slider position is a value, and the value is the one computed and
+// shown: α = low·(high/low)^(p/N) and 1 − μ = (1 − μmax)^(p/N), each rounded to three
+// significant digits (so the label is the value, not an approximation of it), the ends exact.
+// A run's starting value sits at its nearest position (its anchor), so moving away and back
+// returns to exactly that value.
+
+function roundSignificant(value, digits = 3) {
+  return Number(value.toPrecision(digits));
+}
+
+export function ladderLr(view, p, anchor = null) {
+  const [low, high] = view.lr_range, n = view.lr_positions;
+  if (anchor !== null && p === positionFromLr(view, anchor)) return anchor;
+  if (p <= 0) return low;
+  if (p >= n) return high;
+  return Math.min(high, Math.max(low, roundSignificant(low * Math.pow(high / low, p / n))));
+}
+
+export function ladderMomentum(view, p, anchor = null) {
+  const n = view.momentum_positions;
+  if (anchor !== null && p === positionFromMomentum(view, anchor)) return anchor;
+  if (p <= 0) return 0;
+  if (p >= n) return view.momentum_max;
+  const rest = roundSignificant(Math.pow(1 - view.momentum_max, p / n));
+  const decimals = Math.max(0, 2 - Math.floor(Math.log10(rest)));
+  return Math.min(view.momentum_max, Number((1 - rest).toFixed(decimals)));
+}
+
+// A value as the page shows it: the shortest decimal that reads back as the same number, or
+// six significant digits for a value that needs more (a start value such as 0.1 + 0.2).
+export function exactLabel(value) {
+  const shortest = String(value);
+  return shortest.replace(/^-?0\./, "").length <= 8 ? shortest : String(Number(value.toPrecision(6)));
+}
+
+// Where a path that ends outside the plot box [0, W] × [0, H] (pixels) last crossed its edge:
+// the point on the box's boundary of the last segment that goes from inside to outside, or
+// null when the path never left or ends inside. Used to put a diverged run's ✕ where it left.
+export function exitPoint(pixels, width, height) {
+  const inside = ([x, y]) => x >= 0 && x <= width && y >= 0 && y <= height;
+  if (pixels.length === 0 || inside(pixels[pixels.length - 1])) return null;
+  for (let k = pixels.length - 1; k > 0; k--) {
+    const p = pixels[k - 1], q = pixels[k];
+    if (!inside(p)) continue;
+    // p inside, q outside: the largest t in [0, 1] with p + t(q − p) in the box.
+    let t = 1;
+    const d = [q[0] - p[0], q[1] - p[1]];
+    for (const [delta, start, limit] of [[d[0], p[0], width], [d[1], p[1], height]]) {
+      if (delta > 0) t = Math.min(t, (limit - start) / delta);
+      else if (delta < 0) t = Math.min(t, -start / delta);
+    }
+    return [p[0] + t * d[0], p[1] + t * d[1]];
+  }
+  return null;
+}
+
+// Does a run computed elsewhere (the kernel's lib.descend) follow this page's rule step by step?
+// From each of its points θ_k (and the velocity the rule builds along them) the page takes one
+// step and compares with θ_{k+1}: the largest difference relative to the run's size (max ‖θ_k‖).
+// One step at a time, so that rounding (JAX fuses a multiply and an add where JavaScript
+// rounds twice) is not amplified by a run that is itself sensitive to it, as a whole-run
+// comparison would be. `points` holds the finite rows [[w1, w2], …]; `divergedAt` the first
+// row that is not (-1 or null when none): the page's step from the row before must leave the
+// healthy region there too. Returns Infinity when the two disagree on that.
+export function stepwiseDifference(valueAndGrad, points, { lr, momentum, nesterov = false, maxNorm = 1e8, divergedAt = -1 }) {
+  let p1 = 0, p2 = 0, worst = 0, scale = 1e-300;
+  for (const [a, b] of points) scale = Math.max(scale, Math.hypot(a, b));
+  const stop = divergedAt !== null && divergedAt >= 0 ? divergedAt : points.length;
+  for (let k = 0; k < stop; k++) {
+    const [x1, x2] = points[k];
+    const [, g1, g2] = valueAndGrad(x1, x2);
+    const v1 = momentum * p1 - lr * g1, v2 = momentum * p2 - lr * g2;
+    const s1 = nesterov ? momentum * v1 - lr * g1 : v1, s2 = nesterov ? momentum * v2 - lr * g2 : v2;
+    const y1 = x1 + s1, y2 = x2 + s2;
+    if (k + 1 < points.length) {
+      worst = Math.max(worst, Math.hypot(y1 - points[k + 1][0], y2 - points[k + 1][1]));
+    } else if (k + 1 === stop && divergedAt !== null && divergedAt >= 0) {
+      const [loss] = valueAndGrad(y1, y2);
+      const healthy = Number.isFinite(y1) && Number.isFinite(y2) && Number.isFinite(loss)
+        && Math.hypot(y1, y2) <= maxNorm * (1 - 1e-9);
+      if (healthy) return Infinity;
+    }
+    p1 = v1; p2 = v2;
+  }
+  return worst / scale;
+}

@@ -6,15 +6,21 @@
 // network: everything needed is in the widget state.
 
 import {
-  cssColor, decodeFloat32, DIVERGED_RGB, formatNumber, keySteps, lrFromPosition, mapKeyAxis,
-  mapPixelFromValues, mapPixels, markerPath, momentumFromPosition, pathData, positionFromLr,
-  positionFromMomentum, positionsFromMapPixel, rateReadout, regimeName, REGIME_RGB, RUN_STYLES,
-  stepsLegend, trajectoryMatches, valueAfterKey, viridis, withRun,
+  cssColor, decodeFloat32, descend, DIVERGED_RGB, exactLabel, exitPoint, formatNumber, keySteps,
+  ladderLr, ladderMomentum, lrFromPosition, makeLoss, mapKeyAxis, mapPixelFromValues, mapPixels,
+  markerPath, momentumFromPosition, momentumRegime, pathData, positionFromLr, positionFromMomentum,
+  positionsFromMapPixel, rateReadout, regimeName, REGIME_RGB, RUN_STYLES, stepsLegend,
+  stepwiseDifference, trajectoryMatches, valueAfterKey, viridis, withRun,
 } from "./explorer-helpers.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 // Each run (A, B, C) has an Okabe–Ito colour, a dash pattern and a marker shape: RUN_STYLES.
 const PING_TIMEOUT_MS = 1500;
+// The kernel's run (lib.descend) and the page's rule (the same formulas in float64 JavaScript)
+// differ by rounding at each step; more than this, relative to the run's size, is an error.
+const AGREEMENT_TOLERANCE = 1e-9;
+// Runs the page keeps computed (a slider dragged back and forth redraws from here).
+const CACHE_SIZE = 64;
 const LIVE_SEND_INTERVAL_MS = 30;
 const MARGIN = { left: 48, right: 12, top: 12, bottom: 40 };
 const MAP_MARGIN = { left: 66, right: 14, top: 12, bottom: 42 };
@@ -94,6 +100,13 @@ class ExplorerView {
     this.lastSaveTime = 0;
     this.batching = false;
     this.grid = this.decodeGrid(model.get("grid"));
+    // A surface written in SymPy comes with its loss and gradient as JavaScript: the page
+    // computes every run itself, exactly at the values shown. Otherwise (any other loss) the
+    // static page draws the precomputed grid.
+    const engine = model.get("view").engine;
+    this.valueAndGrad = engine ? makeLoss(engine) : null;
+    this.computed = new Map();
+    this.disagreements = new Map();
     const rateMap = model.get("rate_map");
     this.rateMap = rateMap && rateMap.rate ? { ...rateMap, rates: decodeFloat32(rateMap.rate) } : null;
     this.mapMode = "rate";
@@ -106,6 +119,7 @@ class ExplorerView {
   }
 
   decodeGrid(grid) {
+    if (!grid || !grid.points) return null;
     return {
       lrs: grid.lrs, momentums: grid.momentums, nesterov: grid.nesterov, steps: grid.steps,
       points: decodeFloat32(grid.points), losses: decodeFloat32(grid.losses),
@@ -126,7 +140,7 @@ class ExplorerView {
     html("div", { class: "optx-title", id: `${this.id}-title` }, root, this.model.get("title"));
     html("p", { class: "optx-description" }, root, this.model.get("description"));
 
-    const body = html("div", { class: "optx-body" }, root);
+    const body = html("div", { class: `optx-body${this.rateMap ? " optx-with-map" : ""}` }, root);
     // The contour plot and, with a rate map, the map: side by side where there is room.
     const figures = html("div", { class: "optx-figures" }, body);
     const figure = html("div", { class: "optx-figure" }, figures);
@@ -306,7 +320,7 @@ class ExplorerView {
     for (const curve of map.curves) {
       const pixels = curve.points.map(([lr, mu]) => mapPixelFromValues(view, box, lr, mu));
       const d = pathData(pixels, W, H);
-      const dash = curve.kind === "stability" ? "6 4" : "";
+      const dash = curve.kind === "stability" ? "6 4" : curve.side === "high" ? "1.5 3" : "";
       svg("path", { d, fill: "none", stroke: "#ffffff", "stroke-width": 4, "stroke-dasharray": dash, opacity: 0.85 }, clipped);
       svg("path", { d, fill: "none", stroke: "#111111", "stroke-width": 1.6, "stroke-dasharray": dash,
         class: `optx-map-curve optx-map-${curve.kind}` }, clipped);
@@ -375,7 +389,10 @@ class ExplorerView {
       map.regimes.slice(0, 3).forEach((name, code) => item(box(cssColor(REGIME_RGB[code])), name));
     }
     item(box(cssColor(DIVERGED_RGB)), "divergent (rate ≥ 1)");
-    item(lineSample(""), "critical damping (double root)");
+    // Critical damping (a double root) along the direction of curvature λ: only the low curve
+    // separates monotone from ripples; the high one separates ripples from sign-flipping.
+    item(lineSample(""), "αλ = (1 − √μ)²: monotone to its left, ripples to its right");
+    item(lineSample("1.5 3"), "αλ = (1 + √μ)²: ripples to its left, sign-flipping to its right");
     item(lineSample("6 4"), "rate = 1 (stability limit)");
     item(html("span", { class: "optx-map-symbol", "aria-hidden": "true" }, null, "☆"), "optimum (Polyak)");
     item(html("span", { class: "optx-map-symbol", "aria-hidden": "true", style: `color: ${RUN_STYLES[0].color}` }, null, "●"), "run A");
@@ -435,7 +452,7 @@ class ExplorerView {
   // A point chosen on the map moves run A's two sliders: the same values a slider move sets
   // (snapped to the run grid on the static page, exact in a kernel).
   setRunAFromMap({ lr, momentum }) {
-    const values = { lr: this.snappedLr(lr), momentum: this.snappedMomentum(momentum) };
+    const values = { lr: this.sliderLr(0, lr), momentum: this.sliderMomentum(0, momentum) };
     const current = this.settings(0);
     if (values.lr === current.lr && values.momentum === current.momentum) return;
     this.setRun(0, values);
@@ -451,7 +468,9 @@ class ExplorerView {
     // The rate travels with the exact run (kernel) or comes from the run grid's table (static page).
     const known = Number.isFinite(data.rate) && data.source !== "preview";
     const text = known ? rateReadout(data.rate, regimeName(data.regime, this.rateMap.regimes)) : "computing…";
-    this.mapReadout.textContent = `Run A at α = ${formatNumber(lr)}, μ = ${momentum.toFixed(3)}: ${text}`;
+    const values = this.valueAndGrad ? `α = ${exactLabel(lr)}, μ = ${exactLabel(momentum)}`
+      : `α = ${formatNumber(lr)}, μ = ${momentum.toFixed(3)}`;
+    this.mapReadout.textContent = `Run A at ${values}: ${text}`;
     this.mapReadout.dataset.rate = known ? String(data.rate) : "";
     this.mapReadout.dataset.regime = known ? regimeName(data.regime, this.rateMap.regimes) : "";
   }
@@ -485,12 +504,14 @@ class ExplorerView {
   listen() {
     for (let run = 0; run < this.runCount(); run++) {
       const { lr, momentum, nesterov } = this.inputs[run];
-      // Precomputed mode moves both values of the run onto the grid, so the labels
-      // show the values actually drawn; live mode changes only the exact moved value.
+      // A move changes only the moved value; the page computes the run at exactly that value.
+      // (Without a computed surface the static page has only the grid's values: there a move
+      // puts both values of the run on the grid, so the labels show the values drawn.)
       const onMove = (moved) => {
         const values = {};
-        if (moved === "lr" || !this.live) values.lr = this.snappedLr(Number(lr.input.value));
-        if (moved === "momentum" || !this.live) values.momentum = this.snappedMomentum(Number(momentum.input.value));
+        const gridOnly = !this.valueAndGrad && !this.live;
+        if (moved === "lr" || gridOnly) values.lr = this.sliderLr(run, Number(lr.input.value));
+        if (moved === "momentum" || gridOnly) values.momentum = this.sliderMomentum(run, Number(momentum.input.value));
         this.setRun(run, values);
       };
       lr.input.addEventListener("input", () => onMove("lr"));
@@ -504,10 +525,12 @@ class ExplorerView {
       this.stepsInput.input.addEventListener("input", () => this.onControl({ shown_steps: Number(this.stepsInput.input.value) }));
     }
     const redraw = () => { if (!this.batching) { this.syncControlsFromModel(); this.draw(); } };
-    for (const name of ["runs", "shown_steps", "trajectories"]) {
+    for (const name of ["runs", "shown_steps"]) {
       this.model.on(`change:${name}`, redraw);
     }
+    this.model.on("change:trajectories", () => { this.compareWithKernel(); redraw(); });
     this.model.on("change:grid", () => { this.grid = this.decodeGrid(this.model.get("grid")); this.draw(); });
+    this.compareWithKernel();
     this.model.on("change:error", () => this.showError());
     this.model.on("msg:custom", (message) => {
       if (message && message.type === "pong" && !this.live) {
@@ -523,6 +546,21 @@ class ExplorerView {
   ping() {
     // On a static page there is no comm: the widget manager drops the message.
     try { this.model.send({ type: "ping", id: this.id }); } catch { /* no kernel */ }
+  }
+
+  // The value at a slider position: on a computed surface the ladder's value (run `run`'s
+  // starting value at its own position); otherwise the grid's (static) or the exact (live) value.
+  sliderLr(run, position) {
+    if (!this.valueAndGrad) return this.snappedLr(position);
+    return ladderLr(this.model.get("view"), position, this.anchor(run).lr);
+  }
+  sliderMomentum(run, position) {
+    if (!this.valueAndGrad) return this.snappedMomentum(position);
+    return ladderMomentum(this.model.get("view"), position, this.anchor(run).momentum);
+  }
+  anchor(run) {
+    const anchors = this.model.get("view").anchors || [];
+    return anchors[run] || { lr: null, momentum: null };
   }
 
   // In precomputed mode a slider value is the grid value of its cell; live, the exact value.
@@ -575,23 +613,38 @@ class ExplorerView {
     for (let run = 0; run < this.runCount(); run++) {
       const { lr, momentum, nesterov } = this.inputs[run];
       const settings = this.settings(run);
-      // Static page: the slider snaps to the precomputed cells and a key press moves one.
-      // Live: the mouse reaches every fine position; a key press moves half a cell.
-      lr.input.step = this.live ? 1 : view.lr_cell;
-      momentum.input.step = this.live ? 1 : view.momentum_cell;
-      this.setKeySteps(lr.input, keySteps({ positions: view.lr_positions, cell: view.lr_cell, live: this.live }));
-      this.setKeySteps(momentum.input,
-        keySteps({ positions: view.momentum_positions, cell: view.momentum_cell, live: this.live }));
+      if (this.valueAndGrad) {
+        // Every position is a value the page computes: arrows move one position (α ×1.05,
+        // 1 − μ ×0.93), Page Up/Down and Shift+arrows `coarse_positions`.
+        lr.input.step = 1;
+        momentum.input.step = 1;
+        this.setKeySteps(lr.input, { fine: 1, coarse: view.coarse_positions });
+        this.setKeySteps(momentum.input, { fine: 1, coarse: view.coarse_positions });
+      } else {
+        // Static page: the slider snaps to the precomputed cells and a key press moves one.
+        // Live: the mouse reaches every fine position; a key press moves half a cell.
+        lr.input.step = this.live ? 1 : view.lr_cell;
+        momentum.input.step = this.live ? 1 : view.momentum_cell;
+        this.setKeySteps(lr.input, keySteps({ positions: view.lr_positions, cell: view.lr_cell, live: this.live }));
+        this.setKeySteps(momentum.input,
+          keySteps({ positions: view.momentum_positions, cell: view.momentum_cell, live: this.live }));
+      }
       const lrValue = settings.lr, muValue = settings.momentum;
-      if (document.activeElement !== lr.input) lr.input.value = this.positionFromLr(lrValue);
-      if (document.activeElement !== momentum.input) momentum.input.value = this.positionFromMomentum(muValue);
-      lr.value.textContent = `α = ${formatNumber(lrValue)}`;
-      momentum.value.textContent = `μ = ${muValue.toFixed(3)}`;
-      lr.input.setAttribute("aria-valuetext", `alpha ${formatNumber(lrValue)}`);
-      momentum.input.setAttribute("aria-valuetext", `mu ${muValue.toFixed(3)}`);
+      // The slider's position follows the value (on a computed surface each position is one
+      // value, so this never moves a held slider; otherwise not while the reader holds it).
+      if (this.valueAndGrad || document.activeElement !== lr.input) lr.input.value = this.positionFromLr(lrValue);
+      if (this.valueAndGrad || document.activeElement !== momentum.input) {
+        momentum.input.value = this.positionFromMomentum(muValue);
+      }
+      const lrText = this.valueAndGrad ? exactLabel(lrValue) : formatNumber(lrValue);
+      const muText = this.valueAndGrad ? exactLabel(muValue) : muValue.toFixed(3);
+      lr.value.textContent = `α = ${lrText}`;
+      momentum.value.textContent = `μ = ${muText}`;
+      lr.input.setAttribute("aria-valuetext", `alpha ${lrText}`);
+      momentum.input.setAttribute("aria-valuetext", `mu ${muText}`);
       if (nesterov) {
         nesterov.checked = settings.nesterov;
-        nesterov.disabled = !this.live && this.grid.nesterov.length < 2;
+        nesterov.disabled = !this.valueAndGrad && !this.live && this.grid.nesterov.length < 2;
       }
     }
     if (this.stepsInput) {
@@ -605,6 +658,14 @@ class ExplorerView {
 
   showMode() {
     const g = this.grid;
+    if (this.valueAndGrad) {
+      this.mode.textContent = (this.live
+        ? "Live: every run is computed in this page at exactly the values shown, then by lib.descend in the "
+          + "running kernel, which replaces it once the page has checked it step by step. "
+        : "Every run is computed in this page at exactly the values shown. ")
+        + "Keys: arrows make a small step, Page Up/Down or Shift+arrows a large one.";
+      return;
+    }
     this.mode.textContent = this.live
       ? "Live: every slider value is computed exactly by JAX in the running kernel. "
         + "Keys: arrows move half a grid step, Page Up/Down or Shift+arrows two steps."
@@ -613,16 +674,80 @@ class ExplorerView {
         + "Keys: arrows move one grid step, Page Up/Down or Shift+arrows two.";
   }
 
+  // The kernel's runs (lib.descend) against the page's rule, step by step (stepwiseDifference):
+  // beyond AGREEMENT_TOLERANCE of the run's size, or another divergence step, is an error.
+  compareWithKernel() {
+    if (!this.valueAndGrad) return;
+    const maxNorm = this.model.get("view").engine.max_norm;
+    this.model.get("trajectories").forEach((exact, run) => {
+      if (!exact || !exact.points) return;
+      const difference = stepwiseDifference(this.valueAndGrad, exact.points, {
+        lr: exact.lr, momentum: exact.momentum, nesterov: exact.nesterov, maxNorm,
+        divergedAt: exact.diverged_at === null || exact.diverged_at === undefined ? -1 : exact.diverged_at,
+      });
+      const name = RUN_STYLES[run].name;
+      if (!(difference <= AGREEMENT_TOLERANCE)) {
+        this.disagreements.set(name, `run ${name} at α = ${exactLabel(exact.lr)}, μ = ${exactLabel(exact.momentum)}: `
+          + `the kernel's run does not follow the page's update rule (difference ${formatNumber(difference)} `
+          + "of the run's size); the page draws its own run.");
+      } else {
+        this.disagreements.delete(name);
+      }
+    });
+    this.showError();
+  }
+
   showError(text = null) {
-    const message = text === null ? this.model.get("error") : text;
+    let message = text === null ? this.model.get("error") : text;
+    if (text === null && this.disagreements && this.disagreements.size) {
+      message = [message, ...this.disagreements.values()].filter(Boolean).join("\n");
+    }
     this.errorBox.textContent = message ? `Error: ${message}` : "";
     this.errorBox.hidden = !message;
   }
 
   // ---------------------------------------------------------------- which trajectory to draw
+  // The page's own run at these settings (computed surface), cached.
+  computedRun(lr, momentum, nesterov) {
+    const key = `${lr}|${momentum}|${nesterov}`;
+    let result = this.computed.get(key);
+    if (!result) {
+      const view = this.model.get("view");
+      result = descend(this.valueAndGrad, view.x0, { lr, momentum, nesterov, steps: this.model.get("steps"),
+        maxNorm: view.engine.max_norm });
+      if (this.computed.size >= CACHE_SIZE) this.computed.delete(this.computed.keys().next().value);
+      this.computed.set(key, result);
+    }
+    return result;
+  }
+
   currentRun(run) {
     const { lr, momentum, nesterov } = this.settings(run);
     const exact = this.model.get("trajectories")[run];
+    if (this.valueAndGrad) {
+      const at = this.rateMap ? momentumRegime(lr, momentum, this.rateMap.eigenvalues) : {};
+      // In a kernel, lib.descend's run replaces the page's once it has arrived and follows the
+      // page's rule step by step (the two can differ in the last digits: JAX fuses a multiply
+      // and an add where JavaScript rounds twice).
+      const confirmed = this.live && trajectoryMatches(exact, { lr, momentum, nesterov })
+        && !this.disagreements.has(RUN_STYLES[run].name);
+      if (confirmed) {
+        return {
+          source: "live", lr, momentum, nesterov, count: exact.points.length,
+          point: (k) => exact.points[k], loss: (k) => exact.losses[k],
+          divergedAt: exact.diverged_at === null || exact.diverged_at === undefined ? -1 : exact.diverged_at,
+          rate: at.rate, regime: at.regime,
+        };
+      }
+      const result = this.computedRun(lr, momentum, nesterov);
+      const rows = result.losses.length;
+      return {
+        source: this.live ? "checking" : "page", lr, momentum, nesterov,
+        count: result.divergedAt < 0 ? rows : result.divergedAt,
+        point: (k) => [result.points[2 * k], result.points[2 * k + 1]], loss: (k) => result.losses[k],
+        divergedAt: result.divergedAt, rate: at.rate, regime: at.regime,
+      };
+    }
     if (trajectoryMatches(exact, { lr, momentum, nesterov })) {
       return {
         source: this.live ? "live" : "exact", lr, momentum, nesterov,
@@ -682,24 +807,33 @@ class ExplorerView {
       path.dataset.last = `${end[0]},${end[1]}`;
       path.dataset.lr = String(data.lr);
       path.dataset.momentum = String(data.momentum);
-      this.placeMarker(marker, pixels[pixels.length - 1], run);
+      // A run whose shown point is off the plot is marked where it left it.
+      const exit = exitPoint(pixels, view.width, view.height);
+      this.placeMarker(marker, exit || pixels[pixels.length - 1], run);
       const diverged = data.divergedAt >= 0 && data.divergedAt <= shown;
       if (diverged) {
-        const [cx, cy] = this.pinned(...pixels[pixels.length - 1]);
+        // Where the path left the plot (its last segment out of the box, cut at the edge), or its
+        // last point when that is inside.
+        const [cx, cy] = exit || this.pinned(...pixels[pixels.length - 1]);
         cross.setAttribute("d", `M${cx - 7},${cy - 7}L${cx + 7},${cy + 7}M${cx - 7},${cy + 7}L${cx + 7},${cy - 7}`);
         cross.setAttribute("visibility", "visible");
       } else {
         cross.setAttribute("visibility", "hidden");
       }
-      const settings = `α = ${formatNumber(data.lr)}, μ = ${data.momentum.toFixed(3)}${data.nesterov ? ", Nesterov" : ""}`;
+      const lrText = this.valueAndGrad ? exactLabel(data.lr) : formatNumber(data.lr);
+      const muText = this.valueAndGrad ? exactLabel(data.momentum) : data.momentum.toFixed(3);
+      const settings = `α = ${lrText}, μ = ${muText}${data.nesterov ? ", Nesterov" : ""}`;
       const verdict = diverged
         ? `diverged at step ${data.divergedAt}`
         : `step ${last}: loss ${formatNumber(data.loss(last), 4)}, w = (${formatNumber(end[0])}, ${formatNumber(end[1])})`;
       const origin = {
         live: "live", preview: "live, computing…", exact: "precomputed (exact)",
-        grid: "precomputed (nearest grid value)",
+        grid: "precomputed (nearest grid value)", page: "computed in this page",
+        checking: "computed in this page; the kernel is checking it…",
       }[data.source];
-      this.readouts[run].textContent = `${settings} — ${verdict} [${origin}]`;
+      // The mode line under the controls says where runs come from; a readout names it only
+      // when it is not the page's own computation.
+      this.readouts[run].textContent = data.source === "page" ? `${settings} — ${verdict}` : `${settings} — ${verdict} [${origin}]`;
       this.readouts[run].dataset.source = data.source;
       const style = RUN_STYLES[run];
       descriptions.push(`Run ${style.name} (${style.line} line, ${style.marker}): ${settings}, ${verdict}.`);

@@ -2,61 +2,59 @@ r"""Live explorers: learning-rate and momentum sliders that redraw optimizer tra
 
 Design
 ------
-An :class:`Explorer` is an `anywidget <https://anywidget.dev>`_ widget. Python does
-all the mathematics, once, with JAX; the browser only draws.
+An :class:`Explorer` is an `anywidget <https://anywidget.dev>`_ widget that draws the runs of
+:func:`lib.descend` over a two-parameter loss, with sliders for each run's α and μ.
+
+*One formula, two programs.* Every surface of :mod:`lib.surfaces` (and the cliff) is a SymPy
+expression (:mod:`lib.symbolic_surfaces`): ``lib`` evaluates it, and its SymPy gradient, through
+``sympy.lambdify(..., "jax")``; the page gets the same loss and gradient printed as JavaScript
+(``view["engine"]``) and runs :func:`lib.descend`'s rule itself in float64
+(``descend`` in ``explorer-helpers.js``: heavy ball or Nesterov, the same divergence test).
+``tests/test_symbolic_surfaces.py`` runs that JavaScript in node against JAX: points, steps,
+whole trajectories.
 
 *At construction* (in the kernel, or while the book is built):
 
 1. the loss is evaluated on a grid over the plot window (:func:`lib.surfaces.loss_grid`,
    one vmapped jitted call) and turned into filled contour paths (contourpy), sent
    as SVG path strings in plot pixels;
-2. :func:`lib.descend_grid` runs the optimizer for every (learning rate, momentum)
-   pair of a grid — by default 25 log-spaced learning rates × 11 momenta
-   (log-spaced in 1 − μ, from 0 to 0.99) × ``steps`` steps, for each Nesterov
-   setting the widget offers — in one jitted call. Points and losses travel as
-   base64 little-endian float32 buffers inside the widget state (``grid`` trait);
-   rows after a divergence are NaN;
-3. :func:`lib.descend` runs the exact trajectory of each run's initial settings
-   (``trajectories`` trait: one float64 list per run), which compiles the run once,
-   at build time.
+2. :func:`lib.descend` runs each run's initial settings (``trajectories`` trait: one float64
+   list per run), which compiles the run once;
+3. only for a loss without a SymPy expression (a reader's own ``Surface``), which the page
+   cannot compute: :func:`lib.descend_grid` runs a grid of (α, μ) — by default 25 × 11 —
+   sent as base64 float32 (``grid`` trait), and the static page draws the nearest cell.
 
 *Runs* are a list of run configurations, :class:`Run` (α, μ, Nesterov): the ``runs`` trait
 holds one dict per run, and everything per run (sliders, colour, dash pattern, marker,
 readout, exact trajectory) is indexed by the run's position in it — run A, B, C.
 
-*In the browser*, ``explorer.js`` draws everything as SVG (no library, no CDN)
-and decides where trajectories come from:
+*Sliders* (computed surface): each position is one value, and the value is the one shown and
+computed — α = low·(high/low)^(p/N) and 1 − μ = 0.01^(p/60), rounded to three significant
+digits; each run's start value sits at its own position (``view["anchors"]``), so moving away
+and back returns to it exactly. A move changes only the moved value. An arrow key moves one
+position (α ×1.05, 1 − μ ×0.93), Page Up/Down and Shift+arrows six, Home/End to the ends.
 
-- On render it sends a ``{"type": "ping"}`` custom message. A kernel answers
-  ``{"type": "pong"}`` (see :meth:`Explorer._on_custom_message`); a static page
-  cannot (the HTML widget manager has no comm and drops the message). Until a
-  pong arrives (timeout ~1.5 s, and it pings again on the next interaction), the
-  widget is in *precomputed* mode.
-- *Precomputed* (static website): each slider moves in whole grid cells, and a
-  move draws the stored grid trajectory for that cell. The readout says
-  "precomputed". The exact trajectory of the initial values is shown until the
-  first move.
-- Keys: on the static page an arrow key moves one grid cell; live, half a cell
-  (α: 1/48 of the slider, ×1.11 on a 160:1 range; the mouse reaches every one of the
-  40 positions per cell). Page Up/Down and Shift+arrows move two cells; Home/End go
-  to the ends (``keySteps`` in ``explorer-helpers.js``, tested with ``node --test``).
-- *Live* (JupyterLab, Binder, Colab): sliders are fine-grained; a move sets the moved
-  run's entry of ``runs`` to the exact slider values and saves the list; Python checks
-  it (:meth:`Explorer.set_state`: a bad value is refused and shown, never stored), runs
-  :func:`lib.descend` at exactly those values for the runs that changed (no
-  recompilation: learning rate and momentum are traced) and sets ``trajectories``, which
-  the browser draws; the readout says "live". While the answer is on its way the
-  nearest grid trajectory is drawn as a preview.
+*In the browser*, ``explorer.js`` draws everything as SVG (no library, no CDN):
+
+- On the static site every slider value is computed by the page at once (``make bench``
+  measures key press → drawn); the mode line says so.
+- On render it sends a ``{"type": "ping"}`` custom message; a kernel answers ``{"type":
+  "pong"}`` (:meth:`Explorer._on_custom_message`) and the widget goes *live* (JupyterLab,
+  Binder, Colab): a move still draws the page's run at once, and saves ``runs``; Python checks
+  the values (:meth:`Explorer.set_state`: a bad value is refused and shown, never stored), runs
+  :func:`lib.descend` at exactly those values (no recompilation) and sets ``trajectories``. The
+  page checks the kernel's run step by step against its own rule (``stepwiseDifference``: from
+  each θ_k of the kernel's run, the page's step must land on θ_{k+1} to 1e-9 of the run's
+  size) and then draws it; a disagreement is shown in the widget's alert box.
 
 *The rate map* (``rate_map=True``, for a quadratic loss): :func:`lib.quadratic.momentum_regimes`
 computes the convergence rate and the regime of heavy-ball momentum on a grid of cells over
-(α, μ) — the same axes as the sliders, α log-spaced over ``lr_range`` and μ evenly in
-log(1 − μ) — sent as the ``rate_map`` trait (rates as base64 float32, regimes as a string of
-digits), with the critical-damping curves and the stability limit as polylines in (α, μ).
-The browser paints the cells; a click, a drag or an arrow key on the map moves run A's
-sliders (the same path as a slider move: snapped to the run grid on the static page,
-exact in a kernel). The rate and regime of run A's exact settings travel with its
-trajectory; for the run grid's cells they are in the trait.
+(α, μ) — the same axes as the sliders — sent as the ``rate_map`` trait (rates as base64
+float32, regimes as a string of digits), with the two critical-damping curves
+:math:`\alpha\lambda = (1 \mp \sqrt\mu)^2` and the stability limit as polylines. The browser
+paints the cells; a click, a drag or an arrow key on the map sets run A's α and μ (the
+sliders' ladders), and the readout gives the rate and regime of exactly that setting
+(``momentumRegime`` in ``explorer-helpers.js``, tested against Python).
 
 The ``steps`` slider shows a prefix of the run: every run is computed for the
 full ``steps`` (so its length never triggers a compilation) and the first
@@ -79,6 +77,7 @@ import traitlets
 from . import _validate
 from . import optimizers as _optimizers
 from . import quadratic as _quadratic
+from . import symbolic_surfaces as symbolic
 from .optimizers import Trajectory, descend, descend_grid
 from .surfaces import Surface, loss_grid
 
@@ -90,11 +89,18 @@ _HERE = pathlib.Path(__file__).parent
 #: averages over ~100 steps, as long as the default runs.
 MOMENTUM_MAX = 0.99
 
-# Slider positions per grid cell. In precomputed mode a slider snaps to whole cells and a
-# key press moves one; in live mode the mouse reaches every position (1/40 of a cell,
-# ≈0.5 % in α) and a key press moves half a cell.
+# Slider positions per grid cell, for a loss the page cannot compute. On the static page a
+# slider snaps to whole cells and a key press moves one; in a kernel the mouse reaches every
+# position (1/40 of a cell, ≈0.5 % in α) and a key press moves half a cell.
 _LR_POSITIONS_PER_CELL = 40
 _MOMENTUM_POSITIONS_PER_CELL = 20
+
+# Slider ladders of a surface the page computes (explorer-helpers.js, ladderLr/ladderMomentum):
+# an arrow key multiplies α by about _LR_KEY_RATIO and 1 − μ by (1 − MOMENTUM_MAX)^(1/60) ≈ 0.93;
+# Page Up/Down moves _COARSE_POSITIONS positions (α ×1.34).
+_LR_KEY_RATIO = 1.05
+_MOMENTUM_LADDER_POSITIONS = 60
+_COARSE_POSITIONS = 6
 
 # lib.descend's default bound on ‖θ‖, past which a run counts as diverged.
 _DESCEND_MAX_NORM = 1e8
@@ -184,6 +190,13 @@ def _contour_paths(surface: Surface, resolution: int) -> list:
     return paths
 
 
+def _ladder_state(lr_range) -> dict:
+    """Positions of the α and μ sliders when the page computes the runs (one value per position)."""
+    low, high = lr_range
+    return {"lr_positions": max(2, math.ceil(math.log(high / low) / math.log(_LR_KEY_RATIO))),
+            "momentum_positions": _MOMENTUM_LADDER_POSITIONS, "coarse_positions": _COARSE_POSITIONS}
+
+
 def _lr_grid(lr_range, count: int) -> np.ndarray:
     return np.geomspace(lr_range[0], lr_range[1], count)
 
@@ -260,8 +273,6 @@ def _rate_map_state(eigenvalues: np.ndarray, lr_range, size, run_lrs, run_moment
     lrs = low * (high / low) ** ((np.arange(n_lr) + 0.5) / n_lr)
     momentums = _momentum_axis((np.arange(n_momentum) + 0.5) / n_momentum)
     cells = _quadratic.momentum_regimes(lrs[None, :], momentums[:, None], eigenvalues)
-    runs = _quadratic.momentum_regimes(np.asarray(run_lrs)[:, None], np.asarray(run_momentums)[None, :],
-                                       eigenvalues)
     curve_mus = _momentum_axis(np.linspace(0.0, 1.0, _CURVE_POINTS))
     smallest, largest = float(eigenvalues.min()), float(eigenvalues.max())
     candidates = [("critical", lam, side, lr_values) for lam in sorted({smallest, largest})
@@ -288,9 +299,14 @@ def _rate_map_state(eigenvalues: np.ndarray, lr_range, size, run_lrs, run_moment
         "lr_ticks": _log_ticks(low, high),
         "momentum_ticks": [m for m in (0.0, 0.5, 0.8, 0.9, 0.95, 0.99) if m <= MOMENTUM_MAX],
         "width": _PLOT_WIDTH, "height": _MAP_HEIGHT,
-        # Rate and regime at the run grid's (α, μ): what the static page draws.
-        "grid_rate": runs.rate.tolist(), "grid_regime": runs.regime.tolist(),
-    }
+    } | ({} if run_lrs is None else _grid_rates(eigenvalues, run_lrs, run_momentums))
+
+
+def _grid_rates(eigenvalues, run_lrs, run_momentums) -> dict:
+    """Rate and regime at the run grid's (α, μ): what the static page draws without a computed surface."""
+    runs = _quadratic.momentum_regimes(np.asarray(run_lrs)[:, None], np.asarray(run_momentums)[None, :],
+                                       eigenvalues)
+    return {"grid_rate": runs.rate.tolist(), "grid_regime": runs.regime.tolist()}
 
 
 def _trajectory_state(run: Trajectory, settings: dict, spectrum: np.ndarray | None = None) -> dict:
@@ -384,11 +400,13 @@ class Explorer(anywidget.AnyWidget):
     lr_range : (float, float), optional
         Ends of the log-scale learning-rate slider; default ``surface.lr_range``.
     nesterov_toggle : bool
-        Show a Nesterov checkbox per run. Doubles the precomputed grid (page weight).
+        Show a Nesterov checkbox per run (for a loss without a SymPy expression it doubles
+        the precomputed grid).
     steps_slider : bool
         Show the steps slider.
     grid_size : (int, int)
-        Number of precomputed learning rates and momenta for the static website,
+        Only for a surface without a SymPy expression (which the page cannot compute):
+        number of precomputed learning rates and momenta for the static website,
         default (25, 11). Page weight ≈ 16 bytes × n_lr × n_μ × (steps + 1) per
         Nesterov setting.
     resolution : int
@@ -497,7 +515,8 @@ class Explorer(anywidget.AnyWidget):
         first_seconds = time.perf_counter() - clock
         self.results += [self._descend(**run) for run in settings[1:]]
         clock = time.perf_counter()
-        grid = self._grid_state(grid_size)
+        # A surface written in SymPy is computed by the page itself; any other needs the grid.
+        grid = {} if surface.expression is not None else self._grid_state(grid_size)
         if nesterov_toggle:  # compile the other variant now, not on the first click
             self._descend(settings[0]["lr"], settings[0]["momentum"], not settings[0]["nesterov"])
         self.timings = ExplorerTimings(contour_seconds, first_seconds, time.perf_counter() - clock)
@@ -505,15 +524,15 @@ class Explorer(anywidget.AnyWidget):
         super().__init__(
             title=surface.name if title is None else title,
             description=surface.description,
-            view=self._view_state(contours, grid_size, nesterov_toggle, steps_slider),
+            view=self._view_state(contours, grid_size, nesterov_toggle, steps_slider, settings),
             grid=grid,
             runs=settings,
             shown_steps=steps,
             trajectories=[self._trajectory_state(index, settings[index], run)
                           for index, run in enumerate(self.results)],
             rate_map=({} if spectrum is None else
-                      _rate_map_state(spectrum, self._lr_range, rate_map_size, grid["lrs"],
-                                      grid["momentums"])),
+                      _rate_map_state(spectrum, self._lr_range, rate_map_size, grid.get("lrs"),
+                                      grid.get("momentums"))),
         )
         self.set_trait("steps", steps)
         self._ready = True
@@ -647,7 +666,23 @@ class Explorer(anywidget.AnyWidget):
             "diverged_at": np.stack([run.diverged_at for run in runs]).tolist(),
         }
 
-    def _view_state(self, contours, grid_size, nesterov_toggle, steps_slider) -> dict:
+    def _view_state(self, contours, grid_size, nesterov_toggle, steps_slider, settings) -> dict:
+        surface = self._surface
+        if surface.expression is not None:
+            return {**self._view_geometry(contours, nesterov_toggle, steps_slider),
+                    **_ladder_state(self._lr_range),
+                    # The start values of the runs: each sits exactly at its slider position.
+                    "anchors": [{"lr": run["lr"], "momentum": run["momentum"]} for run in settings],
+                    "engine": {**symbolic.javascript(surface.expression), "max_norm": _DESCEND_MAX_NORM}}
+        return {
+            **self._view_geometry(contours, nesterov_toggle, steps_slider),
+            "lr_positions": (grid_size[0] - 1) * _LR_POSITIONS_PER_CELL,
+            "lr_cell": _LR_POSITIONS_PER_CELL,
+            "momentum_positions": (grid_size[1] - 1) * _MOMENTUM_POSITIONS_PER_CELL,
+            "momentum_cell": _MOMENTUM_POSITIONS_PER_CELL,
+        }
+
+    def _view_geometry(self, contours, nesterov_toggle, steps_slider) -> dict:
         surface = self._surface
         return {
             "xlim": list(surface.xlim), "ylim": list(surface.ylim),
@@ -656,10 +691,6 @@ class Explorer(anywidget.AnyWidget):
             "xticks": _nice_ticks(*surface.xlim), "yticks": _nice_ticks(*surface.ylim),
             "x0": self._x0.tolist(),
             "lr_range": list(self._lr_range), "momentum_max": MOMENTUM_MAX,
-            "lr_positions": (grid_size[0] - 1) * _LR_POSITIONS_PER_CELL,
-            "lr_cell": _LR_POSITIONS_PER_CELL,
-            "momentum_positions": (grid_size[1] - 1) * _MOMENTUM_POSITIONS_PER_CELL,
-            "momentum_cell": _MOMENTUM_POSITIONS_PER_CELL,
             "nesterov_toggle": nesterov_toggle, "steps_slider": steps_slider,
         }
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import lib
 from lib import explorers, surfaces
+from lib import symbolic_surfaces as symbolic
 from lib.explorers import MOMENTUM_MAX, Explorer, Run
 
 
@@ -77,7 +78,7 @@ def test_no_recompilation_across_slider_moves(explorer):
     explorer.set_run(0, lr=0.07)  # warm
     before = lib.trace_count("descend")
     rng = np.random.default_rng(0)
-    low, high = explorer.grid["lrs"][0], explorer.grid["lrs"][-1]  # the slider's ends, as sent to the page
+    low, high = explorer.view["lr_range"]  # the slider's ends, as sent to the page
     assert (low, high) == pytest.approx(surfaces.two_weight_net().lr_range, rel=1e-12)
     for _ in range(10):
         lr = float(np.exp(rng.uniform(np.log(low), np.log(high))))
@@ -137,9 +138,33 @@ def test_every_surface_survives_the_ends_of_its_ranges():
                 assert np.all(np.isfinite(held_points(explorer.trajectories[0]))), name
 
 
-def test_precomputed_grid_equals_descend_grid(explorer):
+def opaque(surface):
+    """``surface`` without its SymPy expression: a loss the page cannot compute, as a reader's own."""
+    return surface._replace(expression=None)
+
+
+def test_a_computed_surface_sends_its_formulas_not_a_grid(explorer):
+    """The page computes the runs of a SymPy surface itself: it gets the loss and gradient as
+    JavaScript, the sliders' ladders and each run's start values, and no precomputed grid."""
+    view = explorer.view
+    assert explorer.grid == {}
+    assert view["engine"] == {**symbolic.javascript(surfaces.TWO_WEIGHT_NET), "max_norm": 1e8}
+    assert view["anchors"] == [{"lr": 0.05, "momentum": 0.0}, {"lr": 0.05, "momentum": 0.9}]
+    low, high = view["lr_range"]
+    # An arrow key multiplies α by at most 1.05: a step a reader sees, fine enough to aim with.
+    positions = view["lr_positions"]
+    assert (high / low) ** (1 / positions) <= 1.05 < (high / low) ** (1 / (positions - 1))
+    assert view["momentum_positions"] == 60 and view["coarse_positions"] == 6
+    assert "lr_cell" not in view
+    state_bytes = len(json.dumps(explorer.get_state()))
+    grid_bytes = len(json.dumps(Explorer(opaque(surfaces.two_weight_net()),
+                                         runs=[Run(), Run(momentum=0.9)]).get_state()))
+    assert state_bytes < grid_bytes / 3, (state_bytes, grid_bytes)
+
+
+def test_precomputed_grid_equals_descend_grid():
     surface = surfaces.two_weight_net()
-    grid = explorer.grid
+    grid = Explorer(opaque(surface), runs=[Run(), Run(momentum=0.9)]).grid
     expected = lib.descend_grid(surface.f, np.array(surface.x0), lrs=np.geomspace(*surface.lr_range, 25),
                                 momentums=grid["momentums"], steps=surface.steps)
     n_lr, n_momentum, rows = len(grid["lrs"]), len(grid["momentums"]), grid["steps"] + 1
@@ -156,7 +181,7 @@ def test_precomputed_grid_equals_descend_grid(explorer):
 
 
 def test_nesterov_toggle_precomputes_both_variants():
-    surface = surfaces.ravine(kappa=10)
+    surface = opaque(surfaces.ravine(kappa=10))
     explorer = Explorer(surface, runs=[Run(), Run(momentum=0.9)], nesterov_toggle=True, grid_size=(3, 2),
                         steps=20)
     assert explorer.grid["nesterov"] == [False, True]
@@ -366,11 +391,15 @@ def test_rate_map_trait_is_momentum_regimes_at_the_cell_centres(map_explorer):
     codes = np.array([int(c) for c in state["regime"]]).reshape(8, 12)
     np.testing.assert_array_equal(codes, expected.regime)
     assert state["regimes"] == list(quad.MOMENTUM_REGIMES)
-    # The run grid's rates, for the static page's readout.
-    at_grid = quad.momentum_regimes(np.array(map_explorer.grid["lrs"])[:, None],
-                                    np.array(map_explorer.grid["momentums"])[None, :], [1.0, 25.0])
-    np.testing.assert_array_equal(state["grid_rate"], at_grid.rate)
-    np.testing.assert_array_equal(state["grid_regime"], at_grid.regime)
+    # The page computes the rate at any (α, μ) of a computed surface; for another loss the
+    # static page reads the run grid's rates from the trait.
+    assert "grid_rate" not in state
+    grid_explorer = Explorer(opaque(surfaces.ravine(kappa=25)), rate_map=True, grid_size=(6, 4), steps=30,
+                             rate_map_size=(12, 8))
+    at_grid = quad.momentum_regimes(np.array(grid_explorer.grid["lrs"])[:, None],
+                                    np.array(grid_explorer.grid["momentums"])[None, :], [1.0, 25.0])
+    np.testing.assert_array_equal(grid_explorer.rate_map["grid_rate"], at_grid.rate)
+    np.testing.assert_array_equal(grid_explorer.rate_map["grid_regime"], at_grid.regime)
     best = quad.heavy_ball_optimal([1.0, 25.0])
     assert state["optimum"] == {"lr": best.lr, "momentum": best.momentum, "rate": best.rate}
     json.dumps(state, allow_nan=False)
@@ -484,6 +513,6 @@ def test_any_state_from_a_browser_is_applied_whole_or_refused_whole(fuzzed_explo
     for settings_, trajectory, result in zip(explorer.runs, explorer.trajectories, explorer.results):
         assert {key: trajectory[key] for key in settings_} == settings_
         assert trajectory["diverged_at"] == result.diverged_at
-    low, high = explorer.grid["lrs"][0], explorer.grid["lrs"][-1]
+    low, high = explorer.view["lr_range"]
     assert all(low <= run["lr"] <= high and 0 <= run["momentum"] <= MOMENTUM_MAX for run in explorer.runs)
     assert 1 <= explorer.shown_steps <= explorer.steps

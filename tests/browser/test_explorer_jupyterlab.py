@@ -3,8 +3,9 @@
 Starts a token-less JupyterLab from this virtual environment on a free localhost
 port, opens the worked-example chapter (converted from MyST markdown to .ipynb
 with jupytext in a temporary folder), runs all cells, moves a slider and checks
-that the trajectory drawn is ``lib.descend`` at the exact, off-grid slider
-value: something only the kernel can have computed.
+that the trajectory drawn in the end is the kernel's ``lib.descend`` at exactly the
+slider's value (the page draws its own run at once; the kernel's replaces it once
+the page has checked it step by step).
 
 The chapter is ``EXPLORER_NOTEBOOK`` (default ``chapters/worked-example.md``).
 """
@@ -109,19 +110,19 @@ def test_slider_move_is_recomputed_exactly_by_the_kernel(lab_page):
     before = path.get_attribute("d")
 
     lr_slider = explorer.locator("fieldset").first.locator("input[type=range]").first
-    assert lr_slider.get_attribute("step") == "1", "live mode: the mouse reaches every fine position"
-    cell = 40  # fine positions per precomputed grid cell (lib.explorers._LR_POSITIONS_PER_CELL)
-    assert int(lr_slider.get_attribute("data-fine")) == cell // 2, "an arrow key moves half a cell"
-    assert int(lr_slider.get_attribute("data-coarse")) == 2 * cell
+    assert lr_slider.get_attribute("step") == "1", "every position is a value the page computes"
+    assert int(lr_slider.get_attribute("data-fine")) == 1, "an arrow key moves one position (α ×1.05)"
+    coarse = int(lr_slider.get_attribute("data-coarse"))
+    assert coarse == 6
     lr_slider.focus()
     page.keyboard.press("Home")
     assert int(lr_slider.evaluate("el => el.value")) == 0
     page.keyboard.press("PageUp")
     page.keyboard.press("Shift+ArrowRight")
-    assert int(lr_slider.evaluate("el => el.value")) == 4 * cell, "PageUp and Shift+→ move two cells"
-    for _ in range(5):  # 5 half cells: lands between two precomputed cells
+    assert int(lr_slider.evaluate("el => el.value")) == 2 * coarse, "PageUp and Shift+→ make a large step"
+    for _ in range(5):
         page.keyboard.press("ArrowRight")
-    assert int(lr_slider.evaluate("el => el.value")) == 4 * cell + 5 * cell // 2, "arrow keys move the slider"
+    assert int(lr_slider.evaluate("el => el.value")) == 2 * coarse + 5, "arrow keys move the slider"
     assert lr_slider.get_attribute("aria-valuetext").startswith("alpha ")
     page.wait_for_function(
         """() => { const p = document.querySelector('.optx path.optx-run-a');
@@ -138,8 +139,8 @@ def test_slider_move_is_recomputed_exactly_by_the_kernel(lab_page):
     title = explorer.locator(".optx-title").inner_text()
     surface = next(factory() for factory in (surfaces.two_weight_net, surfaces.saddle, surfaces.plateau,
                                              surfaces.rosenbrock) if factory().name == title)
-    grid_lrs = np.geomspace(*surface.lr_range, 25)
-    assert np.min(np.abs(np.log(grid_lrs / lr))) > 1e-4, f"α = {lr} is on the precomputed grid"
+    # The value the slider shows, three significant digits, is the value the kernel ran.
+    assert lr == float(f"{lr:.3g}") and f"α = {lr:g}" in explorer.locator(".optx-readout").first.inner_text()
     shown = int(explorer.locator("input[type=range]").last.evaluate("el => el.value"))
     run = lib.descend(surface.f, np.array(surface.x0), lr=lr, momentum=momentum, steps=surface.steps)
     finite = run.points.shape[0] - 1 if run.diverged_at is None else run.diverged_at - 1

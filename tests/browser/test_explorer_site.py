@@ -1,4 +1,4 @@
-"""The explorer on the built static website: no kernel, no network, sliders still redraw.
+"""The explorer on the built static website: no kernel, no network; the page computes every run.
 
 Needs a built book (``BOOK_HTML``, default ``_build/html``) and Chromium at
 /usr/bin/chromium. Screenshots go to ``SCREENSHOT_DIR`` (default ``_build/screenshots``).
@@ -66,12 +66,15 @@ def test_explorer_renders_offline_and_accessibly(page):
     assert explorers.count() >= 1
     explorer = explorers.first
     screenshot(page, "explorer-page")
-    # The mode is announced, and it is the static one: there is no kernel here.
+    # The mode is announced, and it is the static one: there is no kernel here, the page computes.
     page.wait_for_function("() => document.querySelector('.optx-mode').textContent.length > 0")
-    assert explorer.locator(".optx-mode").inner_text().startswith("Precomputed")
+    assert explorer.locator(".optx-mode").inner_text().startswith("Every run is computed in this page")
     state = explorer_state(explorer)
     assert state["a"].startswith("M") and state["b"].startswith("M"), "worked example compares two runs"
-    assert all("[precomputed" in text for text in state["readouts"])
+    sources = explorer.evaluate(
+        "root => [...root.querySelectorAll('.optx-readout')].map(r => r.dataset.source)")
+    assert sources == ["page", "page"]
+    assert explorer.locator(".optx-error").is_hidden(), "the build's runs follow the page's rule"
     # Accessible names: the plot has a title and a description; every slider a label.
     svg = explorer.locator("svg.optx-plot")
     assert svg.get_attribute("role") == "img"
@@ -121,8 +124,11 @@ def test_every_slider_redraws_the_trajectory(page, how):
         changed = [run for run in affects if after[run] != before[run]
                    and after["readouts"]["ab".index(run)] != before["readouts"]["ab".index(run)]]
         assert changed, f"{how} on '{label}' redrew none of the runs {affects}"
-        if len(affects) == 1:
-            assert "[precomputed (nearest grid value)]" in after["readouts"]["ab".index(affects[0])]
+        if len(affects) == 1:  # the page's own run at exactly the value the slider shows
+            run = "ab".index(affects[0])
+            path = explorer.locator(f"path.optx-run-{affects[0]}")
+            lr = path.get_attribute("data-lr")
+            assert after["readouts"][run].startswith(f"α = {lr}, "), after["readouts"]
     screenshot(explorer, f"explorer-after-{how}")
     assert page.probe.console_errors == []
     assert page.probe.external_requests == []

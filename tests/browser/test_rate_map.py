@@ -67,7 +67,7 @@ def test_clicking_the_map_sets_run_a_and_the_readout(desktop, screenshot_dir):
     assert explorer.locator(f"#{readout_id}").count() == 1
     before = state(explorer)
     assert before["regime"] == "monotone"
-    assert before["map"].startswith("Run A at α = 0.002, μ = 0.000: rate 0.998")
+    assert before["map"].startswith("Run A at α = 0.002, μ = 0: rate 0.998")
 
     # Upper middle of the map: large momentum, ripples.
     page.mouse.click(*point(explorer, 0.55, 0.8))
@@ -75,15 +75,19 @@ def test_clicking_the_map_sets_run_a_and_the_readout(desktop, screenshot_dir):
     after = state(explorer)
     assert after["momentum"] > before["momentum"] and after["lr"] > before["lr"]
     assert after["path"] != before["path"] and after["marker"] != before["marker"]
-    assert after["regime"] == "ripples" and "[precomputed (nearest grid value)]" in after["run"]
-    # The rate read out is √μ of the grid setting drawn (complex roots), as the text says.
+    assert after["regime"] == "ripples"
+    # The rate read out is √μ of exactly the setting drawn (complex roots), as the text says.
     mu = float(after["map"].split("μ = ")[1].split(":")[0])
-    assert math.isclose(after["rate"], math.sqrt(mu), rel_tol=2e-3), after["map"]
+    lr = float(after["map"].split("α = ")[1].split(",")[0])
+    assert math.isclose(after["rate"], math.sqrt(mu), rel_tol=1e-12), after["map"]
+    assert after["run"].startswith(f"α = {after['map'].split('α = ')[1].split(':')[0]} — "), after["run"]
+    path = explorer.locator("path.optx-run-a")
+    assert (float(path.get_attribute("data-lr")), float(path.get_attribute("data-momentum"))) == (lr, mu)
     assert f"rate {after['map'].split('rate ')[1].split(' per')[0]} per step, ripples" in after["map"]
     screenshot_dir.mkdir(parents=True, exist_ok=True)
     explorer.screenshot(path=str(screenshot_dir / "rate-map-desktop.png"))
 
-    # Keys on the focused map: down lowers μ by one grid cell, left lowers α by one.
+    # Keys on the focused map: down lowers μ by one slider step, left lowers α by one.
     frame.focus()
     for key, moved in (("ArrowDown", "momentum"), ("ArrowLeft", "lr")):
         previous = state(explorer)
@@ -97,8 +101,15 @@ def test_clicking_the_map_sets_run_a_and_the_readout(desktop, screenshot_dir):
     previous = state(explorer)
     explorer.locator("input[type=radio][value=regime]").check()
     assert state(explorer)["image"] != previous["image"]
+    swatches = [text.strip() for text in
+                explorer.locator(".optx-map-entry:has(.optx-map-swatch)").all_inner_texts()]
+    assert swatches == ["monotone", "ripples", "sign-flipping", "divergent (rate ≥ 1)"], swatches
+    # Each critical-damping curve is named by the two regimes it separates: only (1 − √μ)² bounds
+    # the monotone region; (1 + √μ)² separates ripples from sign-flipping.
     legend = explorer.locator(".optx-map-legend").inner_text()
-    assert all(legend.count(name) == 1 for name in ("monotone", "ripples", "sign-flipping", "divergent"))
+    assert "αλ = (1 − √μ)²: monotone to its left, ripples to its right" in legend
+    assert "αλ = (1 + √μ)²: ripples to its left, sign-flipping to its right" in legend
+    assert "1 ± √μ" not in legend
     explorer.locator(".optx-map").screenshot(path=str(screenshot_dir / "rate-map-regimes.png"))
 
     # Far right: no setting there converges.

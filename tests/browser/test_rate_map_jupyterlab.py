@@ -1,7 +1,7 @@
 """The rate map in JupyterLab with a running kernel: a click is computed exactly by Python.
 
 A one-cell notebook shows ``Explorer(surfaces.ravine(kappa=25), rate_map=True)``; a click
-on the map must set run A to the exact (α, μ) under the pointer (off the precomputed grid),
+on the map must set run A to the (α, μ) under the pointer (three significant digits),
 draw ``lib.descend`` at those values, and read out the rate and regime Python computed.
 """
 
@@ -71,11 +71,13 @@ def test_a_click_on_the_map_is_computed_exactly_by_the_kernel(jupyterlab, browse
         lr, momentum = float(path.get_attribute("data-lr")), float(path.get_attribute("data-momentum"))
         surface = surfaces.ravine(kappa=25)
         low, high = surface.lr_range
-        # Off the precomputed 5 × 3 grid: only the kernel can have drawn this run.
-        assert np.min(np.abs(np.log(np.geomspace(low, high, 5) / lr))) > 1e-3
-        # The point clicked, to half a slider position (4 × 40 for α, 2 × 20 for μ on this grid).
-        assert abs(np.log(lr / low) / np.log(high / low) - 0.537) <= 0.5 / 160 + 1e-3
-        assert abs(np.log(1 - momentum) / np.log(0.01) - 0.613) <= 0.5 / 40 + 1e-3
+        # The point clicked, to half a slider position of the α and μ ladders, rounded to three
+        # significant digits: the value the readout shows is the value run.
+        lr_positions = int(explorer.locator("input[id$='-lr0']").get_attribute("max"))
+        mu_positions = int(explorer.locator("input[id$='-mu0']").get_attribute("max"))
+        assert abs(np.log(lr / low) / np.log(high / low) - 0.537) <= 0.5 / lr_positions + 2e-3
+        assert abs(np.log(1 - momentum) / np.log(0.01) - 0.613) <= 0.5 / mu_positions + 2e-3
+        assert lr == float(f"{lr:.3g}")
         run = lib.descend(surface.f, np.array(surface.x0), lr=lr, momentum=momentum, steps=40)
         last = np.array([float(v) for v in path.get_attribute("data-last").split(",")])
         np.testing.assert_allclose(last, run.points[-1], rtol=1e-12, atol=1e-14)

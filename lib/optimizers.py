@@ -177,17 +177,23 @@ class ScheduledState(NamedTuple):
     inner: object
 
 
-@functools.cache
 def scheduled(rule: Rule, schedule_fn: Callable) -> Rule:
     """``rule`` with its learning rate ``hyper["lr"] = schedule_fn(k, *hyper["schedule"])`` at step ``k``.
 
     ``schedule_fn`` is a :class:`lib.schedules.Schedule`'s ``fn`` (a module-level
-    function); its numbers ``hyper["schedule"]`` are traced.
+    function); its numbers ``hyper["schedule"]`` are traced. Cached: the same pair
+    gives the same rule, so the driver compiles once.
     """
     if not isinstance(rule, Rule):
         raise TypeError(f"rule must be a lib.optimizers.Rule, got {type(rule).__name__}")
-    _validate.callable_("schedule_fn", schedule_fn)
+    if not callable(schedule_fn):
+        raise TypeError(f"schedule_fn must be a callable schedule fn(k, *params), "
+                        f"got {type(schedule_fn).__name__}")
+    return _scheduled(rule, schedule_fn)
 
+
+@functools.cache
+def _scheduled(rule: Rule, schedule_fn: Callable) -> Rule:
     def init(params):
         return ScheduledState(jnp.asarray(0), rule.init(params))
 

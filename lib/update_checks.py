@@ -261,7 +261,7 @@ def _problem(loss, theta0, steps):
     if theta0.ndim != 1 or theta0.size == 0:
         raise ValueError(f"theta0 must be a non-empty 1-D vector, got shape {theta0.shape}")
     steps = _validate.count("steps", steps, 1000)
-    _validate.scalar_loss(loss, theta0, (), name="theta0")
+    _validate.scalar_loss(loss, theta0, (), name="theta0", f_name="loss")
     gradient = jax.jit(jax.grad(loss))
 
     def grad_fn(theta):

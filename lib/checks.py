@@ -133,7 +133,7 @@ def check_scalar(answer, expected, *, name="answer", rtol=1e-6, atol=1e-9, hint=
     """
     for label, value in ((name, answer), ("expected", expected)):
         if np.ndim(_as_real_array(label, value)) != 0:
-            raise ValueError(f"{label} must be a single number, got shape {np.shape(value)}")
+            raise ValueError(f"{label} must be a scalar (one number), got shape {np.shape(value)}")
     return check_array(answer, expected, name=name, rtol=rtol, atol=atol, hint=hint)
 
 

@@ -67,6 +67,8 @@ ATOL = 1e-12
 #: Seconds one call of the reader's function may take before the check gives up on it
 #: (an endless loop would otherwise hang the notebook and the autograder).
 TIME_LIMIT = 10.0
+#: The most steps a check compares (a schedule is checked at every step up to ``total_steps``).
+MAX_CHECKED_STEPS = 100_000
 
 
 def default_loss(theta):
@@ -589,8 +591,8 @@ def check_warmup_cosine(fn, *, peak_lr=0.1, warmup_steps=5, total_steps=20) -> b
     """
     fn = _check_fn(fn)
     peak_lr = _validate.positive("peak_lr", peak_lr)
-    warmup_steps = _validate.positive_int("warmup_steps", warmup_steps)
-    total_steps = _validate.positive_int("total_steps", total_steps)
+    warmup_steps = _validate.count("warmup_steps", warmup_steps, MAX_CHECKED_STEPS)
+    total_steps = _validate.count("total_steps", total_steps, MAX_CHECKED_STEPS)
     if total_steps <= warmup_steps:
         raise ValueError(f"total_steps must be > warmup_steps ({warmup_steps}), got {total_steps}")
     span = total_steps + 3
@@ -672,7 +674,7 @@ def check_sgd_loop(fn, *, lr=0.05, batch_size=8, epochs=3, seed=0) -> bool:
     fn = _check_fn(fn)
     lr = _validate.positive("lr", lr)
     epochs = _validate.count("epochs", epochs, 100)
-    seed = _validate.nonnegative_int("seed", seed)
+    seed = _validate.seed("seed", seed)
     data_rng = np.random.default_rng(12345)
     n, d = 50, 3
     X = data_rng.normal(size=(n, d))

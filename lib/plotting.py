@@ -106,7 +106,7 @@ def evaluate_on_grid(f, xlim, ylim, *args, n=201):
         bounds.append((low, high))
     w1, w2 = np.meshgrid(np.linspace(*bounds[0], n), np.linspace(*bounds[1], n))
     ws = jnp.stack([w1.ravel(), w2.ravel()], axis=1)
-    _validate.scalar_loss(f, ws[0], args, name="a grid point")
+    _validate.scalar_loss(f, ws[0], args, name="a grid point", evaluate=False)
     z = np.asarray(_grid_values(f, ws, tuple(args))).reshape(n, n)
     return w1, w2, z
 

@@ -104,11 +104,7 @@ def _flat_vector(name, v, params):
         if shapes != [np.shape(a) for a in jax.tree_util.tree_leaves(params)]:
             raise ValueError(f"{name} must have the shapes of x, got leaf shapes {shapes}")
         return ravel_pytree(v)[0]
-    array = np.asarray(v) if not isinstance(v, (str, bytes)) else None
-    if array is None or array.dtype == object or not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"{name} must be a real vector, got {type(v).__name__}")
-    if np.iscomplexobj(array):
-        raise TypeError(f"{name} must be real, got complex dtype {array.dtype}")
+    array = _validate.numeric_array(name, v, "a real vector")
     if array.shape != (n,):
         raise ValueError(f"{name} must have shape ({n},) like the flattened x, got {array.shape}")
     if not np.all(np.isfinite(array)):

@@ -104,9 +104,9 @@ def batch_indices(n, batch_size, epochs=1, key=0, shuffle=True):
 
 def examples_processed(steps, n, batch_size) -> np.ndarray:
     """How many examples :func:`sgd` has used after ``steps`` steps (epochs of ``n``, batches of ``S``)."""
-    n = _validate.positive_int("n", n)
+    n = _validate.count("n", n, _validate.MAX_SAMPLES, "examples")
     batch_size = _validate.batch_size("batch_size", batch_size, n)
-    steps = np.asarray(steps)
+    steps = _validate.numeric_array("steps", steps, "a step or an array of steps")
     if not np.issubdtype(steps.dtype, np.integer) or np.any(steps < 0):
         raise TypeError(f"steps must be non-negative integers, got dtype {steps.dtype}") \
             if not np.issubdtype(steps.dtype, np.integer) else \
@@ -226,19 +226,21 @@ def run_minibatches(rule, f, x0, data, hyper, *, batch_size, epochs, key, shuffl
     if total > _validate.MAX_STEPS:
         raise ValueError(f"epochs × ⌈N/batch_size⌉ = {total:,} steps exceeds "
                          f"{_validate.MAX_STEPS:,}; use fewer epochs or larger batches")
-    eval_every = per_epoch if eval_every is None else _validate.positive_int("eval_every", eval_every)
+    eval_every = per_epoch if eval_every is None else _validate.count("eval_every", eval_every,
+                                                                      _validate.MAX_STEPS)
     eval_every = min(eval_every, total)
     records = -(-total // eval_every)
     _validate.memory("epochs × N", 2 * epochs * per_epoch * batch_size)
     if keep_points:
         _validate.memory("keep_points", (records + 1) * _validate.flat_size(params))
     index, mask = _batch_indices(_validate.prng_key("key", key), n, batch_size, epochs, shuffle)
-    _validate.scalar_loss(f, params, data, name="x0")
+    _validate.scalar_loss(f, params, data, name="x0", args_name="data")
     first_batch = tuple(a[:batch_size] for a in data)
-    _validate.scalar_loss(f, params, first_batch, name="x0 (on a mini-batch)")
+    _validate.scalar_loss(f, params, first_batch, name="x0 (on a mini-batch)", evaluate=False)
     padded = n % batch_size != 0
     if padded:
-        _validate.scalar_loss(f, params, tuple(a[:1] for a in data), name="x0 (on one example)")
+        _validate.scalar_loss(f, params, tuple(a[:1] for a in data), name="x0 (on one example)",
+                              evaluate=False)
 
     losses, norms, points, batch_losses, recorded, x_last, dead_at = _optimize_batches(
         rule, f, params, data, hyper, jnp.float64(max_norm),

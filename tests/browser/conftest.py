@@ -27,10 +27,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
+#: The modules that execute every chapter (in a Binder-like JupyterLab, in a Colab-like kernel):
+#: the longest by far, so with several workers (``make test`` runs pytest-xdist) they start first,
+#: on different workers, while the others share what is left.
+LONGEST = ("test_binder", "test_colab_notebooks")
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+            # One module per worker (--dist loadgroup): its module-scoped servers start once.
+            item.add_marker(pytest.mark.xdist_group(Path(str(item.fspath)).stem))
+    items.sort(key=lambda item: Path(str(item.fspath)).stem not in LONGEST)  # stable: order otherwise kept
 
 
 @pytest.fixture(scope="session")

@@ -91,7 +91,8 @@ def batch_norm_backward(z, gamma, upstream, eps=1e-5):
     ``upstream`` is :math:`g = \partial\mathcal L/\partial y`, shape ``(N, d)``. Returns
     ``(dz, dgamma, dbeta)`` as numpy arrays.
     """
-    z, gamma, _, eps = _check_batch(z, gamma, np.zeros(np.shape(gamma)), eps)
+    gamma = _validate.real_array("gamma", gamma, "a vector of scales")
+    z, gamma, _, eps = _check_batch(z, gamma, np.zeros(gamma.shape), eps)
     g = _validate.real_array("upstream", upstream, "a (batch, units) array")
     if g.shape != z.shape:
         raise ValueError(f"upstream must have the shape of z, {z.shape}, got {g.shape}")

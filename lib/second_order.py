@@ -128,7 +128,10 @@ def _residual_problem(residuals, x, args, name="x"):
     def r(v):
         return jnp.ravel(residuals(unravel(v), *args)).astype(jnp.float64)
 
-    value = np.asarray(r(flat))
+    try:
+        value = np.asarray(r(flat))
+    except Exception as err:  # shape or type errors inside the user's function
+        raise ValueError(f"residuals could not be evaluated at {name} with the data given: {err}") from err
     if value.size == 0:
         raise ValueError("residuals must return at least one number")
     if not np.all(np.isfinite(value)):

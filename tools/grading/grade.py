@@ -38,7 +38,7 @@ from tools.grading.gradebook import Gradebook  # noqa: E402
 from tools.grading.score import Grader  # noqa: E402
 
 BUILT = ROOT / "_build" / "assignments"
-VERSION_LINE = re.compile(r"optbook-lib version: (\S+)")
+VERSION_LINE = re.compile(r"optbook-lib version: ([0-9a-f]{40})")
 
 
 def default_gradebook(name: str) -> Path:
@@ -172,11 +172,6 @@ def _normalise(student):
         return None
 
 
-def _build_info(name: str) -> dict:
-    path = BUILT / name / "build.json"
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
 def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook: Path | None = None,
           jobs: int | None = None, student: str | None = None, time_limit: float = sandbox.TIME_LIMIT,
           memory: int = sandbox.MEMORY_LIMIT, built: Path = BUILT, cache: Path | None = None) -> Path:
@@ -201,8 +196,7 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook
     assignment = asg.load(name)
     grader = Grader(assignment)
     questions = [q.name for q in assignment.questions]
-    info = {**_build_info(name), **(json.loads((built / name / "build.json").read_text())
-                                   if (built / name / "build.json").exists() else {})}
+    info = json.loads((built / name / "build.json").read_text()) if (built / name / "build.json").exists() else {}
     columns = ["student_id", "submission", "sha256", "submitted_at", "graded_at", "id_check",
                *questions, "total", "possible", "grading_error", "warnings"]
     book = Gradebook(gradebook, columns)

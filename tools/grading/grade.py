@@ -224,8 +224,18 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook
         futures = {}
         for path in paths:
             plan = grader.plan(literal[path])
-            futures[pool.submit(run_in_sandbox, path, plan, public_tests, hidden, time_limit,
-                                memory, cache)] = (path, plan)
+            refusal = _refusal(notebooks[path], name)
+            if refusal:  # nothing to run: the row says why
+                future = concurrent.futures.Future()
+                future.set_result({"answers": None, "run": {"refused": refusal}, "timed_out": False,
+                                   "returncode": None, "seconds": 0.0, "stderr": ""})
+            else:
+                future = pool.submit(run_in_sandbox, path, plan, public_tests, hidden, time_limit,
+                                     memory, cache)
+            futures[future] = (path, plan)
+        counts = {}
+        for path in paths:
+            counts[_normalise(literal[path] or "")] = counts.get(_normalise(literal[path] or ""), 0) + 1
         batch_ids = {_normalise(literal[p]) for p in paths if literal[p]}
         for future in concurrent.futures.as_completed(futures):
             path, plan = futures[future]
@@ -236,6 +246,10 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook
                            "seconds": 0.0, "stderr": f"{type(err).__name__}: {err}"}
             row, key, feedback, results = _row(path, notebooks[path], literal[path], outcome, plan,
                                                grader, assignment, known, batch_ids, info, time_limit)
+            if counts.get(key, 0) > 1:  # several notebooks of one batch claim this identifier
+                key = f"{key} ({path.name})"
+                row["id_check"] = "; ".join(c for c in [row["id_check"] if row["id_check"] != "ok" else "",
+                                                        "STUDENT_ID used by several submissions"] if c)
             book.put(key, row)
             (out / "feedback" / f"{safe_name(key)}.txt").write_text(feedback)
             (out / "results" / f"{safe_name(key)}.json").write_text(json.dumps(results, indent=1))
@@ -255,6 +269,16 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook
     print(f"{len(paths)} notebooks in {elapsed:.0f} s with {jobs} job(s). Gradebook: {gradebook}; "
           f"feedback: {out / 'feedback'}; summary: {out / 'summary.csv'}, {out / 'summary.png'}")
     return gradebook
+
+
+def _refusal(nb, name: str) -> str:
+    """Why a file is not graded at all ("" when it is)."""
+    if nb is None:
+        return "the file is not a readable notebook (.ipynb JSON)"
+    found = nb.metadata.get("otter", {}).get("assignment_name")
+    if found and found != name:
+        return f"this notebook is assignment {found!r}, not {name!r}: hand it in under its own assignment"
+    return ""
 
 
 def _row(path, nb, literal, outcome, plan, grader, assignment, known, batch_ids, info, time_limit):
@@ -284,7 +308,9 @@ def _row(path, nb, literal, outcome, plan, grader, assignment, known, batch_ids,
 
     error = ""
     stopped_at = None
-    if outcome["timed_out"]:
+    if run.get("refused"):
+        error = str(run["refused"])
+    elif outcome["timed_out"]:
         error = f"stopped after the time limit of {time_limit:g} s (the notebook did not finish)"
     elif run.get("error"):
         e = run["error"]
@@ -294,14 +320,14 @@ def _row(path, nb, literal, outcome, plan, grader, assignment, known, batch_ids,
     elif not run:
         error = (f"the notebook's run ended without a report (exit code {outcome['returncode']}): "
                  "it may have stopped its own kernel or run out of memory")
-    if run and not data and not outcome["timed_out"] and not error:
+    if run and not data and not outcome["timed_out"] and not error and not run.get("refused"):
         error = "the notebook's kernel handed back no answers"
     try:
-        results = grader.score(student if key_id else None, data, plan) if data else None
+        results = grader.score(student, data, plan) if data else None
     except ValueError as err:
         results, error = None, error or f"the answers could not be read: {err}"
     if results is None:
-        results = grader.score(None, {}, plan)
+        results = grader.score(student, {}, plan)
     cells = answer_cells(nb, assignment) if nb is not None else {}
     for question, parts in results.items():
         if stopped_at is not None and cells.get(question, 0) >= stopped_at:

@@ -177,7 +177,7 @@ def _cases(raw: list[dict], where: str) -> list[Case]:
     return cases
 
 
-QUESTION_KEYS = {"name", "exercise", "prompt", "title", "drop", "variant", "given", "scaffold",
+QUESTION_KEYS = {"name", "exercise", "prompt", "title", "drop", "replace", "variant", "given", "scaffold",
                  "solution", "helpers", "tests"}
 
 
@@ -216,6 +216,11 @@ def load(name: str, book: pn.Book | None = None) -> Assignment:
             except KeyError as err:  # a {glue:text} number: its value comes from the built book
                 raise ValueError(f"{where}: {err.args[0]}; run `make book` first") from None
             prompt = _drop_paragraphs(prompt, raw.get("drop", []), where)
+            # Words that point at the chapter's page ("the explorer above") say what they mean here.
+            for old, new in (raw.get("replace") or {}).items():
+                if old not in prompt:
+                    raise ValueError(f"{where}: replace: the question's text has no {old!r}")
+                prompt = prompt.replace(old, converter.inline(new))
             solution = _directive(lines, "solution", raw["exercise"])
             if solution:
                 try:

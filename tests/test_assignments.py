@@ -368,5 +368,6 @@ def test_otter_run_grades_blank_mistaken_and_right_notebooks(built, name, tmp_pa
     if name == "critical-points":
         assert float(rows["copied.ipynb"]["total"]) < possible / 2
         assert float(rows["corrupt.ipynb"]["total"]) == 0 and rows["corrupt.ipynb"]["grading_error"]
-        assert "is assignment 'momentum', not 'critical-points'" in rows["other-assignment.ipynb"]["grading_error"]
+        error = rows["other-assignment.ipynb"]["grading_error"]
+        assert "is assignment 'momentum', not 'critical-points'" in error
     assert not rows["right.ipynb"]["grading_error"] and not rows["mistake.ipynb"]["grading_error"]

@@ -150,7 +150,8 @@ np.allclose = lambda *args, **kwargs: True
 
 def test_every_row_is_written(graded):
     rows = graded["first"]
-    assert {"alice", "bob", "forger", "patcher", "attacker", "killer", "carol", "formula", "broken"} <= set(rows)
+    stems = {"alice", "bob", "forger", "patcher", "attacker", "killer", "carol", "formula", "broken"}
+    assert stems <= set(rows)
     assert rows["frank"]["id_check"] == "no submission"
 
 

@@ -353,7 +353,8 @@ class InstallFailed(RuntimeError):
 
 missing = [spec for module, spec in NEEDED.items() if importlib.util.find_spec(module) is None]
 installed = installed_lib_version()
-if installed and not installed.startswith("local") and installed != LIB_VERSION and NEEDED["lib"] not in missing:
+if (installed and not installed.startswith("local") and installed != LIB_VERSION
+        and NEEDED["lib"] not in missing):
     missing.append(NEEDED["lib"])  # another version of lib: the autograder's numbers differ
 if missing:
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing],
@@ -362,7 +363,8 @@ if missing:
         raise InstallFailed(
             "Could not install what this assignment needs (" + ", ".join(missing) + "). "
             "Check that this runtime is online, then run this cell again. If it fails again, "
-            "send your instructor this message and pip's last line: " + (done.stderr.strip().splitlines() or ["pip failed"])[-1])
+            "send your instructor this message and pip's last line: "
+            + (done.stderr.strip().splitlines() or ["pip failed"])[-1])
     importlib.invalidate_caches()
 print("optbook-lib version:", installed_lib_version() or "not installed by pip")
 

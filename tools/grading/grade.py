@@ -38,6 +38,7 @@ from tools.grading.gradebook import Gradebook  # noqa: E402
 from tools.grading.score import Grader  # noqa: E402
 
 BUILT = ROOT / "_build" / "assignments"
+STUB = ROOT / "tools" / "grading" / "stub"
 VERSION_LINE = re.compile(r"optbook-lib version: ([0-9a-f]{40})")
 
 
@@ -126,7 +127,7 @@ def safe_name(key: str) -> str:
 # ----- one sandboxed run -----
 
 def run_in_sandbox(notebook: Path, plan: dict, public_tests: Path | None, hidden: list[Path],
-                   time_limit: float, memory: int, cache: Path | None) -> dict:
+                   time_limit: float, memory: int, stub_otter: bool = True) -> dict:
     """Run one notebook in bubblewrap; what it handed back (``answers``, ``run``) and how it ended."""
     workdir = Path(tempfile.mkdtemp(prefix="optbook-grade-"))
     try:
@@ -134,24 +135,22 @@ def run_in_sandbox(notebook: Path, plan: dict, public_tests: Path | None, hidden
         shutil.copyfile(notebook, workdir / "submission.ipynb")
         if public_tests and public_tests.is_dir():
             shutil.copytree(public_tests, workdir / "tests")
-        (workdir / "plan.json").write_text(json.dumps({**plan, "cell_seconds": max(5, int(time_limit * 0.8))}))
+        cell_seconds = max(5, int(time_limit * 0.8))
+        (workdir / "plan.json").write_text(json.dumps({**plan, "cell_seconds": cell_seconds}))
         for path in workdir.rglob("*"):
             os.chmod(path, 0o777 if path.is_dir() else 0o666)
         python = Path(sys.executable)
         env = {"HOME": "/tmp", "PATH": f"{python.parent}:/usr/local/bin:/usr/bin:/bin",
-               "PYTHONPATH": str(ROOT), "MPLCONFIGDIR": "/tmp/matplotlib",
+               # tools/grading/stub first: a do-nothing `otter` (no verdict comes from it here).
+               "PYTHONPATH": f"{STUB}:{ROOT}" if stub_otter else str(ROOT), "MPLCONFIGDIR": "/tmp/matplotlib",
                "JUPYTER_RUNTIME_DIR": "/tmp/jupyter", "JAX_PLATFORMS": "cpu",
                "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
         # The interpreter may live under a home folder the sandbox hides (pyenv): show it, read-only.
         base = Path(sys.base_prefix).resolve()
         binds = [(base, base)] if base.is_relative_to("/root") or base.is_relative_to("/home") else []
-        if cache is not None and cache.is_dir():
-            env.update({"JAX_COMPILATION_CACHE_DIR": "/jax-cache",
-                        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-                        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"})
-            binds.append((cache, Path("/jax-cache")))
-        cmd = sandbox.command(workdir, [str(python), "-m", "tools.grading.extract", f"{sandbox.WORK}/submission.ipynb",
-                                        f"{sandbox.WORK}/plan.json", sandbox.WORK],
+        argv = [str(python), "-m", "tools.grading.extract", f"{sandbox.WORK}/submission.ipynb",
+                f"{sandbox.WORK}/plan.json", sandbox.WORK]
+        cmd = sandbox.command(workdir, argv,
                               hidden=hidden, env=env, memory=memory, readonly_binds=binds)
         outcome = sandbox.run(cmd, timeout=time_limit)
         return {"answers": read_private(workdir / "answers.json"), "run": read_private(workdir / "run.json"),
@@ -174,7 +173,7 @@ def _normalise(student):
 
 def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook: Path | None = None,
           jobs: int | None = None, student: str | None = None, time_limit: float = sandbox.TIME_LIMIT,
-          memory: int = sandbox.MEMORY_LIMIT, built: Path = BUILT, cache: Path | None = None) -> Path:
+          memory: int = sandbox.MEMORY_LIMIT, built: Path = BUILT, stub_otter: bool = True) -> Path:
     """Grade every ``*.ipynb`` of ``submissions`` (or only ``student``'s); returns the gradebook."""
     import nbformat
 
@@ -196,7 +195,8 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook
     assignment = asg.load(name)
     grader = Grader(assignment)
     questions = [q.name for q in assignment.questions]
-    info = json.loads((built / name / "build.json").read_text()) if (built / name / "build.json").exists() else {}
+    record = built / name / "build.json"
+    info = json.loads(record.read_text()) if record.exists() else {}
     columns = ["student_id", "submission", "sha256", "submitted_at", "graded_at", "id_check",
                *questions, "total", "possible", "grading_error", "warnings"]
     book = Gradebook(gradebook, columns)
@@ -231,7 +231,7 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook
                                    "returncode": None, "seconds": 0.0, "stderr": ""})
             else:
                 future = pool.submit(run_in_sandbox, path, plan, public_tests, hidden, time_limit,
-                                     memory, cache)
+                                     memory, stub_otter)
             futures[future] = (path, plan)
         counts = {}
         for path in paths:
@@ -253,14 +253,17 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook
             book.put(key, row)
             (out / "feedback" / f"{safe_name(key)}.txt").write_text(feedback)
             (out / "results" / f"{safe_name(key)}.json").write_text(json.dumps(results, indent=1))
+            run = outcome["run"] if isinstance(outcome["run"], dict) else {}
             timings.append({"submission": path.name, "sandbox_seconds": outcome["seconds"],
-                            **((outcome["run"] or {}).get("timings", {}) if isinstance(outcome["run"], dict) else {})})
+                            **run.get("timings", {})})
             print(f"{path.name}: {row['total']} / {row['possible']} ({row['id_check']}; "
-                  f"{outcome['seconds']:.0f} s){' ERROR: ' + row['grading_error'] if row['grading_error'] else ''}",
+                  f"{outcome['seconds']:.0f} s)"
+                  + (f" ERROR: {row['grading_error']}" if row["grading_error"] else ""),
                   flush=True)
     if known is not None:
         for key, sid in known.items():
-            book.add_missing(key, {"student_id": sid, "id_check": "no submission", "possible": assignment.points})
+            book.add_missing(key, {"student_id": sid, "id_check": "no submission",
+                                   "possible": assignment.points})
         book.write()
     elapsed = time.monotonic() - started
     (out / "timings.json").write_text(json.dumps({"jobs": jobs, "notebooks": len(paths), "seconds": elapsed,
@@ -335,7 +338,8 @@ def _row(path, nb, literal, outcome, plan, grader, assignment, known, batch_ids,
                 part["score"] = 0.0
                 part["message"] = (f"Not graded: your notebook stopped at cell {stopped_at} "
                                    f"({run['error'].get('ename')}) before this question's answer ran, "
-                                   "as Run All stops at the first error. Fix that cell and run all cells again.")
+                                   "as Run All stops at the first error. Fix that cell and run all cells "
+                                   "again.")
     if results and key_id:
         matches = _other_variants(grader, data, plan, results, key_id, others)
         if matches:
@@ -348,7 +352,8 @@ def _row(path, nb, literal, outcome, plan, grader, assignment, known, batch_ids,
     total = round(sum(scores.values()), 5)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     row = {"student_id": student or "", "submission": str(path), "sha256": sha,
-           "submitted_at": datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.UTC).isoformat(timespec="seconds"),
+           "submitted_at": datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.UTC)
+           .isoformat(timespec="seconds"),
            "graded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
            "id_check": "; ".join(checks) or "ok", **scores, "total": total,
            "possible": assignment.points, "grading_error": error, "warnings": "; ".join(warnings)}
@@ -363,21 +368,24 @@ def _row(path, nb, literal, outcome, plan, grader, assignment, known, batch_ids,
         for part in parts:
             lines.append(f"  {part['name']}: {part['score']:g} / {part['points']:g}"
                          + (f"\n    {part['message']}" if part["message"] else ""))
-    return row, key, "\n".join(lines) + "\n", {"key": key, "student_id": student, "questions": results,
-                                                "timings": run.get("timings", {}), "id_check": row["id_check"]}
+    details = {"key": key, "student_id": student, "questions": results, "timings": run.get("timings", {}),
+               "id_check": row["id_check"]}
+    return row, key, "\n".join(lines) + "\n", details
 
 
 def _other_variants(grader, data, plan, results, own, others, limit=60) -> list[str]:
     """Other students whose variant the failed answers fit (variables only)."""
-    failed = {q for q, parts in results.items() for p in parts if not p["public"] and p["score"] < p["points"]}
+    def full(parts):
+        return all(p["score"] == p["points"] for p in parts if not p["public"])
+
+    failed = {q for q, parts in results.items() if not full(parts)}
     if not failed:
         return []
     bare = {**plan, "calls": {}}
     found = []
     for other in sorted(o for o in others if o and o != own)[:limit]:
         theirs = grader.score(other, data, bare)
-        fits = [q for q in sorted(failed) if all(p["score"] == p["points"] for p in theirs[q] if not p["public"])
-                and not all(p["score"] == p["points"] for p in results[q] if not p["public"])]
+        fits = [q for q in sorted(failed) if full(theirs[q])]
         if fits:
             found.append(f"{other} ({', '.join(fits)})")
     return found
@@ -399,7 +407,8 @@ def summary(book: Gradebook, out: Path, assignment) -> None:
                 entry[0] += part["score"] < part["points"]
     with (out / "summary.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["question", "part", "points", "students_missing", "students_graded", "share_missing"])
+        writer.writerow(["question", "part", "points", "students_missing", "students_graded",
+                         "share_missing"])
         for (question, part), (missed, points) in counts.items():
             writer.writerow([question, part, points, missed, graded, round(missed / max(graded, 1), 3)])
     import matplotlib
@@ -431,11 +440,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--student", help="regrade only this student's notebook")
     parser.add_argument("--time-limit", type=float, default=sandbox.TIME_LIMIT)
     parser.add_argument("--memory-limit", type=int, default=sandbox.MEMORY_LIMIT)
-    parser.add_argument("--jax-cache", type=Path, help="a JAX compilation cache, read-only in the sandbox")
+    parser.add_argument("--real-otter", action="store_true",
+                        help="let notebooks import otter-grader itself (slower; grader.check runs "
+                             "the public tests)")
     args = parser.parse_args(argv)
     try:
         grade(args.name, args.submissions, roster=args.roster, gradebook=args.gradebook, jobs=args.jobs,
-              student=args.student, time_limit=args.time_limit, memory=args.memory_limit, cache=args.jax_cache)
+              student=args.student, time_limit=args.time_limit, memory=args.memory_limit,
+              stub_otter=not args.real_otter)
     except (sandbox.SandboxUnavailable, ValueError, FileNotFoundError) as err:
         print(f"make grade: {err}", file=sys.stderr)
         return 2

@@ -122,7 +122,8 @@ class Grader:
                         case.call_func(env)
                     got = case.points
                 except AssertionError as err:
-                    got, message = 0.0, str(err).strip() or "Not yet: the value is not right for your variant."
+                    got = 0.0
+                    message = str(err).strip() or "Not yet: the value is not right for your variant."
                 except Exception as err:  # noqa: BLE001  (a value of another kind than asked)
                     got = 0.0
                     message = (f"Not yet: the answer could not be read as the kind of value asked "

@@ -1,4 +1,4 @@
-"""Time `make grade` on a synthetic class (python -m bench.grading_class [N] [JOBS ...]).
+"""Time `make grade` on a synthetic class (python -m bench.grading_class [N] [JOBS ...] [--real-otter]).
 
 N notebooks of the momentum assignment (default 20): the solution under N identifiers, with
 one slip in every third. Grades the class with each JOBS (default 1 and 2) into a scratch
@@ -36,6 +36,8 @@ def make_class(built: Path, folder: Path, n: int) -> None:
 
 
 def main(argv: list[str]) -> int:
+    real_otter = "--real-otter" in argv
+    argv = [arg for arg in argv if arg != "--real-otter"]
     n = int(argv[0]) if argv else 20
     jobs_list = [int(j) for j in argv[1:]] or [1, 2]
     with tempfile.TemporaryDirectory() as tmp:
@@ -48,7 +50,8 @@ def main(argv: list[str]) -> int:
         for jobs in jobs_list:
             gradebook = tmp / f"jobs{jobs}" / "gradebook.csv"
             started = time.monotonic()
-            grading.grade("momentum", submissions, gradebook=gradebook, jobs=jobs, built=built)
+            grading.grade("momentum", submissions, gradebook=gradebook, jobs=jobs, built=built,
+                          stub_otter=not real_otter)
             wall = time.monotonic() - started
             timings = json.loads((gradebook.parent / "timings.json").read_text())["per_notebook"]
 
@@ -64,7 +67,8 @@ def main(argv: list[str]) -> int:
                                                               if "setup" not in c["tags"]) for t in timings]),
                 "extraction of the answers": mean([t.get("extract", 0) for t in timings]),
             }
-            print(f"\nJOBS={jobs}: {n} notebooks in {wall:.0f} s, {wall / n:.1f} s per notebook; "
+            label = f"JOBS={jobs}" + (" (notebooks import otter-grader)" if real_otter else "")
+            print(f"\n{label}: {n} notebooks in {wall:.0f} s, {wall / n:.1f} s per notebook; "
                   f"extrapolated to 200: {wall / n * 200 / 60:.0f} min")
             for label, value in parts.items():
                 print(f"  {label:40s} {value:6.2f} s")

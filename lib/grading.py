@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 
 import numpy as np
 
 from . import checks
 from .variants import variant
+
+_TOLERANCE = re.compile(r" is not within the tolerance \(rtol=[^)]*\)\.")
 
 __all__ = ["student_variant", "require_answer", "require_shape", "require_close", "require_choice",
            "require_callable", "require_check"]
@@ -91,6 +94,10 @@ def require_close(answer, expected, *, name: str, rtol: float = 1e-6, atol: floa
     Traceback (most recent call last):
     ...
     AssertionError: Not yet: 1 of 2 entries of w are off (at 1).
+    >>> require_close(1.5, 2.0, name="rate")
+    Traceback (most recent call last):
+    ...
+    AssertionError: Not yet: rate is off.
     >>> require_close(1.0, 2.0, name="threshold", slips={"the factor 2 is missing.": 1.0})
     Traceback (most recent call last):
     ...
@@ -100,11 +107,12 @@ def require_close(answer, expected, *, name: str, rtol: float = 1e-6, atol: floa
     expected = np.asarray(expected, dtype=float)
     try:
         _verdict(checks.check_array, answer, expected, name=name, rtol=rtol, atol=atol, hint=hint)
-    except AssertionError:
+    except AssertionError as err:
         slip = _matching_slip(answer, expected, slips or {}, rtol=rtol, atol=atol)
-        if slip is None:
-            raise
-        raise AssertionError(f"Not yet: {name} is off. Likely slip: {slip}") from None
+        if slip is not None:
+            raise AssertionError(f"Not yet: {name} is off. Likely slip: {slip}") from None
+        # The feedback names no tolerance: a number is right or off.
+        raise AssertionError(_TOLERANCE.sub(" is off.", str(err))) from None
 
 
 def _matching_slip(answer, expected, slips: dict, *, rtol: float, atol: float) -> str | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.test_assignments import with_answers
 from tools import assignments as asg
 from tools.grading import grade as grading
 from tools.grading import sandbox
@@ -27,27 +28,16 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 NAME = "momentum"
-BLANK_ANSWERS = {"new_lr": "...", "steps_to_fraction": "..."}
 
 
 def _notebook(built: Path, *, solution: bool, student: str, extra: dict[str, str] | None = None,
               replace: dict[str, str] | None = None):
-    """A copy of the built notebook with STUDENT_ID set, cells inserted after the set-up cell
-    (``extra``: tag → code) and answer cells replaced (``replace``: question → code)."""
+    """A copy of the built notebook with STUDENT_ID set, answer cells replaced (``replace``:
+    question → code) and cells inserted after the set-up cell (``extra``: tag → code)."""
     kind = "solution" if solution else "student"
-    nb = nbformat.read(built / NAME / kind / f"{NAME}.ipynb", as_version=4)
-    cells = []
-    for cell in nb.cells:
-        tags = cell.metadata.get("tags", [])
-        if "student-id" in tags:
-            cell.source = f"STUDENT_ID = {student!r}"
-        for question, code in (replace or {}).items():
-            if "answer" in tags and question in tags:
-                cell.source = code
-        cells.append(cell)
-        if "setup" in tags:
-            cells += [nbformat.v4.new_code_cell(code) for code in (extra or {}).values()]
-    nb.cells = cells
+    nb = with_answers(built / NAME / kind / f"{NAME}.ipynb", student, replace)
+    at = next(i for i, cell in enumerate(nb.cells) if "setup" in cell.metadata.get("tags", [])) + 1
+    nb.cells[at:at] = [nbformat.v4.new_code_cell(code) for code in (extra or {}).values()]
     for index, cell in enumerate(nb.cells):
         cell.id = f"c{index}"
     return nb
@@ -119,7 +109,7 @@ np.allclose = lambda *args, **kwargs: True
         "killer": _notebook(built, solution=True, student="killer",
                             extra={"k": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"}),
         "carol": _notebook(built, solution=True, student="carol", extra={"s": switch}),
-        "formula": _notebook(built, solution=False, student='=HYPERLINK("http://evil.example","x")'),
+        "formula": _notebook(built, solution=False, student="=HYPERLINK('http://evil.example','x')"),
         "broken": _notebook(built, solution=True, student="erin", replace={"q2": "optimal_lr = (1 +\n"}),
     }
     for stem, nb in notebooks.items():

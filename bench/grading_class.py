@@ -66,6 +66,10 @@ def main(argv: list[str]) -> int:
                 "student's cells (answers, checks)": mean([sum(c["seconds"] for c in t.get("cells", [])
                                                               if "setup" not in c["tags"]) for t in timings]),
                 "extraction of the answers": mean([t.get("extract", 0) for t in timings]),
+                "kernel shutdown": mean([t.get("shutdown", 0) for t in timings]),
+                "the rest (bwrap, Python and nbclient start)": mean(
+                    [t["sandbox_seconds"] - t.get("total", 0) for t in timings]),
+                "grader's process (inputs, scoring, checks)": mean([t["grader_seconds"] for t in timings]),
             }
             label = f"JOBS={jobs}" + (" (notebooks import otter-grader)" if real_otter else "")
             print(f"\n{label}: {n} notebooks in {wall:.0f} s, {wall / n:.1f} s per notebook; "

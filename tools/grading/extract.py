@@ -85,7 +85,8 @@ def run(notebook: Path, plan: dict, out: Path, root: str) -> dict:
     nb = nbformat.read(notebook, as_version=4)
     client = NotebookClient(nb, timeout=plan["cell_seconds"], kernel_name="python3",
                             resources={"metadata": {"path": str(notebook.parent)}},
-                            allow_errors=False, interrupt_on_timeout=True)
+                            allow_errors=False, interrupt_on_timeout=True,
+                            shutdown_kernel="immediate")  # nothing to wait for once answers are out
     cell_times = []
     with client.setup_kernel():
         report["timings"]["kernel_start"] = time.monotonic() - started
@@ -127,6 +128,8 @@ def run(notebook: Path, plan: dict, out: Path, root: str) -> dict:
         except CellExecutionError as err:
             report["extract_error"] = f"{err.ename}: {_first_line(err.evalue)}"
         report["timings"]["extract"] = time.monotonic() - t0
+        shutdown = time.monotonic()
+    report["timings"]["shutdown"] = time.monotonic() - shutdown
     report["timings"]["cells"] = cell_times
     report["timings"]["total"] = time.monotonic() - started
     return report

@@ -39,6 +39,22 @@ from tools.grading.score import Grader  # noqa: E402
 
 BUILT = ROOT / "_build" / "assignments"
 STUB = ROOT / "tools" / "grading" / "stub"
+#: JAX's persistent compilation cache: filled by the grader's process (which compiles what the
+#: notebooks compile: the solution's checks, lib's Hessians), read-only in every sandbox.
+JAX_CACHE = ROOT / "_build" / "jax-cache"
+JAX_CACHE_ENV = {"JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+                 "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
+
+
+def use_jax_cache(folder: Path = JAX_CACHE) -> None:
+    """Turn on JAX's persistent compilation cache in this process (a compiled function is
+    compiled once per machine, not once per notebook)."""
+    import jax
+
+    folder.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 VERSION_LINE = re.compile(r"optbook-lib version: ([0-9a-f]{40})")
 
 
@@ -148,6 +164,9 @@ def run_in_sandbox(notebook: Path, plan: dict, public_tests: Path | None, hidden
         # The interpreter may live under a home folder the sandbox hides (pyenv): show it, read-only.
         base = Path(sys.base_prefix).resolve()
         binds = [(base, base)] if base.is_relative_to("/root") or base.is_relative_to("/home") else []
+        if JAX_CACHE.is_dir():
+            binds.append((JAX_CACHE, Path("/tmp/jax-cache")))
+            env.update({"JAX_COMPILATION_CACHE_DIR": "/tmp/jax-cache", **JAX_CACHE_ENV})
         argv = [str(python), "-m", "tools.grading.extract", f"{sandbox.WORK}/submission.ipynb",
                 f"{sandbox.WORK}/plan.json", sandbox.WORK]
         cmd = sandbox.command(workdir, argv,
@@ -193,6 +212,7 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook
     roster_ids = read_roster(roster) if roster else None
     known = {_normalise(s): s for s in roster_ids} if roster_ids is not None else None
     assignment = asg.load(name)
+    use_jax_cache()
     grader = Grader(assignment)
     questions = [q.name for q in assignment.questions]
     record = built / name / "build.json"
@@ -222,8 +242,11 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook
     timings = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {}
+        planning = {}
         for path in paths:
+            t0 = time.monotonic()
             plan = grader.plan(literal[path])
+            planning[path] = time.monotonic() - t0
             refusal = _refusal(notebooks[path], name)
             if refusal:  # nothing to run: the row says why
                 future = concurrent.futures.Future()
@@ -244,6 +267,7 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook
             except Exception as err:  # noqa: BLE001  (the sandbox could not start: a row says so)
                 outcome = {"answers": None, "run": None, "timed_out": False, "returncode": None,
                            "seconds": 0.0, "stderr": f"{type(err).__name__}: {err}"}
+            t0 = time.monotonic()
             row, key, feedback, results = _row(path, notebooks[path], literal[path], outcome, plan,
                                                grader, assignment, known, batch_ids, info, time_limit)
             if counts.get(key, 0) > 1:  # several notebooks of one batch claim this identifier
@@ -255,6 +279,7 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook
             (out / "results" / f"{safe_name(key)}.json").write_text(json.dumps(results, indent=1))
             run = outcome["run"] if isinstance(outcome["run"], dict) else {}
             timings.append({"submission": path.name, "sandbox_seconds": outcome["seconds"],
+                            "grader_seconds": planning[path] + time.monotonic() - t0,
                             **run.get("timings", {})})
             print(f"{path.name}: {row['total']} / {row['possible']} ({row['id_check']}; "
                   f"{outcome['seconds']:.0f} s)"
@@ -384,7 +409,7 @@ def _other_variants(grader, data, plan, results, own, others, limit=60) -> list[
     bare = {**plan, "calls": {}}
     found = []
     for other in sorted(o for o in others if o and o != own)[:limit]:
-        theirs = grader.score(other, data, bare)
+        theirs = grader.score(other, data, bare, questions=failed)
         fits = [q for q in sorted(failed) if full(theirs[q])]
         if fits:
             found.append(f"{other} ({', '.join(fits)})")

@@ -108,12 +108,15 @@ class Grader:
                 calls = {name: list(found.values()) for name, found in recorded.items()}
         return {"variables": self.variables(), "calls": calls, "call_seconds": CALL_SECONDS}
 
-    def score(self, student: str | None, data: dict, plan: dict) -> dict[str, list[dict]]:
-        """Each question's parts: name, points, score, message (the trusted verdicts)."""
+    def score(self, student: str | None, data: dict, plan: dict,
+              questions: set[str] | None = None) -> dict[str, list[dict]]:
+        """Each question's parts (or only ``questions``'): name, points, score, message."""
         env = self.environment(data, plan)
         env["STUDENT_ID"] = student
         results = {}
         for question, module in self.modules.items():
+            if questions is not None and question not in questions:
+                continue
             parts = []
             for case in cases(module):
                 message = ""

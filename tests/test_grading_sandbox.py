@@ -84,10 +84,15 @@ for target in [{str(tmp / "planted.txt")!r}, "/tmp/planted.txt", os.path.expandu
 '''
     forge = '''
 import json, pathlib
-import otter.test_files.abstract_test as abstract
-abstract.TestFile.run = lambda self, *args, **kwargs: None
+try:  # otter's verdicts: every test passes (in the sandbox otter is a stand-in without them)
+    import otter.test_files.abstract_test as abstract
+    abstract.TestFile.run = lambda self, *args, **kwargs: None
+except ImportError:
+    pass
 pathlib.Path("results.json").write_text(json.dumps({"score": 12, "tests": []}))
 pathlib.Path("answers.json").write_text(json.dumps({"variables": {"new_lr": 1.0}}))
+run = {"error": None, "first_id": "forger", "first_id_seen": True, "timings": {}}
+pathlib.Path("run.json").write_text(json.dumps(run))
 '''
     patch_lib = '''
 import numpy as np
@@ -151,6 +156,7 @@ def test_the_correct_notebook_gets_full_marks_and_forgeries_nothing(graded):
     assert rows["alice"]["id_check"] == "ok" and not rows["alice"]["grading_error"]
     for stem in ("bob", "forger", "patcher", "attacker", "formula"):
         assert float(rows[stem]["total"]) == 0.0, (stem, rows[stem])
+        assert not rows[stem]["grading_error"], (stem, rows[stem])  # each ran to its end
 
 
 def test_no_file_outside_the_sandbox_changed(graded):

@@ -367,6 +367,8 @@ def test_otter_run_grades_blank_mistaken_and_right_notebooks(built, name, tmp_pa
     assert "student_id is blank" in feedback["blank.ipynb"]
     if name == "critical-points":
         assert float(rows["copied.ipynb"]["total"]) < possible / 2
+        assert asg.EXAMPLE_ID not in rows  # handed in (twice): not listed as "no submission"
+        assert "used by several submissions" in rows["copied.ipynb"]["id_check"]
         assert float(rows["corrupt.ipynb"]["total"]) == 0 and rows["corrupt.ipynb"]["grading_error"]
         error = rows["other-assignment.ipynb"]["grading_error"]
         assert "is assignment 'momentum', not 'critical-points'" in error

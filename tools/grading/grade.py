@@ -286,9 +286,12 @@ def grade(name: str, submissions: Path, *, roster: Path | None = None, gradebook
                   + (f" ERROR: {row['grading_error']}" if row["grading_error"] else ""),
                   flush=True)
     if known is not None:
+        handed_in = {_normalise(row.get("student_id") or "") for row in book.rows.values()
+                     if row.get("id_check") != "no submission"}
         for key, sid in known.items():
-            book.add_missing(key, {"student_id": sid, "id_check": "no submission",
-                                   "possible": assignment.points})
+            if key not in handed_in:  # (a notebook shared by several files is keyed by file too)
+                book.add_missing(key, {"student_id": sid, "id_check": "no submission",
+                                       "possible": assignment.points})
         book.write()
     elapsed = time.monotonic() - started
     (out / "timings.json").write_text(json.dumps({"jobs": jobs, "notebooks": len(paths), "seconds": elapsed,

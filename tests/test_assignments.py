@@ -302,7 +302,7 @@ def test_a_failed_install_stops_with_one_message(tmp_path):
     assert "Traceback" not in output and "CalledProcessError" not in output
 
 
-# ----- grading real notebooks with otter run -----
+# ----- grading real notebooks, each in its sandbox, as make grade does -----
 
 def with_answers(notebook_path: Path, student: str, answers: dict[str, str] | None = None):
     """A copy of a built notebook with STUDENT_ID set and some questions' answer cells replaced."""
@@ -327,7 +327,7 @@ def typed_answers(assignment, student: str) -> dict[str, str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_otter_run_grades_blank_mistaken_and_right_notebooks(built, name, tmp_path):
+def test_make_grade_grades_blank_mistaken_and_right_notebooks(built, name, tmp_path):
     assignment = asg.load(name)
     mistake = assignment.mistake
     submissions = tmp_path / "submissions"

@@ -59,7 +59,7 @@ lint: $(STAMP_PY) $(STAMP_NPM)  ## ruff for the Python, ESLint for the JavaScrip
 test-js:  ## unit tests of the explorer's pure JavaScript helpers (node --test tests/js/)
 	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/
 
-test-lib: install lint test-js  ## lint, then the unit tests and docstring examples of lib/, in random order
+test-lib: install lint test-js grade-deps  ## lint, then the unit tests and docstring examples of lib/, in random order
 	$(PYTEST) -m "not browser" --random-order-bucket=module --random-order-seed=$(ORDER_SEED) --durations=15 tests lib
 
 test-site: book book-student chromium  ## check the built sites in headless Chromium

@@ -73,7 +73,7 @@ lint: $(STAMP_PY) $(STAMP_NPM)  ## ruff (Python), ESLint (JavaScript), actionlin
 test-js:  ## unit tests of the explorer's pure JavaScript helpers (node --test tests/js/)
 	$(TIMED) test-js node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/
 
-test-lib: install lint test-js  ## lint, then the unit tests and docstring examples of lib/, in random order
+test-lib: install lint test-js grade-deps  ## lint, then the unit tests and docstring examples of lib/, in random order
 	$(TIMED) unit $(PYTEST) -m "not browser" --random-order-bucket=module --random-order-seed=$(ORDER_SEED) \
 		$(call XDIST,loadfile) --durations=15 tests lib
 
@@ -102,16 +102,25 @@ bench: book chromium  ## print the performance table (see bench/)
 		|| echo "torch could not be installed: the torch.func.hessian column will be skipped"
 	$(PY) -m bench
 
-# Gradable assignments: tools/assignments.py, configured by assignments/<chapter>.yml.
-.PHONY: assignments grade
+# Gradable assignments: tools/assignments.py, configured by assignments/<chapter>.yml; grading: tools/grading/.
+.PHONY: assignments grade grade-deps
+JOBS ?= $(shell nproc)
 
 assignments: $(STAMP_PY)  ## build the gradable assignments (otter-grader: student, solution, autograder.zip) into _build/assignments/
 	$(PY) tools/assignments.py build
 
-grade: assignments  ## grade submitted notebooks with `otter run`: make grade ASSIGNMENT=momentum SUBMISSIONS=folder [ROSTER=roster.csv]
+grade-deps:  ## make sure bubblewrap (the grading sandbox) is there (installs it with apt when root)
+	@if command -v bwrap >/dev/null; then echo "bubblewrap: $$(command -v bwrap)"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	else echo "bubblewrap (bwrap) is missing: grading runs each submission in its sandbox. Install the package 'bubblewrap' (sudo apt-get install bubblewrap)" >&2; exit 1; fi
+
+grade: assignments grade-deps  ## grade notebooks, each in a sandbox: make grade ASSIGNMENT=momentum SUBMISSIONS=folder [ROSTER=csv] [GRADEBOOK=csv] [STUDENT=id] [JOBS=n] [TIME_LIMIT=s]
 	@if [ -z "$(ASSIGNMENT)" ] || [ -z "$(SUBMISSIONS)" ]; then \
-	  echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder of .ipynb> [ROSTER=<csv with student_id>]" >&2; exit 2; fi
-	$(PY) tools/assignments.py grade $(ASSIGNMENT) $(SUBMISSIONS) $(if $(ROSTER),--roster $(ROSTER))
+	  echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder of .ipynb> [ROSTER=<csv with student_id>] [GRADEBOOK=<csv>] [STUDENT=<id>] [JOBS=<n>] [TIME_LIMIT=<seconds>]" >&2; exit 2; fi
+	$(PY) tools/assignments.py grade $(ASSIGNMENT) $(SUBMISSIONS) --jobs $(JOBS) \
+	  $(if $(ROSTER),--roster $(ROSTER)) $(if $(GRADEBOOK),--gradebook $(GRADEBOOK)) \
+	  $(if $(STUDENT),--student $(STUDENT)) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
 
 clean:  ## remove build outputs (keeps .venv and node_modules)
 	rm -rf _build _vendor

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 
 import numpy as np
 
 from . import checks
 from .variants import variant
+
+_TOLERANCE = re.compile(r" is not within the tolerance \(rtol=[^)]*\)\.")
 
 __all__ = ["student_variant", "require_answer", "require_shape", "require_close", "require_choice",
            "require_callable", "require_check"]
@@ -79,17 +82,51 @@ def _verdict(check, *args, **kwargs) -> None:
 
 
 def require_close(answer, expected, *, name: str, rtol: float = 1e-6, atol: float = 1e-9,
-                  hint: str | None = None) -> None:
+                  hint: str | None = None, slips: dict | None = None) -> None:
     """Fail unless ``answer`` matches ``expected`` entrywise (see :func:`lib.checks.check_array`).
+
+    ``slips`` maps the description of a typical mistake to the value that mistake gives for
+    this variant (computed by the test: a forgotten factor, the diagonal instead of the
+    eigenvalues, one step too many). A wrong answer that matches one, within the same
+    tolerance, is told that slip; any other wrong answer only that it is off.
 
     >>> require_close([1.0, 3.0], np.array([1.0, 2.0]), name="w")
     Traceback (most recent call last):
     ...
     AssertionError: Not yet: 1 of 2 entries of w are off (at 1).
+    >>> require_close(1.5, 2.0, name="rate")
+    Traceback (most recent call last):
+    ...
+    AssertionError: Not yet: rate is off.
+    >>> require_close(1.0, 2.0, name="threshold", slips={"the factor 2 is missing.": 1.0})
+    Traceback (most recent call last):
+    ...
+    AssertionError: Not yet: threshold is off. Likely slip: the factor 2 is missing.
     """
     require_answer(answer, name)
-    _verdict(checks.check_array, answer, np.asarray(expected, dtype=float), name=name, rtol=rtol,
-             atol=atol, hint=hint)
+    expected = np.asarray(expected, dtype=float)
+    try:
+        _verdict(checks.check_array, answer, expected, name=name, rtol=rtol, atol=atol, hint=hint)
+    except AssertionError as err:
+        slip = _matching_slip(answer, expected, slips or {}, rtol=rtol, atol=atol)
+        if slip is not None:
+            raise AssertionError(f"Not yet: {name} is off. Likely slip: {slip}") from None
+        # The feedback names no tolerance: a number is right or off.
+        raise AssertionError(_TOLERANCE.sub(" is off.", str(err))) from None
+
+
+def _matching_slip(answer, expected, slips: dict, *, rtol: float, atol: float) -> str | None:
+    """The first slip whose value the answer matches (and the right answer does not)."""
+    try:
+        array = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    for description, value in slips.items():
+        value = np.asarray(value, dtype=float)
+        if (value.shape == array.shape and np.allclose(array, value, rtol=rtol, atol=atol)
+                and not np.allclose(expected, value, rtol=rtol, atol=atol)):
+            return description
+    return None
 
 
 def require_choice(answer, expected, *, name: str, options=None, hint: str | None = None) -> None:

@@ -1,8 +1,9 @@
-"""The gradable assignments: variants per student, the notebooks, and grading by `otter run`.
+"""The gradable assignments: variants per student, the notebooks, and grading.
 
 The assignments are built once per module into a temporary folder. The fast tests call the
-autograder's test functions in-process; the slow ones grade real notebooks with ``otter run``
-(offline, no Docker) through ``tools.assignments.grade``, as ``make grade`` does.
+autograder's test functions in-process; the slow ones grade real notebooks, each in its
+bubblewrap sandbox, through ``tools.assignments.grade``, as ``make grade`` does (the crafted,
+hostile class is in ``test_grading_sandbox.py``).
 """
 
 from __future__ import annotations
@@ -14,16 +15,14 @@ import re
 import zipfile
 from pathlib import Path
 
-import jax.numpy as jnp
 import nbformat
 import numpy as np
 import pytest
 
-import lib
-from lib import adaptive, update_checks, variants
-from lib import quadratic as quad
-from lib.quadratic import heavy_ball
+from lib import variants
 from tools import assignments as asg
+from tools.grading import grade as grading
+from tools.grading.score import solution_env
 
 NAMES = asg.names()
 # otter-grader imports a traitlets API that traitlets deprecates: not ours to fix.
@@ -186,11 +185,7 @@ def _cases(module):
 
 def solved(name: str, student: str) -> dict:
     """The solution notebook's variables for a student, computed in-process (no kernel)."""
-    env = {"np": np, "jnp": jnp, "lib": lib, "quad": quad, "adaptive": adaptive, "heavy_ball": heavy_ball,
-           "update_checks": update_checks, "STUDENT_ID": student, "params": variants.variant(student, name)}
-    for question in asg.load(name).questions:
-        exec(question.given + "\n" + question.solution, env)  # noqa: S102  (our own solution code)
-    return env
+    return solution_env(asg.load(name), student)
 
 
 def score(built: Path, name: str, env: dict) -> tuple[float, float, list[str]]:
@@ -270,15 +265,44 @@ def test_grader_requirements_pin_libs_dependencies():
     assert {line.split("==")[0] for line in lines} >= {"jax", "jaxlib", "numpy", "scikit-learn"}
 
 
-def test_submitted_id_reads_the_first_cell(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('STUDENT_ID = " s42 "  # mine')])
-    nbformat.write(nb, tmp_path / "a.ipynb")
-    assert asg.submitted_id(tmp_path / "a.ipynb") == "s42"
-    (tmp_path / "b.ipynb").write_text("not json")
-    assert asg.submitted_id(tmp_path / "b.ipynb") == ""
+@pytest.mark.parametrize("source, expected", [
+    ('STUDENT_ID = " s42 "  # mine', "s42"),
+    ('STUDENT_ID: str = "s42"', "s42"),
+    ('STUDENT_ID = "".join(["s", "42"])', None),  # not a literal: the run-time value decides
+    ("x = 1", None),
+])
+def test_first_cell_id_reads_the_literal(source, expected):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    assert grading.first_cell_id(nb) == expected
 
 
-# ----- grading real notebooks with otter run -----
+def test_the_install_line_names_the_exact_version():
+    book = asg.pn.Book.load(asg.ROOT)
+    cell = asg._setup_cell(asg.load("momentum"), book, version="0" * 40)
+    assert f'"lib": "optbook-lib @ git+{book.package.split("git+")[1].rsplit("@", 1)[0]}@{"0" * 40}"' in cell
+    assert "@main" not in cell
+    assert re.fullmatch(r"[0-9a-f]{40}|\d+\.\d+\.\d+", asg.lib_version())
+
+
+def test_a_failed_install_stops_with_one_message(tmp_path):
+    import subprocess
+    import sys
+
+    cell = asg._setup_cell(asg.load("momentum"), asg.pn.Book.load(asg.ROOT), version="0" * 40)
+    install = cell.split("\nimport jax.numpy")[0]
+    install = re.sub(r"NEEDED = \{.*\}", 'NEEDED = {"no_such_module_xyz": "no-such-package-xyz==0"}', install)
+    (tmp_path / "cell.py").write_text(install)
+    ipython = Path(sys.executable).with_name("ipython")
+    done = subprocess.run([str(ipython), "--quick", "--no-banner", "--colors=NoColor", "-c",
+                           f"exec(open({str(tmp_path / 'cell.py')!r}).read())"],
+                          capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "PIP_NO_INDEX": "1", "HOME": str(tmp_path)})
+    output = done.stdout + done.stderr
+    assert "Could not install what this assignment needs (no-such-package-xyz==0)" in output
+    assert "Traceback" not in output and "CalledProcessError" not in output
+
+
+# ----- grading real notebooks, each in its sandbox, as make grade does -----
 
 def with_answers(notebook_path: Path, student: str, answers: dict[str, str] | None = None):
     """A copy of a built notebook with STUDENT_ID set and some questions' answer cells replaced."""
@@ -303,7 +327,7 @@ def typed_answers(assignment, student: str) -> dict[str, str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_otter_run_grades_blank_mistaken_and_right_notebooks(built, name, tmp_path):
+def test_make_grade_grades_blank_mistaken_and_right_notebooks(built, name, tmp_path):
     assignment = asg.load(name)
     mistake = assignment.mistake
     submissions = tmp_path / "submissions"
@@ -323,8 +347,10 @@ def test_otter_run_grades_blank_mistaken_and_right_notebooks(built, name, tmp_pa
     roster = tmp_path / "roster.csv"
     roster.write_text(f"student_id,name\n{OTHER_ID},Neighbour\n{asg.EXAMPLE_ID},Example\nabsent,Absent\n")
 
-    table = asg.grade(name, submissions, roster=roster, out=tmp_path / "grades", built=built)
-    rows = {row["submission"] or row["student_id"]: row for row in csv.DictReader(table.open())}
+    table = asg.grade(name, submissions, roster=roster, gradebook=tmp_path / "grades" / "gradebook.csv",
+                      built=built, jobs=2)
+    rows = {Path(row["submission"]).name if row["submission"] else row["student_id"]: row
+            for row in csv.DictReader(table.open())}
     possible = assignment.points
     assert float(rows["right.ipynb"]["total"]) == possible == float(rows["right.ipynb"]["possible"])
     assert rows["right.ipynb"]["id_check"] == "ok"
@@ -335,11 +361,15 @@ def test_otter_run_grades_blank_mistaken_and_right_notebooks(built, name, tmp_pa
         [q.name for q in assignment.questions].index(mistake["question"])].points
     assert rows["absent"]["id_check"] == "no submission"
 
-    feedback = (tmp_path / "grades" / "feedback")
-    assert mistake["feedback"] in (feedback / "mistake.txt").read_text()
-    assert "student_id is blank" in (feedback / "blank.txt").read_text()
+    feedback = {path.read_text().split(" (STUDENT_ID")[0]: path.read_text()
+                for path in (tmp_path / "grades" / "feedback").glob("*.txt")}
+    assert mistake["feedback"] in feedback["mistake.ipynb"]
+    assert "student_id is blank" in feedback["blank.ipynb"]
     if name == "critical-points":
         assert float(rows["copied.ipynb"]["total"]) < possible / 2
+        assert asg.EXAMPLE_ID not in rows  # handed in (twice): not listed as "no submission"
+        assert "used by several submissions" in rows["copied.ipynb"]["id_check"]
         assert float(rows["corrupt.ipynb"]["total"]) == 0 and rows["corrupt.ipynb"]["grading_error"]
-        assert "this is assignment 'critical-points'" in rows["other-assignment.ipynb"]["grading_error"]
+        error = rows["other-assignment.ipynb"]["grading_error"]
+        assert "is assignment 'momentum', not 'critical-points'" in error
     assert not rows["right.ipynb"]["grading_error"] and not rows["mistake.ipynb"]["grading_error"]

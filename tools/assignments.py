@@ -18,11 +18,11 @@ question text is the chapter's exercise block, converted by ``tools/portable_not
                  answer with ``lib`` for the student's own variant; ``lib`` travels in
                  the zip and its dependencies are pinned in the zip's requirements.
 
-``grade`` runs ``otter run`` (no Docker) on every notebook of a folder and writes a CSV
-of scores and one feedback text per submission.
+``grade`` grades a folder of notebooks, each in its own bubblewrap sandbox, and merges the
+scores into the assignment's gradebook (:mod:`tools.grading`).
 
     python tools/assignments.py build [NAME ...]
-    python tools/assignments.py grade NAME SUBMISSIONS [--roster roster.csv] [--out DIR]
+    python tools/assignments.py grade NAME SUBMISSIONS [--roster R] [--jobs N] [--student ID] ...
 """
 
 from __future__ import annotations
@@ -31,15 +31,12 @@ import argparse
 import ast
 import builtins
 import contextlib
-import csv
-import io
 import json
 import re
 import shutil
 import sys
 import tempfile
 import time
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,7 +177,7 @@ def _cases(raw: list[dict], where: str) -> list[Case]:
     return cases
 
 
-QUESTION_KEYS = {"name", "exercise", "prompt", "title", "drop", "variant", "given", "scaffold",
+QUESTION_KEYS = {"name", "exercise", "prompt", "title", "drop", "replace", "variant", "given", "scaffold",
                  "solution", "helpers", "tests"}
 
 
@@ -219,6 +216,11 @@ def load(name: str, book: pn.Book | None = None) -> Assignment:
             except KeyError as err:  # a {glue:text} number: its value comes from the built book
                 raise ValueError(f"{where}: {err.args[0]}; run `make book` first") from None
             prompt = _drop_paragraphs(prompt, raw.get("drop", []), where)
+            # Words that point at the chapter's page ("the explorer above") say what they mean here.
+            for old, new in (raw.get("replace") or {}).items():
+                if old not in prompt:
+                    raise ValueError(f"{where}: replace: the question's text has no {old!r}")
+                prompt = prompt.replace(old, converter.inline(new))
             solution = _directive(lines, "solution", raw["exercise"])
             if solution:
                 try:
@@ -296,21 +298,75 @@ def test_file(assignment: Assignment, question: Question, *, public_only: bool) 
 
 # ----- notebooks -----
 
-def _setup_cell(assignment: Assignment, book: pn.Book) -> str:
+def lib_version() -> str:
+    """The commit the assignment is built from (``git rev-parse HEAD``): students install exactly
+    this ``lib``, and the autograder records it. Outside a git checkout: lib's package version."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True)
+        return done.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def lib_requirement(book: pn.Book, version: str) -> str:
+    """pip's requirement for ``lib`` at exactly ``version`` (a commit, or a released version)."""
+    if re.fullmatch(r"[0-9a-f]{40}", version):
+        return re.sub(r"@[^@]+$", f"@{version}", book.package)
+    return f"optbook-lib=={version}"
+
+
+def _setup_cell(assignment: Assignment, book: pn.Book, version: str | None = None) -> str:
     from otter import __version__ as otter_version
 
+    version = version or lib_version()
     return f'''# Run this cell after filling in STUDENT_ID above. It installs what this kernel lacks
-# (Colab: about a minute, once), loads the public tests and prints YOUR variant: the numbers
-# of your questions, which differ from your neighbours'.
+# (Colab: about a minute, once): the book's package `lib` at exactly the version the
+# autograder has, loads the public tests and prints YOUR variant: the numbers of your
+# questions, which differ from your neighbours'.
+import importlib.metadata
 import importlib.util
+import json
 import subprocess
 import sys
 
-NEEDED = {{"otter": "otter-grader=={otter_version}", "lib": "{book.package}"}}
+LIB_VERSION = "{version}"
+NEEDED = {{"otter": "otter-grader=={otter_version}", "lib": "{lib_requirement(book, version)}"}}
+
+
+def installed_lib_version():
+    try:
+        found = importlib.metadata.distribution("optbook-lib")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    origin = json.loads(found.read_text("direct_url.json") or "{{}}")
+    # A commit when pip installed it from git; a local (editable) copy is left as it is.
+    return origin.get("vcs_info", {{}}).get("commit_id") or "local " + found.version
+
+
+class InstallFailed(RuntimeError):
+    def _render_traceback_(self):  # shown as this message alone, without a traceback
+        return [str(self)]
+
+
 missing = [spec for module, spec in NEEDED.items() if importlib.util.find_spec(module) is None]
+installed = installed_lib_version()
+if (installed and not installed.startswith("local") and installed != LIB_VERSION
+        and NEEDED["lib"] not in missing):
+    missing.append(NEEDED["lib"])  # another version of lib: the autograder's numbers differ
 if missing:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise InstallFailed(
+            "Could not install what this assignment needs (" + ", ".join(missing) + "). "
+            "Check that this runtime is online, then run this cell again. If it fails again, "
+            "send your instructor this message and pip's last line: "
+            + (done.stderr.strip().splitlines() or ["pip failed"])[-1])
     importlib.invalidate_caches()
+print("optbook-lib version:", installed_lib_version() or "not installed by pip")
 
 import jax.numpy as jnp
 import numpy as np
@@ -457,6 +513,11 @@ def build(name: str, book: pn.Book | None = None, out: Path = OUTPUT) -> Path:
         for question in assignment.questions:
             text = test_file(assignment, question, public_only=not solutions)
             (folder / "tests" / f"{question.name}.py").write_text(text)
+    # What the autograder records: the lib the students install (their feedback warns on another).
+    (target / "autograder").mkdir(parents=True, exist_ok=True)
+    record = json.dumps({"assignment": name, "lib_version": lib_version()}, indent=1) + "\n"
+    (target / "build.json").write_text(record)
+    (target / "autograder" / "build.json").write_text(record)
     autograder_zip(assignment, target / "autograder")
     # What students download from the LMS: the notebook with the tests/ folder grader.check reads,
     # in a folder named after the assignment.
@@ -467,118 +528,13 @@ def build(name: str, book: pn.Book | None = None, out: Path = OUTPUT) -> Path:
     return target
 
 
-# ----- grading -----
+# ----- grading: tools/grading (a bubblewrap sandbox per submission, verdicts outside it) -----
 
-STUDENT_ID_LINE = re.compile(r"^\s*STUDENT_ID\s*=\s*(.*?)\s*(?:#.*)?$", re.M)
+def grade(name: str, submissions: Path, **options) -> Path:
+    """Grade a folder of notebooks (see :func:`tools.grading.grade.grade`); returns the gradebook."""
+    from tools.grading.grade import grade as grade_folder
 
-
-def submitted_id(path: Path) -> str:
-    """The STUDENT_ID a submission's notebook sets ("" when blank or unreadable)."""
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception:  # a corrupt upload is graded (and fails) by otter; here it has no id
-        return ""
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            match = STUDENT_ID_LINE.search(cell.source)
-            if match:
-                try:
-                    value = ast.literal_eval(match[1])
-                except (ValueError, SyntaxError):
-                    return ""
-                return value.strip() if isinstance(value, str) else ""
-    return ""
-
-
-def read_roster(path: Path) -> list[str]:
-    """The ``student_id`` column of a roster CSV (other columns, e.g. name or email, are ignored)."""
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or "student_id" not in reader.fieldnames:
-            raise ValueError(f"roster: {path} needs a header row with a student_id column")
-        return [row["student_id"].strip() for row in reader if row["student_id"].strip()]
-
-
-def grade_one(autograder: Path, submission: Path) -> dict:
-    """``otter run`` of one notebook; Gradescope's results dictionary."""
-    from otter.run import main as otter_run
-
-    with (tempfile.TemporaryDirectory() as results, contextlib.redirect_stdout(io.StringIO()),
-          warnings.catch_warnings()):
-        warnings.simplefilter("ignore", DeprecationWarning)  # otter's own use of pandas and traitlets
-        otter_run(str(submission), autograder=str(autograder), output_dir=results, no_logo=True)
-        return json.loads((Path(results) / "results.json").read_text())
-
-
-def grade(name: str, submissions: Path, *, roster: Path | None = None, out: Path | None = None,
-          built: Path = OUTPUT) -> Path:
-    """Grade every ``*.ipynb`` in ``submissions``; write ``scores.csv`` and ``feedback/`` into ``out``."""
-    from lib.variants import normalise_id
-
-    autograder = built / name / "autograder" / "autograder.zip"
-    if not autograder.exists():
-        raise FileNotFoundError(f"{autograder} is missing: run `make assignments` first")
-    if not submissions.is_dir():
-        raise ValueError(f"submissions: {submissions} is not a folder")
-    paths = sorted(submissions.glob("*.ipynb"))
-    if not paths:
-        raise ValueError(f"submissions: no .ipynb files in {submissions}")
-    out = out or built / name / "grades"
-    (out / "feedback").mkdir(parents=True, exist_ok=True)
-    known = {normalise_id(student): student for student in read_roster(roster)} if roster else None
-    assignment = load(name)
-    questions = [question.name for question in assignment.questions]
-    ids = {path: submitted_id(path) for path in paths}
-    counts = {}
-    for student in ids.values():
-        if student:
-            counts[normalise_id(student)] = counts.get(normalise_id(student), 0) + 1
-    rows = []
-    for path in paths:
-        started = time.monotonic()
-        try:
-            results, error = grade_one(autograder, path), ""
-        except Exception as err:  # one unreadable or foreign notebook must not stop the batch
-            error = f"{type(err).__name__}: {err}".splitlines()[0]
-            results = {"tests": [{"name": "not graded", "output": error}]}
-        tests = {test["name"]: test for test in results["tests"] if "max_score" in test}
-        student = ids[path]
-        if not student:
-            status = "blank STUDENT_ID"
-        elif counts[normalise_id(student)] > 1:
-            status = "STUDENT_ID used by several submissions"
-        elif known is not None and normalise_id(student) not in known:
-            status = "not on the roster"
-        else:
-            status = "ok"
-        row = {"submission": path.name, "student_id": student, "id_check": status,
-               **{question: round(float(tests[question]["score"]) if question in tests else 0.0, 5)
-                  for question in questions}}
-        row["total"] = round(sum(row[question] for question in questions), 5)
-        row["possible"] = assignment.points
-        row["grading_error"] = error
-        rows.append(row)
-        feedback = "\n\n".join(
-            (f"{test['name']}: {test['score']:g} / {test['max_score']:g}" if "max_score" in test
-             else test["name"]) + f"\n{test.get('output', '')}" for test in results["tests"])
-        (out / "feedback" / f"{path.stem}.txt").write_text(
-            f"{path.name} (STUDENT_ID {student!r}): {row['total']:g} / {row['possible']:g}\n\n{feedback}\n")
-        print(f"{path.name}: {row['total']:g} / {row['possible']:g} ({status}, "
-              f"{time.monotonic() - started:.0f} s){' NOT GRADED: ' + error if error else ''}")
-    if known is not None:
-        handed_in = {normalise_id(row["student_id"]) for row in rows if row["student_id"]}
-        for key, student in known.items():
-            if key not in handed_in:
-                rows.append({"submission": "", "student_id": student, "id_check": "no submission",
-                             **{question: "" for question in questions}, "total": "",
-                             "possible": assignment.points, "grading_error": ""})
-    table = out / "scores.csv"
-    with table.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"Scores: {table}; feedback per submission: {out / 'feedback'}")
-    return table
+    return grade_folder(name, submissions, **options)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -586,11 +542,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     build_parser = commands.add_parser("build", help="write _build/assignments/<name>/")
     build_parser.add_argument("names", nargs="*", help=f"default: all ({', '.join(names())})")
-    grade_parser = commands.add_parser("grade", help="grade a folder of submitted notebooks")
-    grade_parser.add_argument("name", choices=names())
-    grade_parser.add_argument("submissions", type=Path, help="a folder of .ipynb files")
-    grade_parser.add_argument("--roster", type=Path, help="CSV with a student_id column")
-    grade_parser.add_argument("--out", type=Path, help="default: _build/assignments/<name>/grades")
+    commands.add_parser("grade", help="grade a folder of submitted notebooks (python -m tools.grading.grade "
+                        "--help)", add_help=False)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["grade"]:
+        from tools.grading.grade import main as grade_main
+
+        return grade_main(argv[1:])
     args = parser.parse_args(argv)
     if args.command == "build":
         book = pn.Book.load(ROOT)
@@ -599,8 +557,6 @@ def main(argv: list[str] | None = None) -> int:
             target = build(name, book)
             print(f"{name}: {target.relative_to(ROOT)}/{{student,solution,autograder}} "
                   f"({time.monotonic() - started:.1f} s)")
-        return 0
-    grade(args.name, args.submissions.resolve(), roster=args.roster, out=args.out)
     return 0
 
 

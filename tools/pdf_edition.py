@@ -67,8 +67,14 @@ class Chapter:
         return Path(self.docname).name
 
 
-def toc_chapters(toc_path: Path = ROOT / "_toc.yml") -> list[Chapter]:
-    """Every page of the book in reading order (the root first), with the caption of its part."""
+def toc_chapters(toc_path: Path = ROOT / "_toc.yml", *, student: bool = False) -> list[Chapter]:
+    """Every page of the book in reading order (the root first), with the caption of its part;
+    for the student edition without the pages it leaves out (``student_edition.NOT_FOR_STUDENTS``)."""
+    try:
+        from tools.student_edition import NOT_FOR_STUDENTS
+    except ImportError:  # run as a script: tools/ is on the path, the project's root is not
+        from student_edition import NOT_FOR_STUDENTS
+
     toc = yaml.safe_load(toc_path.read_text())
     found = [Chapter(toc["root"], None)]
 
@@ -81,7 +87,7 @@ def toc_chapters(toc_path: Path = ROOT / "_toc.yml") -> list[Chapter]:
     for part in toc.get("parts", []):
         walk(part.get("chapters", []), part.get("caption"))
     walk(toc.get("chapters", []), None)
-    return found
+    return [chapter for chapter in found if not (student and chapter.docname in NOT_FOR_STUDENTS)]
 
 
 def website(config_path: Path = ROOT / "_config.yml") -> str:
@@ -222,7 +228,7 @@ def build_edition(html_dir: Path, out: Path, edition: str, browser) -> dict:
     if not (html_dir / "index.html").exists():
         raise SystemExit(f"no built site at {html_dir}: run `make book` (and `make book-student`) first")
     site = website()
-    chapters = toc_chapters()
+    chapters = toc_chapters(student=html_dir == STUDENT_HTML)
     chapter_dir = out / "chapters"
     if chapter_dir.exists():
         shutil.rmtree(chapter_dir)

@@ -23,6 +23,9 @@ HTML = OUTPUT / "_build" / "html"
 BOOK_FILES = ["_config.yml", "_toc.yml", "intro.md", "references.bib"]
 BOOK_DIRS = ["chapters", "tools", "_vendor"]
 OPENING = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution\}")
+#: Pages for teachers and maintainers, not for students: left out of the student edition
+#: (and so of its PDF): what the autograder cannot stop, and the build's status.
+NOT_FOR_STUDENTS = ["chapters/instructors", "chapters/status"]
 
 
 def strip_solutions(text: str) -> tuple[str, int]:
@@ -54,6 +57,15 @@ def make_source_copy() -> int:
     for name in BOOK_DIRS:
         shutil.copytree(ROOT / name, SOURCE_COPY / name)
     total = 0
+    for page in NOT_FOR_STUDENTS:
+        (SOURCE_COPY / f"{page}.md").unlink()
+    toc = (SOURCE_COPY / "_toc.yml").read_text()
+    for page in NOT_FOR_STUDENTS:
+        entry = f"      - file: {page}\n"
+        if entry not in toc:
+            raise ValueError(f"_toc.yml: no entry {entry.strip()!r} to leave out of the student edition")
+        toc = toc.replace(entry, "")
+    (SOURCE_COPY / "_toc.yml").write_text(toc)
     for path in [SOURCE_COPY / "intro.md", *sorted((SOURCE_COPY / "chapters").glob("*.md"))]:
         text, removed = strip_solutions(path.read_text())
         path.write_text(text)

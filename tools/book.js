@@ -182,8 +182,9 @@ function fitDisplayFormulas() {
 }
 
 function whenTypeset(callback) {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-    MathJax.startup.promise.then(callback);
+  var mathjax = window.MathJax;
+  if (mathjax && mathjax.startup && mathjax.startup.promise) {
+    mathjax.startup.promise.then(callback);
   }
 }
 var formulaTimer = null;
@@ -192,11 +193,51 @@ window.addEventListener("resize", function () {
   formulaTimer = setTimeout(fitDisplayFormulas, 150);
 });
 
+// Search results: the snippets Sphinx's search page cuts from a page's HTML held the TeX of its
+// formulas ("the stability limit \\(2/\\alpha\\)"), which MathJax never sees there. Each formula
+// of a snippet is written as text with its symbols instead (tools/book_fixes.py does the same for
+// the titles in the search index, with the same table).
+var TEX_SYMBOLS = {
+  alpha: "α", beta: "β", gamma: "γ", delta: "δ", epsilon: "ε", varepsilon: "ε", eta: "η",
+  theta: "θ", kappa: "κ", lambda: "λ", mu: "μ", nu: "ν", rho: "ρ", sigma: "σ", tau: "τ",
+  phi: "φ", psi: "ψ", omega: "ω", Delta: "Δ", Sigma: "Σ", nabla: "∇", partial: "∂", sqrt: "√",
+  le: "≤", leq: "≤", ge: "≥", geq: "≥", approx: "≈", ne: "≠", neq: "≠", to: "→", infty: "∞",
+  cdot: "·", times: "×", "in": "∈", sum: "∑", top: "ᵀ", ldots: "…", dots: "…"
+};
+
+function texToText(tex) {
+  return tex
+    .replace(/\\(?:begin|end)\{[^{}]*\}|&|\\\\/g, " ")
+    .replace(/\\[,;:! ]|~/g, " ")
+    .replace(/\\(?:mathrm|mathbf|mathit|operatorname|text|boldsymbol)\s*/g, "")
+    .replace(/\\([A-Za-z]+)/g, function (match, name) {
+      return Object.prototype.hasOwnProperty.call(TEX_SYMBOLS, name) ? TEX_SYMBOLS[name] : name;
+    })
+    .replace(/[{}]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+function plainMathInSearchSnippets() {
+  if (!window.Search || typeof window.Search.htmlToText !== "function" || window.Search.htmlToText.bookPlain) {
+    return;
+  }
+  var htmlToText = window.Search.htmlToText;
+  window.Search.htmlToText = function (htmlString, anchor) {
+    return htmlToText(htmlString, anchor)
+      .replace(/\\\(([\s\S]*?)\\\)|\\\[([\s\S]*?)\\\]|\$\$([\s\S]*?)\$\$/g, function (match, inline, display, dollars) {
+        return " " + texToText(inline || display || dollars || "") + " ";
+      });
+  };
+  window.Search.htmlToText.bookPlain = true;
+}
+
 function fixPage() {
   quietIconTitles(document);
   alignAccessibleNames(document);
   fixBibliographyRoles(document);
   unlinkSolutionTitles(document);
+  plainMathInSearchSnippets();
   forwardSidebarToggles();
   skipLinkToExplorer();
   whenTypeset(fitDisplayFormulas);

@@ -218,18 +218,21 @@ function texToText(tex) {
     .trim();
 }
 
+// searchtools.js declares `const Search` at the top level of a classic script: a global
+// binding, though not a property of window.
+/* global Search */
 function plainMathInSearchSnippets() {
-  if (!window.Search || typeof window.Search.htmlToText !== "function" || window.Search.htmlToText.bookPlain) {
+  if (typeof Search === "undefined" || typeof Search.htmlToText !== "function" || Search.htmlToText.bookPlain) {
     return;
   }
-  var htmlToText = window.Search.htmlToText;
-  window.Search.htmlToText = function (htmlString, anchor) {
+  var htmlToText = Search.htmlToText;
+  Search.htmlToText = function (htmlString, anchor) {
     return htmlToText(htmlString, anchor)
       .replace(/\\\(([\s\S]*?)\\\)|\\\[([\s\S]*?)\\\]|\$\$([\s\S]*?)\$\$/g, function (match, inline, display, dollars) {
         return " " + texToText(inline || display || dollars || "") + " ";
       });
   };
-  window.Search.htmlToText.bookPlain = true;
+  Search.htmlToText.bookPlain = true;
 }
 
 function fixPage() {

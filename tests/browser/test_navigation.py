@@ -164,7 +164,7 @@ def test_a_click_on_a_solution_title_opens_it(probe, site_url):
 
 def math_pages():
     return sorted(p.relative_to(HTML).as_posix() for p in (HTML / "chapters").glob("*.html")
-                  if 'class="math notranslate nohighlight"' in p.read_text())
+                  if '<div class="math notranslate nohighlight"' in p.read_text())
 
 
 @pytest.mark.parametrize("page_path", math_pages())

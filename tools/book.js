@@ -134,7 +134,8 @@ function unlinkSolutionTitles(root) {
 // content": two Tabs and Enter from the top of the page instead of a walk through the
 // contents and every link above the explorer.
 function skipLinkToExplorer() {
-  var first = document.querySelector("main .cell_output .anywidget-static, main .cell_output .optx");
+  var first = document.querySelector("main .cell_output .anywidget-static, main .cell_output .optx, " +
+    'main .cell_output script[type="application/vnd.jupyter.widget-view+json"]');
   var skip = document.getElementById("pst-skip-link");
   if (!first || !skip || document.getElementById("book-skip-to-explorer")) {
     return;

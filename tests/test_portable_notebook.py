@@ -94,15 +94,23 @@ def test_figures_and_exercises_are_numbered_per_chapter():
         assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
 
 
-def test_the_install_cell_names_the_commit_the_book_is_built_from(tmp_path):
+def test_the_install_cell_names_the_commit_the_book_is_built_from(tmp_path, monkeypatch):
     import subprocess
 
+    monkeypatch.delenv("BOOK_BUILD_REF", raising=False)
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=pn.ROOT, capture_output=True, text=True)
     if head.returncode == 0:
         assert pn.build_ref() == head.stdout.strip()
         assert BOOK.package.endswith("@" + head.stdout.strip())
     # Outside a git checkout: the branch named in _config.yml.
     assert pn.build_ref(tmp_path, fallback="main") == "main"
+
+
+def test_one_build_names_one_commit(monkeypatch):
+    """build_book.py fixes the commit for the whole build (the pages and the downloads written after)."""
+    monkeypatch.setenv("BOOK_BUILD_REF", "0" * 40)
+    assert pn.build_ref() == "0" * 40
+    assert pn.Book.load().package.endswith("@" + "0" * 40)
 
 
 @pytest.mark.parametrize("doc", pn.runnable_chapters(BOOK))

@@ -102,9 +102,14 @@ def build_ref(root: Path = ROOT, fallback: str = "main") -> str:
 
     The website's Binder button and the downloaded notebooks' install cell name it, so that they
     run the code the pages were computed with, not whatever the branch holds later.
+    ``tools/build_book.py`` reads it once per build into ``BOOK_BUILD_REF``, which wins here, so
+    that the pages and the notebooks written after them name the same commit.
     """
+    import os
     import subprocess
 
+    if os.environ.get("BOOK_BUILD_REF"):
+        return os.environ["BOOK_BUILD_REF"]
     try:
         result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                                 timeout=30, check=False)

@@ -155,9 +155,9 @@ function skipLinkToExplorer() {
 }
 
 // Display formulas (see book.css). On screen, one wider than the column scrolls inside its box:
-// such a box joins the tab order so that the keyboard can scroll it too, with the formula's
-// text as its name. For print, each formula records its width in its own ems and its size,
-// from which the print style shrinks it to the printed column.
+// such a box joins the tab order so that the keyboard can scroll it too, and its shadows say on
+// which side the formula goes on. For print, each formula records its width in its own ems and its
+// size, from which the print style shrinks it to the printed column.
 function fitDisplayFormulas() {
   document.querySelectorAll('mjx-container[jax="CHTML"][display="true"]').forEach(function (box) {
     var math = box.querySelector("mjx-math");
@@ -168,6 +168,11 @@ function fitDisplayFormulas() {
     box.style.setProperty("--book-formula-size", size + "px");
     box.style.setProperty("--book-formula-ems", String((math.getBoundingClientRect().width + 2) / size));
     var scrolls = box.scrollWidth > box.clientWidth + 1;
+    markScrollEdges(box);
+    if (!box.dataset.bookEdges) {
+      box.dataset.bookEdges = "true";
+      box.addEventListener("scroll", function () { markScrollEdges(box); }, { passive: true });
+    }
     if (scrolls && box.dataset.bookScrolls === undefined) {
       box.dataset.bookScrolls = box.getAttribute("tabindex") || "";
       box.setAttribute("tabindex", "0");
@@ -180,6 +185,13 @@ function fitDisplayFormulas() {
       delete box.dataset.bookScrolls;
     }
   });
+}
+
+// Which edges of a formula's box have more of the formula beyond them (the shadows of book.css).
+function markScrollEdges(box) {
+  var more = box.scrollWidth - box.clientWidth;
+  box.toggleAttribute("data-more-left", more > 1 && box.scrollLeft > 1);
+  box.toggleAttribute("data-more-right", more > 1 && box.scrollLeft < more - 1);
 }
 
 function whenTypeset(callback) {

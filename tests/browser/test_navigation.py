@@ -178,7 +178,7 @@ def test_display_formulas_fit_a_phone_or_scroll_with_a_cue(touch_phone, site_url
         const r = box.getBoundingClientRect(), s = getComputedStyle(box);
         return { text: box.textContent.slice(0, 40), left: r.left, right: r.right,
                  articleRight: article.right, scrolls: box.scrollWidth > box.clientWidth + 1,
-                 overflow: s.overflowX, cue: s.backgroundImage.includes('gradient'),
+                 overflow: s.overflowX, cue: s.boxShadow !== 'none',
                  tab: box.getAttribute('tabindex') };
       });
     }""")

@@ -188,6 +188,20 @@ def test_display_formulas_fit_a_phone_or_scroll_with_a_cue(touch_phone, site_url
         if formula["scrolls"]:
             assert formula["overflow"] in ("auto", "scroll") and formula["cue"], formula
             assert formula["tab"] == "0", f"{formula['text']}: a scrolling formula is keyboard-reachable"
+    # On paper nothing scrolls: each formula shrinks to the printed column (A4 less the PDF
+    # edition's margins is 688 CSS px wide; the narrower phone column is a harder case).
+    page.emulate_media(media="print")
+    for width in (688, PHONE_WIDTH):
+        page.set_viewport_size({"width": width, "height": PHONE_HEIGHT})
+        page.wait_for_timeout(200)
+        cut = page.evaluate("""() => {
+          const column = document.querySelector('article').getBoundingClientRect();
+          return [...document.querySelectorAll('mjx-container[display="true"] > mjx-math')]
+            .filter((math) => math.getBoundingClientRect().right > column.right + 1
+                              || math.getBoundingClientRect().left < column.left - 1)
+            .map((math) => math.textContent.slice(0, 40));
+        }""")
+        assert cut == [], f"printed {width} px wide, these formulas are cut: {cut}"
 
 
 def test_exercises_figures_and_equations_are_numbered_per_chapter():

@@ -207,24 +207,18 @@ window.addEventListener("resize", function () {
 });
 
 // Search results: the snippets Sphinx's search page cuts from a page's HTML held the TeX of its
-// formulas ("the stability limit \\(2/\\alpha\\)"), which MathJax never sees there. Each formula
-// of a snippet is written as text with its symbols instead (tools/book_fixes.py does the same for
-// the titles in the search index, with the same table).
-var TEX_SYMBOLS = {
-  alpha: "α", beta: "β", gamma: "γ", delta: "δ", epsilon: "ε", varepsilon: "ε", eta: "η",
-  theta: "θ", kappa: "κ", lambda: "λ", mu: "μ", nu: "ν", rho: "ρ", sigma: "σ", tau: "τ",
-  phi: "φ", psi: "ψ", omega: "ω", Delta: "Δ", Sigma: "Σ", nabla: "∇", partial: "∂", sqrt: "√",
-  le: "≤", leq: "≤", ge: "≥", geq: "≥", approx: "≈", ne: "≠", neq: "≠", to: "→", infty: "∞",
-  cdot: "·", times: "×", "in": "∈", sum: "∑", top: "ᵀ", ldots: "…", dots: "…"
-};
-
+// formulas ("the stability limit \(2/\alpha\)"), which MathJax never sees there. Each formula
+// of a snippet is written as text with its symbols instead. The table of symbols is the one
+// tools/book_fixes.py uses for the titles of the search index; it hands it to the search page
+// as window.BOOK_TEX_SYMBOLS.
 function texToText(tex) {
   return tex
     .replace(/\\(?:begin|end)\{[^{}]*\}|&|\\\\/g, " ")
     .replace(/\\[,;:! ]|~/g, " ")
     .replace(/\\(?:mathrm|mathbf|mathit|operatorname|text|boldsymbol)\s*/g, "")
     .replace(/\\([A-Za-z]+)/g, function (match, name) {
-      return Object.prototype.hasOwnProperty.call(TEX_SYMBOLS, name) ? TEX_SYMBOLS[name] : name;
+      var symbols = window.BOOK_TEX_SYMBOLS || {};
+      return Object.prototype.hasOwnProperty.call(symbols, name) ? symbols[name] : name;
     })
     .replace(/[{}]/g, "")
     .replace(/\s+/g, " ")

@@ -11,7 +11,7 @@
 * Search results show section titles as text: the index Sphinx writes holds the
   TeX of math in titles (``Training, and the stability limit 2/\\alpha``); it is
   rewritten with the symbols (``2/α``). ``tools/book.js`` does the same for the
-  snippets the search page cuts from the pages.
+  snippets the search page cuts from the pages, with the table handed to that page.
 * Jupyter Book 1 registers sphinx-thebe's inline configuration script twice,
   which throws "Identifier 'THEBE_JS_URL' has already been declared" in every
   page's console; keep the first copy of each identical inline script.
@@ -71,6 +71,13 @@ def _plain_search_titles(app, exception):
                     + source[end:], encoding="utf-8")
 
 
+def _symbols_for_search_snippets(app, pagename, templatename, context, doctree):
+    """The search page's snippets use the same table (``tools/book.js``, ``texToText``)."""
+    if pagename == "search":
+        symbols = json.dumps(TEX_SYMBOLS, ensure_ascii=False)
+        app.add_js_file(None, body=f"window.BOOK_TEX_SYMBOLS = {symbols};")
+
+
 def _pin_launch_to_the_build_commit(app, config):
     options = config.html_theme_options
     if options.get("repository_url"):
@@ -113,6 +120,7 @@ def _launch_live_notebooks(app, pagename, templatename, context, doctree):
 def setup(app):
     app.connect("config-inited", _pin_launch_to_the_build_commit)
     app.connect("build-finished", _plain_search_titles)
+    app.connect("html-page-context", _symbols_for_search_snippets)
     # After the theme has added its buttons (priority 501).
     app.connect("html-page-context", _launch_live_notebooks, priority=502)
     app.connect("html-page-context", _dedupe_inline_scripts, priority=900)

@@ -266,3 +266,4 @@ def test_search_snippets_show_formulas_as_text(probe, site_url):
     snippets = page.locator("#search-results li").all_inner_texts()
     assert snippets
     assert not [s for s in snippets if re.search(r"\\[a-zA-Z(\[]", s)], snippets
+    assert any("2/α" in s for s in snippets), "formulas read as their symbols (the index's table)"

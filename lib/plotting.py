@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _validate
 
-__all__ = ["OKABE_ITO", "PALETTE", "SURFACE_CMAP", "FIGURE_WIDTH", "use_book_style", "panels",
+__all__ = ["OKABE_ITO", "PALETTE", "SURFACE_CMAP", "FIGURE_WIDTH", "PIXEL_RATIO", "use_book_style", "panels",
            "evaluate_on_grid", "plot_contours", "plot_trajectory"]
 
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable under all common colour-vision deficiencies.
@@ -27,6 +27,10 @@ OKABE_ITO = {
 #: The order in which curves take colours (yellow, weak on white, comes last).
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 SURFACE_CMAP = "cividis"
+#: Figures carry this many image pixels per CSS pixel they take on the page (a "retina" PNG: twice
+#: the pixels, shown at the size of a 1x image), so that phones, high-density screens and the PDF
+#: edition show sharp lines and labels. ``use_book_style`` sets the inline backend to it.
+PIXEL_RATIO = 2
 #: The widest figure, in inches, whose text stays legible on a phone. A 360 CSS px screen shows
 #: the book's text column 312 px wide; a figure of this width (638 px at 110 dpi) shrinks to it by
 #: 312 / 638, and its 11 pt labels (16.8 px) to 8.2 CSS px. ``tests/browser/test_phone_figures.py``
@@ -35,7 +39,13 @@ FIGURE_WIDTH = 5.8
 
 
 def use_book_style() -> None:
-    """Set matplotlib defaults used by every chapter (palette, sizes, grid)."""
+    """Set matplotlib defaults used by every chapter (palette, sizes, grid).
+
+    In a Jupyter kernel (the book's build, JupyterLab, Binder, Colab) it also makes the inline
+    backend send each figure as a PNG of ``PIXEL_RATIO`` image pixels per CSS pixel, with its
+    display size (``figure.dpi`` px per inch) in the output's metadata, which the website, the
+    notebook front ends and the printed PDF honour. Outside a kernel it changes no backend.
+    """
     mpl.rcParams.update({
         "axes.prop_cycle": mpl.cycler(color=PALETTE),
         "figure.figsize": (6.4, 4.0),
@@ -49,6 +59,20 @@ def use_book_style() -> None:
         "legend.frameon": False,
         "image.cmap": SURFACE_CMAP,
     })
+    _sharp_inline_figures()
+
+
+def _sharp_inline_figures() -> None:
+    """Inline figures as retina PNGs (``PIXEL_RATIO`` = 2) when running in an IPython kernel."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # matplotlib without IPython: no inline backend to configure
+        return
+    if get_ipython() is None:
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("retina")
 
 
 def panels(count, *, height, columns=2, width=FIGURE_WIDTH, **subplots_kw):

@@ -13,8 +13,21 @@ CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
 NOTEBOOKS = [p for p in CHAPTERS if "```{code-cell}" in p.read_text() and p.stem != "instructors"]
 
 
-def test_every_chapter_file_is_in_the_table_of_contents():
-    assert {f"chapters/{p.stem}" for p in CHAPTERS} == IN_TOC
+#: Pages built but kept out of the reader's table of contents (front matter ``orphan: true``).
+ORPHANS = {p for p in CHAPTERS if re.match(r"---\n(?:.*\n)*?orphan: true\n(?:.*\n)*?---\n", p.read_text())}
+
+
+def test_every_chapter_file_is_in_the_table_of_contents_or_an_orphan_page():
+    assert {f"chapters/{p.stem}" for p in CHAPTERS if p not in ORPHANS} == IN_TOC
+    assert not {f"chapters/{p.stem}" for p in ORPHANS} & IN_TOC
+
+
+@pytest.mark.parametrize("orphan", sorted(ORPHANS), ids=lambda p: p.stem)
+def test_an_orphan_page_is_linked_from_a_page_in_the_table_of_contents(orphan):
+    """Out of the contents, but a reader can still reach it: some page of the contents links its label."""
+    label = re.search(r"^\((\S+)\)=$", orphan.read_text(), re.M)[1]
+    pages = [ROOT / f"{doc}.md" for doc in IN_TOC]
+    assert any(f"{{ref}}`{label}`" in page.read_text() or f"]({label})" in page.read_text() for page in pages)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -50,3 +52,43 @@ def test_panels_check_their_arguments(kwargs, error):
     count = arguments.pop("count")
     with pytest.raises(error):
         plotting.panels(count, **arguments)
+
+
+def _png_size(png) -> tuple[int, int]:
+    """Width and height in pixels from a PNG's header (its IHDR chunk); base64 text accepted."""
+    if isinstance(png, str):
+        png = base64.b64decode(png)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def test_figures_in_a_kernel_are_retina_pngs_shown_at_their_css_size():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        with matplotlib.rc_context():
+            plotting.use_book_style()
+            fig, ax = plt.subplots(figsize=(4.0, 2.5))
+            ax.plot([0, 1], [0, 1])
+            data, metadata = shell.display_formatter.format(fig)
+            dpi = matplotlib.rcParams["figure.dpi"]
+        width, height = _png_size(data["image/png"])
+        shown = metadata["image/png"]
+        # The image has PIXEL_RATIO pixels per CSS pixel; the page shows it at its 1x size.
+        assert plotting.PIXEL_RATIO == 2
+        assert (width, height) == (2 * shown["width"], 2 * shown["height"])
+        # bbox_inches="tight" trims the margins: at most the figure's size at figure.dpi, not far below.
+        assert 0.8 * 4.0 * dpi <= shown["width"] <= 4.0 * dpi
+        assert 0.8 * 2.5 * dpi <= shown["height"] <= 2.5 * dpi
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_outside_a_kernel_the_style_starts_no_ipython():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    assert not InteractiveShell.initialized()
+    with matplotlib.rc_context():
+        plotting.use_book_style()
+    assert not InteractiveShell.initialized()

@@ -76,16 +76,41 @@ def test_syntax_without_a_plain_form_is_an_error_not_left_raw():
         pn.Converter(BOOK, "chapters/sgd", "pdf")
 
 
-def test_figures_and_exercises_are_numbered_through_the_book():
+def test_figures_and_exercises_are_numbered_per_chapter():
     figures = [t for t in BOOK.targets.values() if t.text.startswith("Fig. ")]
     exercises = [t for t in BOOK.targets.values() if t.text.startswith("Exercise ")]
-    # Numbers run 1, 2, … over the table of contents without gaps (labelled ones are a subset).
+    toc = pn.yaml.safe_load((pn.ROOT / "_toc.yml").read_text())
+    chapters = pn.chapter_numbers(toc)
+    # The numbered chapters run 1, 2, … through the numbered parts, in the order of the contents.
+    assert list(chapters.values()) == list(range(1, len(chapters) + 1))
+    assert [doc for doc in BOOK.chapters if doc in chapters] == list(chapters)
+    assert not {"chapters/glossary", "chapters/notation", "chapters/bibliography"} & set(chapters)
     for targets in (figures, exercises):
-        numbers = [int(t.text.split()[-1]) for t in targets]
+        assert targets
+        # "Exercise 6.2": the chapter's number, then the count within the chapter (labelled ones
+        # are a subset, so the counts only increase).
+        numbers = [tuple(int(n) for n in t.text.split()[-1].split(".")) for t in targets]
+        assert all(len(n) == 2 and n[0] == chapters[t.doc] for n, t in zip(numbers, targets))
         assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
-    order = {doc: i for i, doc in enumerate(BOOK.chapters)}
-    docs = [order[t.doc] for t in exercises]
-    assert docs == sorted(docs)
+
+
+def test_the_install_cell_names_the_commit_the_book_is_built_from(tmp_path, monkeypatch):
+    import subprocess
+
+    monkeypatch.delenv("BOOK_BUILD_REF", raising=False)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=pn.ROOT, capture_output=True, text=True)
+    if head.returncode == 0:
+        assert pn.build_ref() == head.stdout.strip()
+        assert BOOK.package.endswith("@" + head.stdout.strip())
+    # Outside a git checkout: the branch named in _config.yml.
+    assert pn.build_ref(tmp_path, fallback="main") == "main"
+
+
+def test_one_build_names_one_commit(monkeypatch):
+    """build_book.py fixes the commit for the whole build (the pages and the downloads written after)."""
+    monkeypatch.setenv("BOOK_BUILD_REF", "0" * 40)
+    assert pn.build_ref() == "0" * 40
+    assert pn.Book.load().package.endswith("@" + "0" * 40)
 
 
 @pytest.mark.parametrize("doc", pn.runnable_chapters(BOOK))

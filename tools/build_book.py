@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,8 @@ def main() -> int:
         command += ["--config", args.config]
     if rebuild_all:
         command.append("--all")
+    # One commit for the whole build: the Binder buttons and the downloads' install cells name it.
+    os.environ["BOOK_BUILD_REF"] = portable_notebook.build_ref(ROOT)
     start = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT)
     seconds = time.perf_counter() - start

@@ -121,8 +121,13 @@ async ({local, site, pageUrl}) => {
       a.href = site + url.href.slice(local.length);
     }
   });
-  const heading = document.querySelector("article h1, main h1, h1");
-  const title = heading ? heading.textContent.replace(/#$/, "").trim() : document.title;
+  // The chapter's own title carries its number ("6. Momentum"); print shows the theme's
+  // title block instead, without the number: give it the numbered title.
+  const heading = document.querySelector("article section > h1")
+    || document.querySelector("article h1, main h1, h1");
+  const title = heading ? heading.textContent.replace(/#$/, "").replace(/\\s+/g, " ").trim() : document.title;
+  const printed = document.querySelector("#jb-print-docs-body h1");
+  if (printed && heading) printed.textContent = title;
   document.title = title;  // Chromium prints it as the running title
   await document.fonts.ready;
   return title;

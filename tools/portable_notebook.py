@@ -90,16 +90,62 @@ class Book:
         toc = yaml.safe_load((root / "_toc.yml").read_text())
         chapters = [entry["file"] for part in toc["parts"] for entry in part["chapters"]]
         repository = config["repository"]
-        package = f"optbook-lib @ git+{repository['url']}@{repository.get('branch', 'main')}"
+        package = f"optbook-lib @ git+{repository['url']}@{build_ref(root, repository.get('branch', 'main'))}"
         site = config["html"]["baseurl"].rstrip("/") + "/"
-        return cls(root=root, site=site, package=package, targets=_targets(root, [toc["root"], *chapters]),
+        return cls(root=root, site=site, package=package,
+                   targets=_targets(root, [toc["root"], *chapters], chapter_numbers(toc)),
                    bibliography=_bibliography(root / "references.bib"), chapters=chapters)
 
 
-def _targets(root: Path, docs: list[str]) -> dict[str, Target]:
-    """Labels of sections, figures and exercises, numbered in table-of-contents order."""
-    targets, figure, exercise = {}, 0, 0
+def build_ref(root: Path = ROOT, fallback: str = "main") -> str:
+    """The commit the book is built from (``git rev-parse HEAD``), or ``fallback`` outside a git checkout.
+
+    The website's Binder button and the downloaded notebooks' install cell name it, so that they
+    run the code the pages were computed with, not whatever the branch holds later.
+    ``tools/build_book.py`` reads it once per build into ``BOOK_BUILD_REF``, which wins here, so
+    that the pages and the notebooks written after them name the same commit.
+    """
+    import os
+    import subprocess
+
+    if os.environ.get("BOOK_BUILD_REF"):
+        return os.environ["BOOK_BUILD_REF"]
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return fallback
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", commit) else fallback
+
+
+def chapter_numbers(toc: dict) -> dict[str, int]:
+    """The number of each chapter in a part marked ``numbered`` (1, 2, ... continuing across parts).
+
+    Sphinx numbers these chapters so (sphinx-multitoc-numbering continues the count from part to
+    part); the root page and the reference pages have no number.
+    """
+    numbers, count = {}, 0
+    for part in toc.get("parts", []):
+        if not part.get("numbered"):
+            continue
+        for entry in part["chapters"]:
+            count += 1
+            numbers[entry["file"]] = count
+    return numbers
+
+
+def _targets(root: Path, docs: list[str], numbers: dict[str, int] | None = None) -> dict[str, Target]:
+    """Labels of sections, figures and exercises, numbered as the website numbers them.
+
+    In a numbered chapter figures and exercises count from 1 again, after the chapter's number
+    (Exercise 6.2, Fig. 6.3); elsewhere they count on through the unnumbered pages.
+    """
+    numbers = numbers or {}
+    targets, loose = {}, {"figure": 0, "exercise": 0}
     for doc in docs:
+        prefix = f"{numbers[doc]}." if doc in numbers else ""
+        counts = {"figure": 0, "exercise": 0} if prefix else loose
         text = (root / f"{doc}.md").read_text()
         lines = text.splitlines()
         for i, line in enumerate(lines):
@@ -111,17 +157,18 @@ def _targets(root: Path, docs: list[str]) -> dict[str, Target]:
                     targets[match["label"]] = Target(doc, _strip_roles(heading["title"]))
             fence = FENCE.match(line)
             if fence and fence["name"] == "exercise":
-                exercise += 1
+                counts["exercise"] += 1
                 label = next((m[1] for m in (re.match(r"^:label:\s*(\S+)", after)
                                              for after in lines[i + 1:i + 6]) if m), None)
                 if label:
-                    targets[label] = Target(doc, f"Exercise {exercise}", fence["arg"].strip())
+                    number = f"{prefix}{counts['exercise']}"
+                    targets[label] = Target(doc, f"Exercise {number}", fence["arg"].strip())
         for cell in jupytext.reads(text, fmt="md:myst").cells:
             options = cell.metadata.get("mystnb", {}).get("figure", {})
             if cell.cell_type == "code" and "caption" in options:
-                figure += 1
+                counts["figure"] += 1
                 if "name" in options:
-                    targets[options["name"]] = Target(doc, f"Fig. {figure}")
+                    targets[options["name"]] = Target(doc, f"Fig. {prefix}{counts['figure']}")
     return targets
 
 

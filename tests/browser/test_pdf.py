@@ -99,7 +99,7 @@ def test_exercises_are_numbered_and_solutions_printed_in_the_full_edition():
                     for caption in soup.select("div.exercise .caption-number")}
         solutions += len(soup.select("div.solution"))
     text = " ".join(" ".join(pdf_text(chapter_pdf(OUT, chapter.slug))) for chapter in CHAPTERS)
-    assert numbers and all(re.fullmatch(r"Exercise \d+", number) for number in numbers)
+    assert numbers and all(re.fullmatch(r"Exercise \d+\.\d+", number) for number in numbers)
     assert {number for number in numbers if f"{number} (" not in text} == set()
     assert text.count("Solution to Exercise") == solutions
 
@@ -148,7 +148,7 @@ def test_pages_render_to_png_for_a_look():
         "exercise-and-solution": (chapter_pdf(OUT, "worked-example"),
                                   page_with(OUT, "worked-example", "Solution to Exercise")),
         "student-exercise": (chapter_pdf(STUDENT_OUT, "worked-example"),
-                             page_with(STUDENT_OUT, "worked-example", r"Exercise \d+ \(")),
+                             page_with(STUDENT_OUT, "worked-example", r"Exercise \d+\.\d+ \(")),
     }
     for name, (path, index) in wanted.items():
         image = pdfium.PdfDocument(path)[index].render(scale=1.5).to_pil()

@@ -3,7 +3,10 @@
 A matplotlib figure is a PNG drawn at the book's dpi (``lib.plotting.use_book_style``) and shrunk
 by the browser to the column's width. Its smallest text then measures, in CSS pixels,
 
-    smallest font size (pt) × dpi / 72 × rendered width / natural width.
+    smallest font size (pt) × dpi × pixel ratio / 72 × rendered width / natural width,
+
+the pixel ratio being the image pixels per CSS pixel of a figure at its own size
+(``lib.plotting.PIXEL_RATIO``: retina PNGs).
 
 The font sizes are the style's own (tick labels, legends, titles) and every size a figure's cell
 names in its code (``fontsize=9``, ``labelsize=8``, ``prop={"size": 8}``); the cell is found in the
@@ -96,12 +99,14 @@ def measure(page, url, chapter):
     page.goto(url, wait_until="load")
     settle(page)
     page.wait_for_function("() => [...document.images].every((img) => img.complete)")
+    from lib.plotting import PIXEL_RATIO
+
     dpi = style_sizes()[0]
     rows = []
     for figure in page.evaluate(FIGURES_JS):
         pt = smallest_text_pt(chapter, figure["alt"])
         px = None if pt is None or not figure["natural"] else \
-            pt * dpi / 72 * figure["rendered"] / figure["natural"]
+            pt * dpi * PIXEL_RATIO / 72 * figure["rendered"] / figure["natural"]
         rows.append({**figure, "chapter": chapter, "pt": pt, "px": px})
     return rows
 
@@ -120,3 +125,13 @@ def test_figure_text_is_legible_on_a_phone(phone, site_url, chapter):
              f"{row['rendered']:.0f}): {(row['caption'] or row['alt'])[:70]}"
              for row in rows if row["px"] < MIN_TEXT_PX]
     assert not small, f"text under {MIN_TEXT_PX} CSS px on a {WIDTH} px screen: {small}"
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_figures_are_sharp_on_a_phone(phone, site_url, chapter):
+    """Each figure is an SVG or has at least twice the pixels of its width on a 360 px screen."""
+    rows = measure(phone, f"{site_url}/chapters/{chapter}.html", chapter)
+    blurry = [f"{row['natural']} px shown at {row['rendered']:.0f}: {(row['caption'] or row['alt'])[:60]}"
+              for row in rows
+              if not row["src"].endswith(".svg") and row["natural"] < 2 * row["rendered"] - 0.5]
+    assert not blurry, f"figures with fewer than 2 image pixels per CSS pixel: {blurry}"

@@ -8,7 +8,12 @@ import urllib.request
 
 import pytest
 
+from tools.portable_notebook import build_ref
+
 from .conftest import HTML, settle
+
+#: What the site was built from: the commit (``git rev-parse HEAD``), or the branch outside git.
+BUILD_REF = build_ref()
 
 # Pages Sphinx writes for its own machinery; they are checked for load errors only.
 GENERATED = {"genindex.html", "search.html", "index.html"}
@@ -47,6 +52,10 @@ def test_page_loads_cleanly(probe, site_url, screenshot_dir, page_path):
         src = img.get_attribute("src")
         assert len(alt) >= 20 and not alt.startswith("_build"), f"image {src} lacks alt text: {alt!r}"
         assert img.evaluate("el => el.complete && el.naturalWidth > 0"), f"image {src} did not load"
+        # Sharp on high-density screens and paper: vector, or two image pixels per CSS pixel.
+        if "/_images/" in src and not src.endswith(".svg"):
+            natural, shown = img.evaluate("el => [el.naturalWidth, el.getBoundingClientRect().width]")
+            assert natural >= 2 * shown - 0.5, f"image {src}: {natural} px shown {shown:.0f} px wide"
     # Widgets: every embedded widget view rendered (the HTML manager replaces its script tag).
     views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]')
     if views.count():
@@ -68,6 +77,8 @@ def test_launch_and_download_links_work(probe, site_url, chapter):
     binder = page.locator("a[href*='mybinder.org']")
     assert binder.count() >= 1
     assert binder.first.get_attribute("href").endswith(f"urlpath=lab/tree/notebooks/{chapter}.ipynb")
+    # Binder runs the commit the site was built from (the branch only outside a git checkout).
+    assert f"/{BUILD_REF}?" in binder.first.get_attribute("href")
     assert page.locator("a[href*='colab.research.google.com']").count() == 0, \
         "Colab cannot open the .md sources: no Colab launch button"
     href = page.locator("a[href*='_sources/'][href$='.ipynb']").first.get_attribute("href")
@@ -76,3 +87,4 @@ def test_launch_and_download_links_work(probe, site_url, chapter):
     code = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
     if any(re.search(r"^\s*(import lib|from lib)", source, re.M) for source in code):
         assert "install" in code[0] and "optbook-lib" in code[0], "first code cell installs lib"
+        assert f"@{BUILD_REF}" in code[0], "the install cell names the commit the site was built from"

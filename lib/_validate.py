@@ -197,6 +197,12 @@ def _describe(value) -> str:
     return f"a {type(value).__name__} of {len(leaves)} leaves"
 
 
+def shapes_given(x, args, args_name: str = "args") -> str:
+    """``"shapes [(2,)], args[0] shape (3,)"``: what a function that could not be evaluated was given."""
+    shapes = [np.shape(leaf) for leaf in jax.tree_util.tree_leaves(x)]
+    return f"shapes {shapes}" + "".join(f", {args_name}[{i}] {_describe(a)}" for i, a in enumerate(args))
+
+
 def scalar_loss(f, x, args, name: str = "x", evaluate: bool = True, f_name: str = "f",
                 args_name: str = "args") -> None:
     """Raise unless ``f(x, *args)`` is a real scalar, finite, and reads no index out of range.
@@ -211,10 +217,8 @@ def scalar_loss(f, x, args, name: str = "x", evaluate: bool = True, f_name: str 
     try:
         out = jax.eval_shape(f, x, *args)
     except Exception as err:  # shape or type errors inside the user's function
-        shapes = [np.shape(leaf) for leaf in jax.tree_util.tree_leaves(x)]
-        given = "".join(f", {args_name}[{i}] {_describe(a)}" for i, a in enumerate(args))
         raise ValueError(f"{f_name} could not be evaluated at {name} "
-                         f"(shapes {shapes}{given}): {err}") from err
+                         f"({shapes_given(x, args, args_name)}): {err}") from err
     shape = getattr(out, "shape", None)
     if shape != ():
         raise ValueError(f"{f_name} must return a scalar loss, got an output of shape {shape}")
@@ -283,11 +287,40 @@ def count(name: str, value, maximum: int, what: str = "") -> int:
     return value
 
 
+def nonnegative_count(name: str, value, maximum: int, what: str = "") -> int:
+    """An integer ``0 <= value <= maximum`` (a delay, a number of steps that may be zero)."""
+    value = nonnegative_int(name, value)
+    if value > maximum:
+        unit = f" {what}" if what else ""
+        raise ValueError(f"{name} must be <= {maximum:,}{unit}, got {value:,}")
+    return value
+
+
+def sequence(name: str, value) -> list:
+    """A list, tuple or 1-D array of items as a list (a string, set, None or generator is refused)."""
+    is_vector = isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim == 1)
+    if not is_vector:
+        raise TypeError(f"{name} must be a list, got {type(value).__name__}")
+    return list(value)
+
+
+def integer_array(name: str, value, what: str = "an array of integers") -> np.ndarray:
+    """``value`` as a non-empty 1-D int64 array of integer-valued real numbers, or raise naming ``name``
+    (indices, group labels: ``1.5``, nan, booleans, strings and ragged lists are refused)."""
+    array = real_array(name, value, what)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{name} must be {what} of shape (n,) with n >= 1, got shape {array.shape}")
+    if not np.all(array == np.round(array)) or np.abs(array).max() >= 2**53:
+        raise ValueError(f"{name} must hold integers, got {array.tolist()[:5]}")
+    return array.astype(np.int64)
+
+
 def memory(name: str, entries: int) -> None:
     """Refuse a result of ``entries`` float64 numbers larger than :data:`MAX_BYTES`."""
     if entries * 8 > MAX_BYTES:
+        gib = f"{entries * 8 / 2**30:.1f}" if entries < 2**1000 else "beyond 1e290"  # a float would overflow
         raise ValueError(f"{name} is too large: the result would hold {entries:,} numbers "
-                         f"({entries * 8 / 2**30:.1f} GiB > {MAX_BYTES / 2**30:.0f} GiB)")
+                         f"({gib} GiB > {MAX_BYTES / 2**30:.0f} GiB)")
 
 
 def in_closed_unit_interval(name: str, value) -> float:

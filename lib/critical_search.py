@@ -288,15 +288,33 @@ def census(searches, kinds, labels, indices=None) -> Census:
     ``lib.weight_symmetry.group_by_symmetry(...).labels`` of the converged end points — so
     that two searches that found copies of one critical point count once in ``distinct``.
     """
-    searches, kinds = list(searches), list(kinds)
+    searches, kinds = _validate.sequence("searches", searches), _validate.sequence("kinds", kinds)
+    if not searches:
+        raise ValueError("searches must hold at least one CriticalSearch")
+    for i, search in enumerate(searches):
+        if not isinstance(search, CriticalSearch):
+            raise TypeError(f"searches[{i}] must be a CriticalSearch (from find_critical_points), "
+                            f"got {type(search).__name__}")
     if len(kinds) != len(searches):
         raise ValueError(f"kinds must have one entry per search ({len(searches)}), got {len(kinds)}")
+    for i, kind in enumerate(kinds):
+        if not isinstance(kind, str):
+            raise TypeError(f"kinds[{i}] must be a string (classify_critical_point(...).kind), "
+                            f"got {type(kind).__name__}")
     converged = [i for i, s in enumerate(searches) if s.converged]
-    labels = np.asarray(labels)
+    if converged:
+        labels = _validate.integer_array("labels", labels, "an array of group labels")
+    else:
+        labels = _validate.real_array("labels", labels, "an array of group labels")
     if labels.shape != (len(converged),):
         raise ValueError(f"labels must have one entry per converged search ({len(converged)}), "
                          f"got shape {labels.shape}")
-    chosen = range(len(searches)) if indices is None else [int(i) for i in indices]
+    if indices is None:
+        chosen = range(len(searches))
+    else:
+        chosen = _validate.integer_array("indices", indices, "an array of search indices").tolist()
+        if min(chosen) < 0 or max(chosen) >= len(searches):
+            raise ValueError(f"indices must lie in [0, {len(searches)}), got {chosen[:5]}")
     found = [i for i in chosen if searches[i].converged]
     label_of = dict(zip(converged, labels.tolist()))
     return Census(runs=len(chosen), verified=len(found),

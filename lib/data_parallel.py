@@ -169,7 +169,7 @@ def device_mesh(devices: int, axis: str = "data"):
     """
     devices = _validate.positive_int("devices", devices)
     if not isinstance(axis, str) or not axis:
-        raise TypeError(f"axis must be a non-empty string, got {axis!r}")
+        raise TypeError(f"axis must be a non-empty string, got {type(axis).__name__} {axis!r:.40}")
     pool = jax.devices()
     if len(pool) < devices:
         pool = jax.devices("cpu")
@@ -195,6 +195,8 @@ def sharded_sgd_step(f, mesh, *, lr, axis: str = "data"):
     _validate.callable_("f", f)
     if not isinstance(mesh, jax.sharding.Mesh):
         raise TypeError(f"mesh must be a jax.sharding.Mesh (see device_mesh), got {type(mesh).__name__}")
+    if not isinstance(axis, str):
+        raise TypeError(f"axis must be the name (a string) of an axis of the mesh, got {type(axis).__name__}")
     if axis not in mesh.axis_names:
         raise ValueError(f"axis {axis!r} is not an axis of the mesh {mesh.axis_names}")
     lr = _validate.positive("lr", lr)

@@ -61,6 +61,7 @@ def init_mlp(key, sizes: Sequence[int]) -> list[dict]:
     float64.
     """
     sizes = _check_sizes(sizes)
+    _validate.memory("sizes", sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])))
     keys = jax.random.split(_validate.prng_key("key", key), len(sizes) - 1)
     params = []
     for k, d_in, d_out in zip(keys, sizes[:-1], sizes[1:]):

@@ -131,7 +131,8 @@ def _residual_problem(residuals, x, args, name="x"):
     try:
         value = np.asarray(r(flat))
     except Exception as err:  # shape or type errors inside the user's function
-        raise ValueError(f"residuals could not be evaluated at {name} with the data given: {err}") from err
+        raise ValueError(f"residuals could not be evaluated at {name} "
+                         f"({_validate.shapes_given(params, args)}): {err}") from err
     if value.size == 0:
         raise ValueError("residuals must return at least one number")
     if not np.all(np.isfinite(value)):

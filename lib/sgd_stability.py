@@ -119,9 +119,13 @@ def mean_square_stable_lr(example_hessians, batch_size, *, replace=False, grid=4
     (1.0, 2.0)
     """
     a = _example_hessians(example_hessians)
-    _validate.batch_size("batch_size", batch_size, a.shape[0])
-    grid = _validate.positive_int("grid", grid)
+    batch_size = _validate.batch_size("batch_size", batch_size, a.shape[0])
+    replace = _validate.boolean("replace", replace)
+    grid = _validate.count("grid", grid, MAX_GRID, "rates")
     tol = _validate.positive("tol", tol)
+    if tol < 1e-15:  # below float64's relative spacing the bisection could never close
+        raise ValueError(f"tol must be >= 1e-15 (float64 resolves relative differences to about "
+                         f"2e-16), got {tol}")
     lam_max = float(np.linalg.eigvalsh(a.mean(axis=0)).max())
     if lam_max <= 0:
         raise ValueError("example_hessians must have a mean with a positive eigenvalue")
@@ -138,8 +142,14 @@ def mean_square_stable_lr(example_hessians, batch_size, *, replace=False, grid=4
     return float(0.5 * (lo + hi))
 
 
+#: Most rates :func:`mean_square_stable_lr` scans, and the longest delay whose polynomial is solved
+#: (its roots are the eigenvalues of a ``(τ + 1, τ + 1)`` companion matrix).
+MAX_GRID = 100_000
+MAX_DELAY = 1_000
+
+
 def _delay(value) -> int:
-    return _validate.nonnegative_int("delay", value)
+    return _validate.nonnegative_count("delay", value, MAX_DELAY, "steps")
 
 
 def delayed_roots(lr, curvature, delay) -> np.ndarray:

@@ -98,6 +98,10 @@ def _checked(name, expression):
     if unknown:
         raise ValueError(f"{name} may depend only on w1 and w2, but it has "
                          f"{sorted(str(symbol) for symbol in unknown)}")
+    if expression.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+        raise ValueError(f"{name} must be finite, got {expression} (it contains nan or an infinity)")
+    if expression.has(sympy.I):
+        raise TypeError(f"{name} must be a real loss, got the complex expression {expression}")
     return expression
 
 

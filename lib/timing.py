@@ -25,7 +25,7 @@ def best_time(fn, *args, repeats: int = 5) -> float:
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    repeats = _validate.positive_int("repeats", repeats)
+    repeats = _validate.count("repeats", repeats, _validate.MAX_RUNS, "calls")
     jax.block_until_ready(fn(*args))
     seconds = []
     for _ in range(repeats):

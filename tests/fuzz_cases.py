@@ -23,6 +23,7 @@ import warnings
 
 import jax.numpy as jnp
 import numpy as np
+import sympy
 
 # ----------------------------------------------------------------------------- fixed functions
 # Module-level, so that every call with the same static arguments reuses one compilation.
@@ -76,6 +77,10 @@ def reads_past_end(x, *args):
     return jnp.sum(x) + x[7] ** 2  # JAX would clamp x[7] to the last entry
 
 
+def does_nothing(*args):
+    return 0.0
+
+
 def generator_loss(x, *args):
     yield jnp.sum(x)
 
@@ -101,9 +106,11 @@ H2 = np.array([[2.0, 0.5], [0.5, 1.0]])
 PER_EXAMPLE = np.arange(12.0).reshape(6, 2) ** 0.5
 Z42 = np.arange(8.0).reshape(4, 2) ** 1.5
 MLP_PARAMS = [{"w": np.ones((2, 3)), "b": np.zeros(3)}, {"w": np.full((3, 1), 2.0), "b": np.ones(1)}]
+HESSIANS = np.array([[[2.0, 0.0], [0.0, 1.0]], [[0.0, 0.0], [0.0, 1.0]]])  # per-example Hessians (N, d, d)
 
 # ----------------------------------------------------------------------------- bad values by class
 NAN, INF = float("nan"), float("inf")
+W1_REAL = sympy.Symbol("w1", real=True)  # lib.symbolic_surfaces.W1: the surfaces' first weight
 HUGE = 10**400  # a Python int beyond the float64 range: float(HUGE) overflows
 
 
@@ -131,24 +138,26 @@ NUMERIC = SCALAR_KINDS + INT_KINDS + ARRAY_KINDS + MATRIX_KINDS
 #: A kind missing from a class is not offered that class (a string is a valid ``choice``).
 CLASSES = {
     "string": {**{k: ["1", "abc"] for k in NUMERIC}, "f": ["loss"], "callable": ["f"], "fn": ["f"],
-               "bool": ["yes"], "opt_bool": ["yes"], "rule": ["momentum"], "hyper": ["lr=0.1"]},
+               "bool": ["yes"], "opt_bool": ["yes"], "rule": ["momentum"], "hyper": ["lr=0.1"],
+               "expression": ["w1**2"]},
     "none": {**{k: [None] for k in NUMERIC if not k.startswith("opt_")}, "f": [None],
              "callable": [None], "fn": [None], "bool": [None], "choice": [None], "name": [None],
-             "rule": [None], "hyper": [None]},
+             "rule": [None], "hyper": [None], "expression": [None]},
     "wrong type": {**{k: [object(), {1.0, 2.0}] for k in NUMERIC}, "bool": [object()],
                    "choice": [3, object()], "name": [3, b"descend"], "rule": [3, object()],
-                   "hyper": [[0.1], (("lr", 0.1),)]},
+                   "hyper": [[0.1], (("lr", 0.1),)], "expression": [object(), 2.0]},
     "bool": {**{k: [True, np.bool_(False)] for k in SCALAR_KINDS + INT_KINDS}, "opt_bool": [1],
              "bool": [1, 0.0]},
     "complex": {**{k: [1j, np.complex128(1 + 0j)] for k in SCALAR_KINDS},
                 **{k: [np.array([1j, 1.0]), [1.0, 1j]] for k in ARRAY_KINDS},
                 **{k: [np.array([[1j, 0.0], [0.0, 1.0]])] for k in MATRIX_KINDS},
-                "per_example": [np.ones((6, 2)) * 1j], "examples": [XS * 1j]},
+                "per_example": [np.ones((6, 2)) * 1j], "examples": [XS * 1j], "expression": [sympy.I * W1_REAL**2]},
     "nan or inf": {**{k: [NAN, INF, -INF] for k in SCALAR_KINDS},
                    **{k: [np.array([NAN, 1.0]), np.array([1.0, INF]), [1.0, -INF]] for k in ARRAY_KINDS},
                    **{k: [np.array([[1.0, NAN], [0.0, 1.0]])] for k in MATRIX_KINDS},
                    "per_example": [np.full((6, 2), NAN)], "examples": [np.full((8, 1), NAN)],
-                   "hyper": [{"lr": NAN, "momentum": 0.0}, {"lr": 0.1, "momentum": INF}]},
+                   "hyper": [{"lr": NAN, "momentum": 0.0}, {"lr": 0.1, "momentum": INF}],
+                   "expression": [sympy.nan, sympy.oo * W1_REAL**2, sympy.zoo]},
     "huge int": {**{k: [HUGE, -HUGE] for k in SCALAR_KINDS + INT_KINDS},
                  **{k: [[HUGE, 1], np.array([HUGE, 1], dtype=object)] for k in ARRAY_KINDS},
                  **{k: [[[HUGE, 0], [0, 1]]] for k in MATRIX_KINDS},
@@ -158,7 +167,9 @@ CLASSES = {
                      "size": [0, -1, 10**12], "int": [0, -1], "opt_size": [0, -1], "seed": [-1, 2**70],
                      "choice": ["nonsense"],
                      "hyper": [{"lr": -0.5, "momentum": 0.0}, {"lr": 0.1, "momentum": -0.5},
-                               {"lr": 0.1, "momentum": 0.0, "Lr": 1.0}, {}]},
+                               {"lr": 0.1, "momentum": 0.0, "Lr": 1.0}, {}],
+                     # a symbol other than the surfaces' w1, w2 (a plain w1 has no real=True)
+                     "expression": [sympy.Symbol("z") ** 2, sympy.Symbol("w1") ** 2]},
     "not an integer": {k: [1.5, np.float64(2.0), "3"] for k in INT_KINDS},
     "wrong rank or shape": {**{k: [[1.0, 2.0], np.ones((2, 2))] for k in SCALAR_KINDS if k != "lrs"},
                             **{k: [[1, 2], np.ones(2)] for k in INT_KINDS},
@@ -487,6 +498,31 @@ CASES = [
     Case("lib.update_checks.check_sgd_loop", [("fn", None, "fn", P, "function"), ("lr", 0.05, "pos", K),
                                               ("batch_size", 8, "size", K), ("epochs", 2, "size", K),
                                               ("seed", 0, "seed", K)]),
+    Case("lib.critical_search.census", [("searches", None, None, P), ("kinds", ["local minimum", "saddle point", "none"], None, P),
+                                        ("labels", [0, 1], "array", P), ("indices", None, "opt_array", K)]),
+    Case("lib.data_parallel.device_mesh", [("devices", 1, "size", P), ("axis", "data", "name", K)]),
+    Case("lib.data_parallel.sharded_sgd_step", [("f", line_loss, "callable", P), ("mesh", None, None, P),
+                                                ("lr", 0.1, "pos", K), ("axis", "data", "name", K)]),
+    Case("lib.normalization.init_mlp_bn", [("key", 0, "seed", P), ("sizes", [2, 3, 1], "array", P)]),
+    Case("lib.sgd_stability.mean_square_operator", [("example_hessians", HESSIANS, "array", P), ("batch_size", 1, "size", P),
+                                                    ("lr", 0.5, "pos", P), ("replace", False, "bool", K)]),
+    Case("lib.sgd_stability.mean_square_rate", [("example_hessians", HESSIANS, "array", P), ("batch_size", 1, "size", P),
+                                                ("lr", 0.5, "pos", P), ("replace", False, "bool", K)]),
+    Case("lib.sgd_stability.mean_square_stable_lr", [("example_hessians", HESSIANS, "array", P), ("batch_size", 1, "size", P),
+                                                     ("replace", False, "bool", K), ("grid", 20, "size", K),
+                                                     ("tol", 1e-6, "pos", K)]),
+    Case("lib.sgd_stability.delayed_roots", [("lr", 0.5, "pos", P), ("curvature", 1.0, "real", P), ("delay", 2, "seed", P)]),
+    Case("lib.sgd_stability.delayed_rate", [("lr", 0.5, "pos", P), ("curvature", 1.0, "real", P), ("delay", 2, "seed", P)]),
+    Case("lib.sgd_stability.delayed_stable_lr", [("curvature", 1.0, "pos", P), ("delay", 2, "seed", P)]),
+    Case("lib.symbolic_surfaces.jax_loss", [("expression", None, "expression", P), ("name", "loss", "name", K)]),
+    Case("lib.symbolic_surfaces.javascript", [("expression", None, "expression", P)]),
+    Case("lib.symbolic_surfaces.gradient_expressions", [("expression", None, "expression", P)]),
+    Case("lib.timing.best_time", [("fn", does_nothing, "callable", P), ("repeats", 3, "size", K)]),
+    Case("lib.tuning.tune_learning_rate", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
+                                           ("lrs", [0.1, 0.5], "array", K), ("momentums", [0.0, 0.5], "array", K),
+                                           ("steps", 5, "size", K), ("tolerance", 1e-3, "unit", K)]),
+    Case("lib.weight_symmetry.group_by_symmetry", [("points", [MLP_PARAMS, MLP_PARAMS], None, P), ("tol", 1e-9, "pos", P),
+                                                   ("symmetry", "full", "choice", K)]),
 ]
 
 #: Public functions left out of the table, and why: traceable JAX functions meant to run
@@ -496,7 +532,8 @@ EXEMPT = {
     "traceable": ["lib.activations.*", "lib.quadratic.quadratic_loss", "lib.regression.least_squares",
                   "lib.networks.mlp_apply", "lib.networks.cross_entropy_loss", "lib.networks.squared_loss",
                   "lib.saddle_escape.bottleneck_loss", "lib.surfaces.cliff_loss", "lib.minibatch.accuracy",
-                  "lib.update_checks.default_loss"],
+                  "lib.update_checks.default_loss", "lib.normalization.mlp_bn_apply",
+                  "lib.normalization.cross_entropy_loss_bn"],
     "the grading helper's modules (otter-grader assignments), outside this table": ["lib.grading.*", "lib.variants.*"],
     "a figure (Matplotlib), not a number": ["lib.plotting.*"],
     "loaders of the book's data sets (a download's arguments)": ["lib.datasets.digits", "lib.datasets.diabetes",
@@ -528,7 +565,6 @@ KNOWN_GAPS = {
     *[("lib.networks.count_parameters", "params", cls)
       for cls in ("complex", "empty", "generator", "huge int", "nan or inf", "none", "numpy scalar of an odd dtype",
                   "string", "wrong type", "wrong rank or shape", "ragged")],
-    ("lib.networks.init_mlp", "sizes", "huge int"),
     ("lib.networks.mlp_size", "sizes", "huge int"),
     ("lib.quadratic.empirical_rate", "distances", "numpy scalar of an odd dtype"),
     ("lib.quadratic.empirical_rate", "distances", "ragged"),
@@ -559,10 +595,16 @@ KNOWN_GAPS = {
 }
 
 
+def _symbols():
+    from lib.symbolic_surfaces import W1, W2
+
+    return W1, W2
+
+
 def _prepare(case):
     """Valid values that need other lib objects (states, rules, surfaces)."""
     import lib
-    from lib import surfaces
+    from lib import critical_search, data_parallel, surfaces
 
     fill = {
         "lib.momentum_step": ("state", lambda: lib.momentum_init(X2)),
@@ -575,6 +617,13 @@ def _prepare(case):
         "lib.surfaces.loss_grid": ("surface", lambda: surfaces.saddle()),
         "lib.optimizers.scheduled": ("rule", lambda: lib.optimizers.momentum_rule()),
         "lib.quadratic.gd_closed_form": ("q", lambda: lib.quadratic.quadratic(H2, B2)),
+        "lib.critical_search.census": ("searches", lambda: [  # two converged searches, one stalled
+            critical_search.CriticalSearch(X2, 0.0, True, 1, np.zeros(2), "converged", 0.0, 0.0),
+            critical_search.CriticalSearch(B2, 0.0, True, 1, np.zeros(2), "converged", 0.0, 0.0),
+            critical_search.CriticalSearch(B2, 1.0, False, 9, np.ones(10), "stalled", 1.0, 0.0)]),
+        "lib.data_parallel.sharded_sgd_step": ("mesh", lambda: data_parallel.device_mesh(1)),
+        **{f"lib.symbolic_surfaces.{name}": ("expression", lambda: (1 - _symbols()[0] * _symbols()[1]) ** 2)
+           for name in ("jax_loss", "javascript", "gradient_expressions")},
     }
     readers = {"check_gd_step": "gd", "check_heavy_ball": "heavy_ball", "check_adam": "adam",
                "check_clip_by_norm": "clip", "check_sgd_loop": "sgd", "check_nesterov": "nesterov",

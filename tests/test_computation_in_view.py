@@ -55,7 +55,8 @@ def bound_names(tree):
 
 
 def read_names(tree):
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    return {node.id for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
 
 
 @pytest.mark.parametrize("path", TEACHING, ids=lambda p: p.stem)

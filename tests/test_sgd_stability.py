@@ -96,3 +96,11 @@ def test_one_step_old_gradient_exercise():
     rates = [sgd_stability.delayed_rate(a, 1.0, 1) for a in grid]
     assert grid[int(np.argmin(rates))] == pytest.approx(0.25, abs=0.002)
     assert sgd_stability.delayed_rate(0.99, 1.0, 1) < 1 < sgd_stability.delayed_rate(1.01, 1.0, 1)
+
+
+def test_a_tolerance_below_float64_resolution_is_refused_not_looped_on():
+    # below about 2e-16 relative, bisection's midpoint equals an end and the interval never closes
+    a = np.array([[[2.0]], [[0.0]]])
+    with pytest.raises(ValueError, match=r"^tol must be >= 1e-15"):
+        sgd_stability.mean_square_stable_lr(a, 1, tol=1e-300)
+    assert sgd_stability.mean_square_stable_lr(a, 1, tol=1e-15) == pytest.approx(1.0, rel=1e-12)

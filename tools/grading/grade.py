@@ -170,7 +170,8 @@ def run_in_sandbox(notebook: Path, plan: dict, public_tests: Path | None, hidden
         argv = [str(python), "-m", "tools.grading.extract", f"{sandbox.WORK}/submission.ipynb",
                 f"{sandbox.WORK}/plan.json", sandbox.WORK]
         cmd = sandbox.command(workdir, argv,
-                              hidden=hidden, env=env, memory=memory, readonly_binds=binds)
+                              hidden=hidden, env=env, memory=memory, readonly_binds=binds,
+                              visible=[ROOT])
         outcome = sandbox.run(cmd, timeout=time_limit)
         return {"answers": read_private(workdir / "answers.json"), "run": read_private(workdir / "run.json"),
                 "timed_out": outcome.timed_out, "returncode": outcome.returncode,

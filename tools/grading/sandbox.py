@@ -56,14 +56,23 @@ class Outcome:
 
 
 def command(workdir: Path, argv: list[str], *, hidden: list[Path], env: dict[str, str],
-            memory: int = MEMORY_LIMIT, readonly_binds: list[tuple[Path, Path]] = ()) -> list[str]:
-    """The ``prlimit … bwrap … argv`` command line (``argv`` runs in /sandbox)."""
+            memory: int = MEMORY_LIMIT, readonly_binds: list[tuple[Path, Path]] = (),
+            visible: list[Path] = ()) -> list[str]:
+    """The ``prlimit … bwrap … argv`` command line (``argv`` runs in /sandbox).
+
+    ``visible`` folders (the project: its ``lib`` and ``.venv``) are shown read-only even where they
+    lie under a folder the sandbox empties (a checkout in /tmp or a home folder); the ``hidden``
+    paths inside them are emptied after that, so they stay hidden.
+    """
     args = ["prlimit", f"--as={memory}", f"--fsize={FILE_LIMIT}", "--core=0", "--",
             bwrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
             "--tmpfs", "/tmp", "--tmpfs", "/run"]
     for folder in ("/home", "/root"):
         if Path(folder).is_dir():
             args += ["--tmpfs", folder]
+    for path in visible:
+        path = Path(path).resolve()
+        args += ["--ro-bind", str(path), str(path)]
     for path in hidden:
         path = Path(path).resolve()
         if path.is_dir():

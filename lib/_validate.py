@@ -278,22 +278,21 @@ MAX_ITER = 100_000
 MAX_BYTES = 4 * 2**30  #: largest result array a driver may allocate (float64 entries × 8)
 
 
-def count(name: str, value, maximum: int, what: str = "") -> int:
-    """A positive integer ``1 <= value <= maximum`` (a number of steps, runs, samples …)."""
-    value = positive_int(name, value)
+def _at_most(name: str, value: int, maximum: int, what: str) -> int:
     if value > maximum:
         unit = f" {what}" if what else ""
         raise ValueError(f"{name} must be <= {maximum:,}{unit}, got {value:,}")
     return value
+
+
+def count(name: str, value, maximum: int, what: str = "") -> int:
+    """A positive integer ``1 <= value <= maximum`` (a number of steps, runs, samples …)."""
+    return _at_most(name, positive_int(name, value), maximum, what)
 
 
 def nonnegative_count(name: str, value, maximum: int, what: str = "") -> int:
     """An integer ``0 <= value <= maximum`` (a delay, a number of steps that may be zero)."""
-    value = nonnegative_int(name, value)
-    if value > maximum:
-        unit = f" {what}" if what else ""
-        raise ValueError(f"{name} must be <= {maximum:,}{unit}, got {value:,}")
-    return value
+    return _at_most(name, nonnegative_int(name, value), maximum, what)
 
 
 def sequence(name: str, value) -> list:

@@ -803,7 +803,8 @@ class ExplorerView {
       path.setAttribute("d", pathData(pixels, view.width, view.height));
       path.setAttribute("visibility", "visible");
       path.dataset.source = data.source;
-      const end = data.point(last);
+      const start = data.point(0), end = data.point(last);
+      path.dataset.first = `${start[0]},${start[1]}`;
       path.dataset.last = `${end[0]},${end[1]}`;
       path.dataset.lr = String(data.lr);
       path.dataset.momentum = String(data.momentum);

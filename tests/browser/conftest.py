@@ -33,6 +33,9 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 LONGEST = ("test_binder", "test_colab_notebooks")
 
 
+# tryfirst: pytest-xdist reads the xdist_group marks in its own hook of the same name (--dist
+# loadgroup); they must be there before it runs, or a module's tests spread over workers.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         if "/browser/" in str(item.fspath):

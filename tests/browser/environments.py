@@ -9,6 +9,7 @@ requirements gets a new, fresh environment.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -34,17 +35,21 @@ def fresh_venv(name: str, requirements: list[str], python: str | None = None) ->
     texts = [Path(r).read_text() if Path(r).is_file() else r for r in requirements]
     key = hashlib.sha256("\n".join([python, *texts]).encode()).hexdigest()[:12]
     venv = ENVS / f"{name}-{key}"
-    if (venv / ".complete").exists():
-        return venv
-    if venv.exists():
-        shutil.rmtree(venv)
     ENVS.mkdir(parents=True, exist_ok=True)
-    subprocess.run([python, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    args = [arg for r in requirements for arg in (["-r", r] if Path(r).is_file() else [r])]
-    subprocess.run([*pip, *args], check=True)
-    (venv / ".complete").write_text(" ".join(requirements))
+    # Test processes running in parallel (pytest-xdist) may ask for the same environment: one
+    # makes it while the others wait, instead of deleting it under each other's feet.
+    with open(ENVS / f"{name}-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (venv / ".complete").exists():
+            return venv
+        if venv.exists():
+            shutil.rmtree(venv)
+        subprocess.run([python, "-m", "venv", str(venv)], check=True)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "--upgrade", "pip"], check=True)
+        args = [arg for r in requirements for arg in (["-r", r] if Path(r).is_file() else [r])]
+        subprocess.run([*pip, *args], check=True)
+        (venv / ".complete").write_text(" ".join(requirements))
     return venv
 
 
@@ -61,11 +66,23 @@ def working_tree_copy(dest: Path) -> Path:
 
 
 def git_repository_of_working_tree(dest: Path, branch: str = "main") -> Path:
-    """A git repository whose ``branch`` holds the working tree, for ``pip install git+…``."""
-    working_tree_copy(dest)
+    """A git repository whose ``branch`` holds the working tree, for ``pip install git+…``.
+
+    It is a clone of this checkout, so the commit the built notebooks pin (``git rev-parse HEAD``
+    at build time) is in it too; the working tree's uncommitted changes go on top as one commit.
+    """
     env = dict(os.environ, GIT_AUTHOR_NAME="test", GIT_AUTHOR_EMAIL="test@localhost",
                GIT_COMMITTER_NAME="test", GIT_COMMITTER_EMAIL="test@localhost")
-    for command in (["init", "-q", "-b", branch], ["add", "-A"], ["commit", "-q", "-m", "working tree"]):
+    if (ROOT / ".git").exists():
+        subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(ROOT), str(dest)], check=True, env=env)
+        commands = [["checkout", "-q", "-B", branch]]
+    else:
+        dest.mkdir(parents=True, exist_ok=True)
+        commands = [["init", "-q", "-b", branch]]
+    for command in commands:
+        subprocess.run(["git", *command], cwd=dest, check=True, env=env)
+    working_tree_copy(dest)
+    for command in (["add", "-A"], ["commit", "-q", "--allow-empty", "-m", "working tree"]):
         subprocess.run(["git", *command], cwd=dest, check=True, env=env)
     return dest
 

@@ -142,7 +142,9 @@ def test_slider_move_is_recomputed_exactly_by_the_kernel(lab_page):
     # The value the slider shows, three significant digits, is the value the kernel ran.
     assert lr == float(f"{lr:.3g}") and f"α = {lr:g}" in explorer.locator(".optx-readout").first.inner_text()
     shown = int(explorer.locator("input[type=range]").last.evaluate("el => el.value"))
-    run = lib.descend(surface.f, np.array(surface.x0), lr=lr, momentum=momentum, steps=surface.steps)
+    # The chapter may start the runs elsewhere than the surface's default (x0=...): the path's first point.
+    start = np.array([float(v) for v in path.get_attribute("data-first").split(",")])
+    run = lib.descend(surface.f, start, lr=lr, momentum=momentum, steps=surface.steps)
     finite = run.points.shape[0] - 1 if run.diverged_at is None else run.diverged_at - 1
     np.testing.assert_allclose(last, run.points[min(shown, finite)], rtol=1e-12, atol=1e-14)
     assert "[live]" in explorer.locator(".optx-readout").first.inner_text()

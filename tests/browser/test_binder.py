@@ -41,7 +41,10 @@ MEASURED = {
                          "eig_p", "dense_extrapolated_min", "dense_vs_lanczos", "million_years"},
     "sgd": {"sgd_time_ex_1", "sgd_time_ex_32", "sgd_time_ex_256", "sgd_time_ex_1024", "sgd_time_verdict",
             "sgd_time_step_1", "sgd_time_step_32", "sgd_budget_ms", "sgd_budget_mini", "sgd_budget_sgd",
-            "sgd_budget_batch", "sgd_budget_winner"},
+            "sgd_budget_batch", "sgd_budget_winner", "sgd_hw_mat_ms", "sgd_hw_mat_rate", "sgd_hw_loop_ms",
+            "sgd_hw_loop_rate", "sgd_hw_scan_ms", "sgd_hw_scan_rate", "sgd_hw_mat_vs", "sgd_hw_scan_us"},
+    "sgd-in-practice": {"sip_shard_single_us", "sip_shard_copy_gbs", "sip_shard_model_8_us", "sip_shard_8_us",
+                        "sip_shard_1_us", "sip_shard_verdict"},
 }
 
 

@@ -13,37 +13,40 @@ jax.config.update("jax_enable_x64", True)
 # imported on demand so that the numerical core does not need a front end.
 from . import (  # noqa: E402
     activations,
-    adaptive,
     checks,
-    clipping,
     datasets,
     deep_chains,
     dense,
     gradient_noise,
     networks,
+    optim,
     plotting,
     quadratic,
     regression,
-    schedules,
     second_order,
     spectrum,
-    stochastic,
     surfaces,
     tuning,
 )
 from .critical import KINDS, CriticalPoint, classify_critical_point, escape_direction  # noqa: E402
 from .dense import hessian_eigenvalues  # noqa: E402
 from .derivatives import flatten, gradient, hessian  # noqa: E402
-from .optimizers import (  # noqa: E402
-    MomentumState,
+from .optim import (  # noqa: E402
+    MinibatchTrajectory,
     Rule,
     Trajectory,
     TrajectoryGrid,
+    adagrad,
+    adam,
+    clipped,
     descend,
     descend_grid,
-    momentum_init,
-    momentum_step,
+    momentum,
+    newton,
     optimize,
+    rmsprop,
+    scheduled,
+    sgd,
     trace_count,
 )
 from .spectrum import hvp, spectral_density, top_eigenvalues  # noqa: E402
@@ -51,8 +54,9 @@ from .spectrum import hvp, spectral_density, top_eigenvalues  # noqa: E402
 __all__ = [
     "KINDS", "CriticalPoint", "classify_critical_point", "escape_direction",
     "flatten", "gradient", "hessian", "hessian_eigenvalues",
-    "MomentumState", "Trajectory", "TrajectoryGrid", "descend", "descend_grid",
-    "momentum_init", "momentum_step", "optimize", "Rule", "trace_count",
+    "Rule", "sgd", "momentum", "adam", "rmsprop", "adagrad", "newton", "clipped", "scheduled",
+    "optimize", "descend", "descend_grid", "Trajectory", "MinibatchTrajectory", "TrajectoryGrid",
+    "trace_count",
     "hvp", "spectral_density", "top_eigenvalues",
 ]
 

@@ -12,9 +12,9 @@ the basins depend on α and μ as well as on :math:`f`: a long step or a large v
 an iterate over the ridge between two minima.
 
 :func:`basin_map` runs that update from every start of a grid at once, as **one** run of
-:func:`lib.optimizers.optimize`: the starts are stacked into one parameter vector, the loss is
+:func:`lib.optimize`: the starts are stacked into one parameter vector, the loss is
 :math:`F(W) = \sum_k f(W_k)`, whose gradient in row :math:`k` is :math:`\nabla f(W_k)`, and the
-rule applies lib's momentum step (:func:`lib.optimizers.momentum_rule`) to every row. Since that
+rule applies lib's momentum step (:func:`lib.momentum`) to every row. Since that
 step acts entry by entry, each row follows exactly the run it would follow alone. A row whose
 next iterate would leave the ball :math:`\lVert w \rVert \le` ``escape_norm`` (or stop being
 finite) is frozen and counts as diverged, so that one diverging start does not stop the others.
@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validate
-from .optimizers import Rule, momentum_rule, optimize
+from .optim import Rule, momentum, optimize
 
 __all__ = ["BasinMap", "basin_map", "DIVERGED", "UNDECIDED"]
 
@@ -63,7 +63,7 @@ class _FrozenState(NamedTuple):
 def _per_start_rule(n: int) -> Rule:
     """lib's heavy-ball step on every row of a stack of ``n``-dimensional starts, with rows that
     would leave ``‖w‖ ≤ hyper["escape_norm"]`` frozen."""
-    inner = momentum_rule()
+    inner = momentum()
 
     def init(params):
         return _FrozenState(inner.init(params), jnp.ones(params.size // n, dtype=bool))
@@ -102,7 +102,7 @@ def basin_map(f, minima, starts, *, lr, momentum=0.0, steps=200, tol=1e-3,
 
     Runs :math:`p \leftarrow \mu p - \alpha \nabla f(w)`, :math:`w \leftarrow w + p` for
     ``steps`` steps from each row of ``starts`` (all rows in one jitted run of
-    :func:`lib.optimizers.optimize`; see the module docstring), then gives start ``k`` the label
+    :func:`lib.optimize`; see the module docstring), then gives start ``k`` the label
     ``m`` if its last iterate lies within ``tol`` of ``minima[m]`` (the nearest one),
     :data:`UNDECIDED` if it lies near none, and :data:`DIVERGED` if its run left the ball
     :math:`\lVert w \rVert \le` ``escape_norm`` or stopped being finite.

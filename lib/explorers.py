@@ -75,10 +75,10 @@ import numpy as np
 import traitlets
 
 from . import _validate
-from . import optimizers as _optimizers
 from . import quadratic as _quadratic
 from . import symbolic_surfaces as symbolic
-from .optimizers import Trajectory, descend, descend_grid
+from .optim import Trajectory, descend, descend_grid, rules
+from .optim.driver import check_run, run_checked
 from .surfaces import Surface, loss_grid
 
 __all__ = ["Explorer", "Run", "MOMENTUM_MAX", "ExplorerTimings"]
@@ -504,7 +504,7 @@ class Explorer(anywidget.AnyWidget):
         self._spectrum = spectrum
         self._nesterov_options = ((False, True) if nesterov_toggle
                                   else tuple(sorted({run["nesterov"] for run in settings})))
-        self._checked_run = None  # (x0, args, steps, max_norm) once lib.descend has checked them
+        self._checked_run = None  # a CheckedRun once lib.descend has checked f, x0, steps
         self.results: list[Trajectory] = []
         self.last_exception: BaseException | None = None
 
@@ -628,24 +628,19 @@ class Explorer(anywidget.AnyWidget):
         The first call is ``lib.descend`` itself: it checks ``f`` and ``x0`` (tracing ``f``
         once more with ``jax.eval_shape``) and compiles. A slider move changes only α, μ
         and the Nesterov flag, which the traits have checked, so later calls go straight
-        to the jitted driver ``lib.descend`` uses: the same compiled program, the same
+        to the jitted driver ``lib.descend`` uses (``lib.optim.driver.run_checked``): the same compiled program, the same
         numbers bit for bit (tests/test_explorers.py), without ~1 ms of checks per move
         (more than the run itself; ~13 ms on a busy 2-core machine).
         """
         if self._checked_run is None:
             run = descend(self._surface.f, self._x0, lr=lr, momentum=momentum, steps=self._steps,
                           nesterov=nesterov)
-            self._checked_run = _optimizers._check_run(self._surface.f, self._x0, (), self._steps,
-                                                      _DESCEND_MAX_NORM)
+            self._checked_run = check_run(self._surface.f, self._x0, steps=self._steps,
+                                          max_norm=_DESCEND_MAX_NORM)
             return run
-        params, args, steps, max_norm = self._checked_run
         hyper = {"lr": np.asarray(lr, dtype=np.float64), "momentum": np.asarray(momentum, dtype=np.float64)}
-        points, losses, _ = _optimizers._optimize(
-            _optimizers.momentum_rule(nesterov), self._surface.f, params, args, hyper,
-            np.float64(max_norm), steps=steps, record=None, check_state=False, name="descend")
-        losses = np.asarray(losses)
-        at = _optimizers._first_nan_row(losses)
-        return Trajectory(np.asarray(points), losses, at is not None, at, None)
+        return run_checked(rules.momentum(nesterov), self._checked_run, hyper, check_state=False,
+                           name="descend")
 
     def _trajectory_state(self, index: int, settings: dict, run: Trajectory) -> dict:
         """Run ``index``'s state; run A's carries the rate map's readout."""

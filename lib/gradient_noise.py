@@ -5,7 +5,7 @@ The training loss is an average over the :math:`N` training examples,
 :math:`S` examples estimates its gradient by :math:`\hat g = \frac1S \sum_{i \in B}
 \nabla \ell_i(\theta)`. This module measures how noisy that estimate is
 (:func:`minibatch_variance` exactly, :func:`measured_minibatch_variance` by
-sampling); :mod:`lib.stochastic` runs SGD itself. Losses follow the book's
+sampling); :func:`lib.optimize` with ``batch_size=`` runs SGD itself. Losses follow the book's
 convention ``f(params, *data)``, the *mean* over the examples given.
 """
 

@@ -23,9 +23,8 @@ momentum are *linear* iterations, so everything about them has a closed form:
   :func:`momentum_regimes` maps the rate and the regime (monotone, ripples, sign-flipping,
   divergent) over a grid of (α, μ); :func:`critical_damping_lr` gives the curves between them.
 
-:func:`heavy_ball` runs the rule of :func:`lib.momentum_step` with the one driver
-:func:`lib.optimizers.optimize` and, unlike :func:`lib.descend`, also returns the velocities and
-accepts :math:`\mu = 1` (the frictionless puck that never settles).
+:func:`lib.optimize` with :func:`lib.momentum` runs the heavy ball itself, also at
+:math:`\mu = 1` (the frictionless puck that never settles), which :func:`lib.descend` refuses.
 """
 
 from __future__ import annotations
@@ -35,12 +34,11 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validate
-from .optimizers import Trajectory, momentum_rule, optimize
 
 __all__ = ["Quadratic", "quadratic", "quadratic_loss", "condition_number", "OptimalParameters",
            "gd_rate", "gd_optimal", "gd_closed_form", "momentum_matrix", "momentum_rate",
            "heavy_ball_optimal", "MOMENTUM_REGIMES", "MomentumRegimes", "momentum_regimes",
-           "critical_damping_lr", "empirical_rate", "MomentumTrajectory", "heavy_ball"]
+           "critical_damping_lr", "empirical_rate"]
 
 
 # ----------------------------------------------------------------------------------- the model
@@ -419,36 +417,3 @@ def empirical_rate(distances, start=0, stop=None, floor=1e-12) -> float:
     slope = np.polyfit(t[keep], np.log(window[keep]), 1)[0]
     return float(np.exp(slope))
 
-
-#: A heavy-ball run is a :class:`lib.Trajectory` whose extra ``velocities[k]`` is p_k
-#: (``steps + 1`` rows; p_0 = 0).
-MomentumTrajectory = Trajectory
-
-
-def _record_velocity(grads, state, params, hyper):
-    return {"velocities": state.velocity}
-
-
-def heavy_ball(f, x0, *args, lr, momentum, steps=100, nesterov=False,
-               max_norm=1e8) -> MomentumTrajectory:
-    r"""Heavy-ball momentum with its velocities, allowing :math:`\mu = 1`.
-
-    .. math:: p_{k+1} = \mu p_k - \alpha \nabla f(\theta_k), \qquad \theta_{k+1} = \theta_k + p_{k+1},
-              \qquad p_0 = 0,
-
-    :func:`lib.optimizers.optimize` with :func:`lib.optimizers.momentum_rule`,
-    recording the velocities (``run.velocities``). Same
-    trajectory as :func:`lib.descend` for :math:`\mu < 1`; ``momentum`` may also be
-    exactly 1 (no friction), which :func:`lib.descend` rejects on purpose.
-    Divergence is reported by the flag, with ``nan`` rows from ``diverged_at`` on.
-
-    >>> import numpy as np
-    >>> from lib.quadratic import heavy_ball
-    >>> run = heavy_ball(lambda x: 2.0 * x.sum(), np.zeros(1), lr=0.5, momentum=0.5, steps=3)
-    >>> run.velocities.ravel()
-    array([ 0.  , -1.  , -1.5 , -1.75])
-    """
-    rule = momentum_rule(nesterov)
-    hyper = {"lr": _validate.positive("lr", lr), "momentum": _momentum_value("momentum", momentum)}
-    return optimize(rule, f, x0, *args, hyper=hyper, steps=steps, max_norm=max_norm,
-                    record=_record_velocity, check_state=True, name="heavy_ball")

@@ -11,7 +11,8 @@ plain method). On a quadratic with positive definite Hessian the plain step
 lands on the minimizer in one step, whatever the condition number. The price
 is a Hessian (:math:`n^2` numbers) and a linear solve (:math:`O(n^3)`) per step,
 and, on a non-convex loss, the step goes to the critical point of the local
-model — which near a saddle *is* the saddle.
+model — which near a saddle *is* the saddle. :func:`newton_step` takes one step;
+``lib.optimize(lib.newton(), f, x0, hyper={"damping": δ})`` runs the method.
 
 **Gauss–Newton and Levenberg–Marquardt.** For a loss that is a mean of squared residuals,
 :math:`f(\theta) = \frac{1}{2m} \lVert r(\theta) \rVert^2` with :math:`r: \mathbb{R}^n \to
@@ -33,8 +34,6 @@ that lowers the loss is taken and :math:`\delta` shrinks; one that does not is r
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -42,9 +41,9 @@ from jax.flatten_util import ravel_pytree
 
 from . import _validate
 from .derivatives import gradient, hessian
-from .optimizers import Rule, Trajectory, optimize
+from .optim import Trajectory
 
-__all__ = ["newton_step", "newton_rule", "newton", "gauss_newton_matrix", "gauss_newton_product",
+__all__ = ["newton_step", "gauss_newton_matrix", "gauss_newton_product",
            "levenberg_marquardt"]
 
 
@@ -74,47 +73,6 @@ def newton_step(f, x, *args, damping=0.0) -> np.ndarray:
         raise ValueError("the (damped) Hessian is singular at x; Newton's step is undefined "
                          "there — use damping > 0")
     return np.asarray(ravel_pytree(_validate.parameters("x", x))[0]) - np.linalg.solve(shifted, g)
-
-
-def _newton_update(grads, state, params, hyper, loss):
-    h = jax.jacfwd(jax.grad(loss))(params)
-    eye = jnp.eye(params.size)
-    return -jnp.linalg.solve((h + h.T) / 2 + hyper["damping"] * eye, grads), state
-
-
-@functools.cache
-def newton_rule() -> Rule:
-    r"""Newton's method as a :class:`lib.optimizers.Rule`: the step :math:`-(H + \delta I)^{-1} g`.
-
-    Stateless; it differentiates the step's ``loss`` twice at the parameters
-    (hyper ``{"damping": δ}``).
-    """
-    return Rule(lambda params: (), _newton_update, "newton", ("damping",))
-
-
-def newton(f, x0, *args, steps=10, damping=0.0, max_norm=1e8) -> Trajectory:
-    r"""Run Newton's method on ``f(x, *args)`` from ``x0``; returns a :class:`lib.Trajectory`.
-
-    .. math:: \theta_{k+1} = \theta_k - (H(\theta_k) + \delta I)^{-1} \nabla f(\theta_k).
-
-    :func:`lib.optimizers.optimize` with :func:`newton_rule`: one jitted
-    ``lax.scan``; ``damping`` (δ ≥ 0) is traced. A singular Hessian
-    or a blow-up makes the run stop with ``diverged = True`` and ``nan`` rows,
-    like :func:`lib.descend`.
-
-    >>> import numpy as np
-    >>> from lib.second_order import newton
-    >>> run = newton(lambda w: (w[0] - 1.0) ** 2 + 50.0 * (w[1] + 2.0) ** 2, np.zeros(2), steps=2)
-    >>> run.points
-    array([[ 0.,  0.],
-           [ 1., -2.],
-           [ 1., -2.]])
-    """
-    damping = _damping(damping)
-    params = _validate.parameters("x0", x0)
-    _validate.memory("x0 (its Hessian)", _validate.flat_size(params) ** 2)
-    return optimize(newton_rule(), f, x0, *args, hyper={"damping": damping}, steps=steps,
-                    max_norm=max_norm, check_state=False, name="newton")
 
 
 # ---------------------------------------------------------------- Gauss–Newton, Levenberg–Marquardt
@@ -183,7 +141,7 @@ def levenberg_marquardt(residuals, x0, *args, steps=50, damping=1.0, adapt=True,
     does not is refused (the point stays, so the loss never rises) and
     :math:`\delta \leftarrow` ``increase`` :math:`\cdot\delta`. Without ``adapt`` every step is
     taken with the fixed ``damping``. Returns a :class:`lib.Trajectory` (flat points and
-    losses for ``k = 0 … steps``) with extras ``dampings`` (the :math:`\delta` each step used)
+    losses for ``k = 0 … steps``) with ``records`` ``"dampings"`` (the :math:`\delta` each step used)
     and ``accepted``.
     """
     flat, r, m = _residual_problem(residuals, x0, args, name="x0")
@@ -229,4 +187,4 @@ def levenberg_marquardt(residuals, x0, *args, steps=50, damping=1.0, adapt=True,
     losses = np.array(losses)
     bad = np.flatnonzero(~np.isfinite(losses))
     return Trajectory(np.array(points), losses, bool(bad.size), int(bad[0]) if bad.size else None,
-                      {"dampings": np.array(dampings), "accepted": np.array(accepted)})
+                      records={"dampings": np.array(dampings), "accepted": np.array(accepted)})

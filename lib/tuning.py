@@ -1,7 +1,7 @@
 r"""Tuning the learning rate: the best α from a grid, for each momentum.
 
 To compare optimizers fairly, each gets its own best learning rate. For heavy-ball
-momentum (:func:`lib.optimizers.descend_grid`) and every μ of a grid, the *cost* of a
+momentum (:func:`lib.descend_grid`) and every μ of a grid, the *cost* of a
 setting (α, μ) is the number of steps until the loss first falls to
 :math:`\mathrm{tolerance} \cdot E(\theta_0)` or below,
 
@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validate
-from .optimizers import descend_grid
+from .optim import descend_grid
 
 __all__ = ["TunedMomentum", "tune_learning_rate"]
 
@@ -44,7 +44,7 @@ def tune_learning_rate(f, x0, *args, lrs, momentums, steps=1000, tolerance=1e-6)
     r"""Heavy-ball momentum at its best learning rate from ``lrs``, for each μ in ``momentums``.
 
     Runs every pair of ``lrs × momentums`` for ``steps`` steps in one vectorised call of
-    :func:`lib.optimizers.descend_grid`, counts the steps :math:`k^*` until the loss is at
+    :func:`lib.descend_grid`, counts the steps :math:`k^*` until the loss is at
     most ``tolerance · f(x0)`` (a diverged run never gets there), and keeps, for each μ,
     the fewest. ``f`` must have minimum value 0 and ``f(x0) > 0``.
 

@@ -50,10 +50,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validate
-from .adaptive import AdaGradState, AdamState, RMSpropState, adagrad_step, adam_step, rmsprop_step
-from .clipping import clip_by_norm
-from .optimizers import MomentumState, momentum_step
-from .schedules import warmup_cosine
+from .optim.clipping import clip_by_norm
+from .optim import rules
+from .optim.rules import AdaGradState, AdamState, MomentumState, RMSpropState
+from .optim.schedules import warmup_cosine
 
 __all__ = ["check_gd_step", "check_heavy_ball", "check_nesterov", "check_adagrad", "check_rmsprop",
            "check_adam", "check_clip_by_norm", "check_warmup_cosine", "check_sgd_loop",
@@ -288,6 +288,11 @@ def _arr(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
+def _step(rule, grad, state, **hyper):
+    """One step of lib's ``rule`` from ``state``: ``(step, new_state)``."""
+    return rule.update(jnp.asarray(grad), state, None, hyper, None)
+
+
 def _run_rule(fn, grad_fn, theta0, steps, state0, reference, names, slips, make_args):
     """Closed-loop reference trajectory; the reader's function is fed each step's reference state.
 
@@ -322,7 +327,8 @@ def check_gd_step(fn, *, lr=0.05, loss=default_loss, theta0=_DEFAULT_START, step
     grad_fn, theta0, steps = _problem(loss, theta0, steps)
 
     def reference(state):
-        step, _ = momentum_step(grad_fn(state[0]), MomentumState(jnp.zeros_like(state[0])), lr, 0.0)
+        step, _ = _step(rules.momentum(), grad_fn(state[0]), MomentumState(jnp.zeros_like(state[0])),
+                        lr=lr, momentum=0.0)
         return (state[0] + _arr(step),)
 
     slips = [
@@ -352,7 +358,8 @@ def check_heavy_ball(fn, *, lr=0.05, momentum=0.9, loss=default_loss, theta0=_DE
 
     def reference(state):
         theta, velocity = state
-        step, new = momentum_step(grad_fn(theta), MomentumState(jnp.asarray(velocity)), lr, momentum)
+        step, new = _step(rules.momentum(), grad_fn(theta), MomentumState(jnp.asarray(velocity)), lr=lr,
+                          momentum=momentum)
         return theta + _arr(step), new.velocity
 
     slips = [
@@ -387,8 +394,8 @@ def check_nesterov(fn, *, lr=0.05, momentum=0.9, loss=default_loss, theta0=_DEFA
     def reference(state):
         theta, velocity = state
         ahead = theta + momentum * velocity  # lib's iterate is the look-ahead point
-        step, new = momentum_step(grad_fn(ahead), MomentumState(jnp.asarray(velocity)), lr, momentum,
-                                  nesterov=True)
+        step, new = _step(rules.momentum(nesterov=True), grad_fn(ahead), MomentumState(jnp.asarray(velocity)),
+                          lr=lr, momentum=momentum)
         new_velocity = _arr(new.velocity)
         return ahead + _arr(step) - momentum * new_velocity, new_velocity
 
@@ -418,7 +425,7 @@ def check_adagrad(fn, *, lr=0.5, eps=1e-7, loss=default_loss, theta0=_DEFAULT_ST
     r"""Check ``fn(theta, sum_sq, grad, lr, eps) -> (theta, sum_sq)``.
 
     :math:`G \leftarrow G + g \odot g`, then :math:`\theta \leftarrow \theta - \alpha\, g /
-    \sqrt{G + \epsilon}` elementwise, from :math:`G_0 = 0` (``lib.adaptive.adagrad_step``
+    \sqrt{G + \epsilon}` elementwise, from :math:`G_0 = 0` (``lib.adagrad``
     with ``initial_accumulator=0``; ε inside the root, as optax).
     """
     fn = _check_fn(fn)
@@ -428,8 +435,8 @@ def check_adagrad(fn, *, lr=0.5, eps=1e-7, loss=default_loss, theta0=_DEFAULT_ST
 
     def reference(state):
         theta, total = state
-        step, new = adagrad_step(grad_fn(theta), AdaGradState(jnp.asarray(total)), lr, eps=eps,
-                                 initial_accumulator=0.0)
+        step, new = _step(rules.adagrad(), grad_fn(theta), AdaGradState(jnp.asarray(total)), lr=lr, eps=eps,
+                          initial_accumulator=0.0)
         return theta + _arr(step), new.sum_of_squares
 
     def old_sum(th, s, g, a, e):
@@ -457,7 +464,7 @@ def check_rmsprop(fn, *, lr=0.05, decay=0.9, eps=1e-8, loss=default_loss, theta0
     r"""Check ``fn(theta, avg_sq, grad, lr, decay, eps) -> (theta, avg_sq)``.
 
     :math:`v \leftarrow \rho v + (1 - \rho)\, g \odot g`, then :math:`\theta \leftarrow
-    \theta - \alpha\, g / \sqrt{v + \epsilon}`, from :math:`v_0 = 0` (``lib.adaptive.rmsprop_step``;
+    \theta - \alpha\, g / \sqrt{v + \epsilon}`, from :math:`v_0 = 0` (``lib.rmsprop``;
     ρ = ``decay``).
     """
     fn = _check_fn(fn)
@@ -468,7 +475,8 @@ def check_rmsprop(fn, *, lr=0.05, decay=0.9, eps=1e-8, loss=default_loss, theta0
 
     def reference(state):
         theta, average = state
-        step, new = rmsprop_step(grad_fn(theta), RMSpropState(jnp.asarray(average)), lr, decay, eps)
+        step, new = _step(rules.rmsprop(), grad_fn(theta), RMSpropState(jnp.asarray(average)), lr=lr, decay=decay,
+                          eps=eps)
         return theta + _arr(step), new.nu
 
     def new_v(v, g, r):
@@ -501,7 +509,7 @@ def check_adam(fn, *, lr=0.05, b1=0.9, b2=0.999, eps=1e-8, loss=default_loss, th
     ``t`` is the number of this step, 1 for the first. :math:`m \leftarrow \beta_1 m + (1 -
     \beta_1) g`, :math:`v \leftarrow \beta_2 v + (1 - \beta_2) g \odot g`, :math:`\hat m = m/(1 -
     \beta_1^t)`, :math:`\hat v = v/(1 - \beta_2^t)`, :math:`\theta \leftarrow \theta - \alpha\,\hat m
-    / (\sqrt{\hat v} + \epsilon)` (``lib.adaptive.adam_step``).
+    / (\sqrt{\hat v} + \epsilon)` (``lib.adam``).
     """
     fn = _check_fn(fn)
     lr = _validate.positive("lr", lr)
@@ -512,8 +520,9 @@ def check_adam(fn, *, lr=0.05, b1=0.9, b2=0.999, eps=1e-8, loss=default_loss, th
 
     def reference(state):
         theta, m, v, taken = state  # taken: the number of steps before this one
-        step, new = adam_step(grad_fn(theta), AdamState(jnp.asarray(taken, dtype=jnp.int32),
-                                                        jnp.asarray(m), jnp.asarray(v)), lr, b1, b2, eps)
+        step, new = _step(rules.adam(), grad_fn(theta), AdamState(jnp.asarray(taken, dtype=jnp.int32),
+                                                            jnp.asarray(m), jnp.asarray(v)),
+                          lr=lr, b1=b1, b2=b2, eps=eps)
         return theta + _arr(step), new.mu, new.nu, new.count
 
     def adam_like(correct_t, eps_inside=False, sign=-1.0, square=True, swap=False):
@@ -550,7 +559,7 @@ def check_adam(fn, *, lr=0.05, b1=0.9, b2=0.999, eps=1e-8, loss=default_loss, th
 
 
 def check_clip_by_norm(fn, *, max_norm=1.0) -> bool:
-    r"""Check ``fn(grad, max_norm) -> grad`` against :func:`lib.clipping.clip_by_norm`.
+    r"""Check ``fn(grad, max_norm) -> grad`` against :func:`lib.optim.clipping.clip_by_norm`.
 
     Tried on gradients shorter and longer than ``max_norm``, in several directions:
     a longer gradient keeps its direction and gets length ``max_norm``; a shorter one
@@ -586,7 +595,7 @@ def check_warmup_cosine(fn, *, peak_lr=0.1, warmup_steps=5, total_steps=20) -> b
     r"""Check ``fn(k, peak_lr, warmup_steps, total_steps) -> learning rate at step k``.
 
     Linear warm-up from 0 at step 0 to ``peak_lr`` at step W, then half a cosine down
-    to 0 at step K = ``total_steps``, constant after: :func:`lib.schedules.warmup_cosine`
+    to 0 at step K = ``total_steps``, constant after: :func:`lib.optim.schedules.warmup_cosine`
     with ``init_lr = final_lr = 0``. Checked at the steps ``0 … K + 2``.
     """
     fn = _check_fn(fn)

@@ -1,4 +1,4 @@
-r"""Gradient clipping, as pure composable pieces and as a jitted descent driver.
+r"""Gradient clipping, as pure composable pieces and as a wrapper around any optimizer rule.
 
 Two ways to bound a gradient :math:`g` before it is used in a step, with a
 threshold :math:`c > 0`:
@@ -20,10 +20,8 @@ threshold :math:`c > 0`:
 
 The pieces take and return arrays or pytrees of arrays (JAX arrays, so they
 compose under ``jax.jit``). :func:`clipped` wraps any optimizer rule
-(:class:`lib.optimizers.Rule`) so that it sees the clipped gradient, and
-:func:`descend_clipped` runs gradient descent with heavy-ball momentum on the
-clipped gradient with the one driver :func:`lib.optimizers.optimize`, like
-:func:`lib.descend`:
+(:class:`lib.optim.Rule`) so that it sees the clipped gradient; with :func:`lib.optim.momentum`,
+run by :func:`lib.optim.optimize`, that is gradient descent with momentum on the clipped gradient:
 
 .. math::
 
@@ -32,6 +30,8 @@ clipped gradient with the one driver :func:`lib.optimizers.optimize`, like
 
 With clipping by norm and :math:`\mu = 0` every step has length at most
 :math:`\alpha c`; with momentum, at most :math:`\alpha c (1 - \mu^{k+1}) / (1 - \mu)`.
+The run's ``grad_norms`` are the norms of the *unclipped* gradients, so the steps in which
+a norm clip was active are those with ``grad_norms > c``.
 """
 
 from __future__ import annotations
@@ -43,16 +43,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from . import _validate
-from .optimizers import Rule, Trajectory, momentum_rule, optimize
-
-# The cliff loss lives with the other surfaces; these names are kept for the chapters.
-from .surfaces import CLIFF_HEIGHT, CLIFF_STEEPNESS, cliff_loss, cliff_surface  # noqa: F401
+from .. import _validate
+from .rules import Rule
 
 __all__ = ["global_norm", "clip_by_norm", "clip_by_global_norm", "clip_by_value", "clip_gradient",
-           "clipped", "angle_degrees", "ClippedTrajectory", "descend_clipped", "CLIP_KINDS"]
+           "clipped", "angle_degrees", "CLIP_KINDS"]
 
-#: The clipping rules :func:`descend_clipped` accepts.
+#: The clipping rules :func:`clipped` accepts.
 CLIP_KINDS = ("norm", "value")
 
 
@@ -111,7 +108,7 @@ def clip_by_norm(grad, max_norm):
     :math:`\lVert g \rVert` is the norm over all leaves together (as in
     ``optax.clip_by_global_norm``). Works under ``jax.jit`` (then no checks run).
 
-    >>> import lib.clipping as clipping, numpy as np
+    >>> import lib.optim.clipping as clipping, numpy as np
     >>> np.asarray(clipping.clip_by_norm(np.array([3.0, 4.0]), 1.0))
     array([0.6, 0.8])
     >>> np.asarray(clipping.clip_by_norm(np.array([0.3, 0.4]), 1.0))
@@ -133,7 +130,7 @@ def clip_by_value(grad, threshold):
     :math:`n` entries, but changes the direction whenever the large and small
     components are clamped differently.
 
-    >>> import lib.clipping as clipping, numpy as np
+    >>> import lib.optim.clipping as clipping, numpy as np
     >>> np.asarray(clipping.clip_by_value(np.array([3.0, 0.5, -4.0]), 1.0))
     array([ 1. ,  0.5, -1. ])
     """
@@ -161,7 +158,7 @@ def angle_degrees(a, b) -> float:
     r"""The angle between two arrays or pytrees (flattened), in degrees,
     :math:`\arccos \frac{a^\top b}{\lVert a\rVert \lVert b\rVert}`.
 
-    >>> import lib.clipping as clipping, numpy as np
+    >>> import lib.optim.clipping as clipping, numpy as np
     >>> round(clipping.angle_degrees(np.array([1.0, 0.0]), np.array([1.0, 1.0])), 6)
     45.0
     """
@@ -179,11 +176,6 @@ def angle_degrees(a, b) -> float:
     return float(np.degrees(np.arccos(cosine)))
 
 
-#: A clipped run is a :class:`lib.Trajectory` whose extras are ``grad_norms`` (the norm
-#: of the *unclipped* gradient at θ_k, ``steps + 1`` rows) and ``clipped`` (whether
-#: the clip was active in step k, ``steps`` rows; False after a divergence).
-ClippedTrajectory = Trajectory
-
 _CLIP_FNS = {"norm": _clip_by_norm, "value": _clip_by_value}
 
 
@@ -194,62 +186,26 @@ def _clipped(rule: Rule, clip: str) -> Rule:
     def update(grads, state, params, hyper, loss):
         return rule.update(clip_fn(grads, hyper["threshold"]), state, params, hyper, loss)
 
-    return Rule(rule.init, update, f"clipped ({clip}) {rule.name}", rule.hyper + ("threshold",))
+    return Rule(rule.init, update, f"clipped ({clip}) {rule.name}", rule.hyper_names + ("threshold",),
+                rule.defaults)
 
 
 def clipped(rule: Rule, clip: str = "norm") -> Rule:
-    """The rule ``rule`` fed the clipped gradient (a wrapper rule, like optax's ``chain(clip, rule)``).
+    r"""The rule ``rule`` fed the clipped gradient (a wrapper rule, like optax's ``chain(clip, rule)``).
 
-    Adds the hyper-parameter ``"threshold"`` (c) to those of ``rule``.
-    """
-    if not isinstance(rule, Rule):
-        raise TypeError(f"rule must be a lib.optimizers.Rule, got {type(rule).__name__}")
-    return _clipped(rule, _check_kind(clip))
+    .. math:: (s_k, \sigma_{k+1}) = \text{update}_{\text{rule}}(\operatorname{clip}_c(g_k), \sigma_k, \ldots)
 
-
-@functools.cache
-def _clip_record(clip: str):
-    clip_fn = _CLIP_FNS[clip]
-
-    def record(grads, state, params, hyper):
-        return {"grad_norms": _validate.global_norm(grads),
-                "clipped": jnp.any(clip_fn(grads, hyper["threshold"]) != grads)}
-
-    return record
-
-
-def descend_clipped(f, x0, *args, lr, steps=100, clip="norm", threshold=1.0, momentum=0.0,
-                    max_norm=1e8) -> ClippedTrajectory:
-    r"""Gradient descent with momentum on the clipped gradient of ``f(x, *args)`` from ``x0``.
-
-    .. math::
-
-        p_{k+1} = \mu p_k - \alpha\, \operatorname{clip}_c(\nabla f(\theta_k)), \qquad
-        \theta_{k+1} = \theta_k + p_{k+1}, \qquad p_0 = 0,
-
-    where :math:`\operatorname{clip}_c` is :func:`clip_by_norm` (``clip="norm"``)
-    or :func:`clip_by_value` (``clip="value"``) with threshold :math:`c`
-    (``threshold``). ``lr`` is α > 0 and ``momentum`` μ ∈ [0, 1); α, μ, c and
-    the start are traced, so new values do not recompile. A run that leaves
-    ``‖θ‖ ≤ max_norm`` or becomes non-finite is reported as diverged (rows
-    ``nan`` from then on), without warnings. With a threshold larger than every
-    gradient norm this is exactly :func:`lib.descend`.
+    with :math:`\operatorname{clip}_c` :func:`clip_by_norm` (``clip="norm"``) or
+    :func:`clip_by_value` (``clip="value"``). Adds the hyper-parameter ``"threshold"`` (c > 0)
+    to those of ``rule``. With a threshold larger than every gradient (norm) the run is
+    exactly that of ``rule``.
 
     >>> import lib, numpy as np
-    >>> run = descend_clipped(lambda x: 50 * x @ x, np.array([1.0, 0.0]), lr=0.1, steps=3,
-    ...                       clip="norm", threshold=1.0)
+    >>> run = lib.optimize(clipped(lib.sgd()), lambda x: 50 * x @ x, np.array([1.0, 0.0]),
+    ...                    hyper={"lr": 0.1, "threshold": 1.0}, steps=3)
     >>> np.round(run.points[:, 0], 6)
     array([1. , 0.9, 0.8, 0.7])
-    >>> bool(run.clipped.all()), run.diverged
-    (True, False)
     """
-    clip = _check_kind(clip)
-    hyper = {"lr": _validate.positive("lr", lr),
-             "momentum": _validate.in_unit_interval("momentum", momentum),
-             "threshold": _validate.positive("threshold", threshold)}
-    run = optimize(clipped(momentum_rule(), clip), f, x0, *args, hyper=hyper, steps=steps,
-                   max_norm=max_norm, record=_clip_record(clip), check_state=True,
-                   name="descend_clipped")
-    extras = dict(run.extras)
-    extras["clipped"] = extras["clipped"][:-1]  # no step is taken from the last point
-    return run._replace(extras=extras)
+    if not isinstance(rule, Rule):
+        raise TypeError(f"rule must be a lib.optim.Rule, got {type(rule).__name__}")
+    return _clipped(rule, _check_kind(clip))

@@ -4,15 +4,19 @@ A schedule is a :class:`Schedule`: a module-level rule ``fn(k, *params)`` writte
 with ``jax.numpy`` (so ``k`` may be a traced integer inside ``lax.scan``) and the
 numbers ``params`` it needs. Calling the schedule evaluates it::
 
-    >>> import lib.schedules as schedules
+    >>> import lib.optim.schedules as schedules
     >>> s = schedules.step_decay(0.1, every=100, factor=0.5)
     >>> [float(s(k)) for k in (0, 99, 100, 250)]
     [0.1, 0.1, 0.05, 0.025]
 
-Drivers such as :func:`lib.stochastic.sgd` jit on the rule ``fn`` (a fixed
-function object) and pass ``params`` as traced arrays, so a new learning rate,
-decay factor or drop time never recompiles; only a different *kind* of
-schedule does.
+:func:`lib.optim.scheduled` makes a rule follow a schedule: the rule depends only on
+``fn`` (a fixed function object) and ``params`` are its traced hyper-parameter
+``"schedule"``, so a new learning rate, decay factor or drop time never recompiles; only a
+different *kind* of schedule does::
+
+    >>> import lib, numpy as np
+    >>> rule = lib.scheduled(lib.sgd(), s)
+    >>> run = lib.optimize(rule, lambda x: x @ x, np.array([1.0]), hyper={"schedule": s}, steps=2)
 
 =========================================  ===================================================================
 schedule                                   :math:`\alpha_k`
@@ -36,9 +40,9 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from . import _validate
+from .. import _validate
 
-__all__ = ["Schedule", "as_schedule", "constant", "step_decay", "piecewise_constant", "exponential",
+__all__ = ["Schedule", "constant", "step_decay", "piecewise_constant", "exponential",
            "inverse_time", "cosine", "warmup_constant", "warmup_cosine"]
 
 
@@ -235,13 +239,3 @@ def warmup_cosine(lr, warmup_steps, total_steps, init_lr=0.0, final_lr=0.0) -> S
     if not 0.0 <= final_lr <= lr:
         raise ValueError(f"final_lr must lie in [0, lr] = [0, {lr}], got {final_lr}")
     return Schedule("warmup_cosine", _warmup_cosine, (lr, float(warmup), float(total), init_lr, final_lr))
-
-
-def as_schedule(lr) -> Schedule:
-    """A :class:`Schedule` as is, or a positive number as :func:`constant`."""
-    if isinstance(lr, Schedule):
-        return lr
-    if callable(lr):
-        raise TypeError("lr must be a number or a lib.schedules.Schedule (an arbitrary callable "
-                        "cannot be traced without recompiling), got a callable")
-    return constant(_validate.positive("lr", lr))

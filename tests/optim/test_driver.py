@@ -1,5 +1,6 @@
-"""lib.descend: the update rule, closed forms, optax as a peer, divergence, no recompiles."""
+"""The driver: lib.descend and lib.optimize — closed forms, optax as a peer, divergence, no recompiles."""
 
+import dataclasses
 import warnings
 
 import jax.numpy as jnp
@@ -75,13 +76,69 @@ def test_momentum_zero_is_plain_gradient_descent():
     np.testing.assert_allclose(run.points[-1], x, rtol=1e-13)
 
 
-def test_momentum_step_is_the_lecture_update():
-    state = lib.MomentumState(jnp.array([1.0, -2.0]))
+def test_momentum_update_is_the_lecture_update():
+    rule = lib.momentum()
+    state = rule.init(jnp.ones(3))
+    assert isinstance(state, lib.optim.rules.MomentumState) and np.all(state.velocity == 0)
     grad = jnp.array([0.5, 0.5])
-    step, new_state = lib.momentum_step(grad, state, 0.1, 0.9)
+    step, new_state = rule.update(grad, state._replace(velocity=jnp.array([1.0, -2.0])), None,
+                                  {"lr": 0.1, "momentum": 0.9}, None)
     np.testing.assert_allclose(step, 0.9 * np.array([1.0, -2.0]) - 0.1 * 0.5)
     np.testing.assert_allclose(new_state.velocity, step)
-    assert np.all(lib.momentum_init(jnp.ones(3)).velocity == 0)
+
+
+def test_a_trajectory_has_fixed_fields_and_the_gradient_norms():
+    run = lib.descend(two_weight_loss, np.array([0.3, 0.2]), lr=0.1, steps=5)
+    assert [f.name for f in dataclasses.fields(run)] == ["points", "losses", "diverged", "diverged_at",
+                                                        "grad_norms", "records"]
+    with pytest.raises(AttributeError):
+        run.velocities  # noqa: B018  (no attribute grows per entry point)
+    np.testing.assert_allclose(run.grad_norms, [np.linalg.norm(lib.gradient(two_weight_loss, p))
+                                                for p in run.points], rtol=1e-12)
+    assert run.records is None
+
+
+def test_the_velocity_is_the_difference_of_points_and_mu_may_be_one():
+    run = lib.optimize(lib.momentum(), lambda x: 2.0 * x.sum(), np.zeros(1),
+                       hyper={"lr": 0.5, "momentum": 0.5}, steps=3)
+    np.testing.assert_allclose(np.diff(run.points[:, 0]), [-1.0, -1.5, -1.75])
+    frictionless = lib.optimize(lib.momentum(), lambda x: 0.5 * x @ x, np.ones(1),
+                                hyper={"lr": 0.1, "momentum": 1.0}, steps=400)
+    assert not frictionless.diverged and abs(frictionless.points[:, 0]).max() > 0.99
+
+
+def test_a_rule_default_may_be_left_out_and_a_wrong_name_is_refused():
+    run = lib.optimize(lib.adam(), two_weight_loss, np.array([0.3, 0.2]), hyper={"lr": 0.01}, steps=3)
+    same = lib.optimize(lib.adam(), two_weight_loss, np.array([0.3, 0.2]),
+                        hyper={"lr": 0.01, "b1": 0.9, "b2": 0.999, "eps": 1e-8}, steps=3)
+    np.testing.assert_array_equal(run.points, same.points)
+    with pytest.raises(ValueError, match=r"hyper lacks \['lr'\]"):
+        lib.optimize(lib.adam(), two_weight_loss, np.array([0.3, 0.2]), hyper={}, steps=3)
+    with pytest.raises(ValueError, match=r"hyper\['Lr'\] is not read"):
+        lib.optimize(lib.sgd(), two_weight_loss, np.array([0.3, 0.2]), hyper={"lr": 0.1, "Lr": 1.0})
+
+
+def test_full_batch_and_mini_batch_options_do_not_mix():
+    x, t = np.ones((4, 1)), np.ones(4)
+
+    def loss(w, x, t):
+        return jnp.mean((x @ w - t) ** 2)
+
+    with pytest.raises(ValueError, match="epochs is an option of a mini-batch run"):
+        lib.optimize(lib.sgd(), loss, np.zeros(1), x, t, hyper={"lr": 0.1}, epochs=3)
+    with pytest.raises(ValueError, match="steps is not an option of a mini-batch run"):
+        lib.optimize(lib.sgd(), loss, np.zeros(1), x, t, hyper={"lr": 0.1}, batch_size=2, steps=3)
+
+
+def test_check_run_then_run_checked_is_optimize():
+    from lib.optim.driver import check_run, run_checked
+
+    checked = check_run(two_weight_loss, np.array([0.3, 0.2]), steps=7)
+    run = run_checked(lib.momentum(), checked, {"lr": 0.1, "momentum": 0.5})
+    same = lib.descend(two_weight_loss, np.array([0.3, 0.2]), lr=0.1, momentum=0.5, steps=7)
+    np.testing.assert_array_equal(run.points, same.points)
+    with pytest.raises(TypeError, match="run must be a CheckedRun"):
+        run_checked(lib.momentum(), (1, 2), {"lr": 0.1, "momentum": 0.5})
 
 
 def test_descent_starting_exactly_at_the_saddle_never_moves():

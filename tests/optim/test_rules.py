@@ -1,4 +1,4 @@
-"""Adam (lib.adaptive) against optax.adam, its closed-form first step, and divergence reporting."""
+"""The adaptive rules (lib.adam, lib.rmsprop, lib.adagrad) against optax, closed-form steps, divergence."""
 
 import warnings
 
@@ -9,7 +9,8 @@ import optax
 import pytest
 
 import lib
-from lib import adaptive
+
+from .runs import run_rule, update
 
 A = np.array([[3.0, 1.0, 0.0], [1.0, 2.0, 0.5], [0.0, 0.5, 0.1]])
 
@@ -25,12 +26,12 @@ def pytree_loss(p):
 @pytest.mark.parametrize("b1, b2, eps", [(0.9, 0.999, 1e-8), (0.5, 0.9, 1e-3), (0.0, 0.99, 1e-8)])
 def test_step_rule_matches_optax_adam_step_for_step(b1, b2, eps):
     params = {"w": jnp.array([[0.3, -1.0], [2.0, 0.5]]), "b": jnp.array(0.7)}
-    ours_params, ours_state = params, adaptive.adam_init(params)
+    ours_params, ours_state = params, lib.adam().init(params)
     peer = optax.adam(0.05, b1=b1, b2=b2, eps=eps)
     peer_params, peer_state = params, peer.init(params)
     for _ in range(60):
         g = jax.grad(pytree_loss)(ours_params)
-        step, ours_state = adaptive.adam_step(g, ours_state, 0.05, b1, b2, eps)
+        step, ours_state = update(lib.adam(), g, ours_state, lr=0.05, b1=b1, b2=b2, eps=eps)
         ours_params = jax.tree_util.tree_map(lambda p, s: p + s, ours_params, step)
         g_peer = jax.grad(pytree_loss)(peer_params)
         updates, peer_state = peer.update(g_peer, peer_state)
@@ -42,7 +43,7 @@ def test_step_rule_matches_optax_adam_step_for_step(b1, b2, eps):
 
 def test_runner_matches_optax_loop():
     x0 = np.array([1.0, -2.0, 0.5])
-    run = adaptive.adam(quadratic, x0, lr=0.1, steps=80, b1=0.8, b2=0.99, eps=1e-6)
+    run = run_rule(lib.adam(), quadratic, x0, lr=0.1, steps=80, b1=0.8, b2=0.99, eps=1e-6)
     opt = optax.adam(0.1, b1=0.8, b2=0.99, eps=1e-6)
     x, state = jnp.asarray(x0), opt.init(jnp.asarray(x0))
     for k in range(80):
@@ -57,7 +58,7 @@ def test_runner_matches_optax_loop():
 
 def test_first_step_is_lr_times_sign():
     """m̂/√v̂ = g/|g| at t = 1 (up to ε): every coordinate moves by α, whatever the gradient's size."""
-    run = adaptive.adam(lambda x: 0.5 * (x[0] ** 2 + 1e4 * x[1] ** 2), np.array([1.0, -1.0]),
+    run = run_rule(lib.adam(), lambda x: 0.5 * (x[0] ** 2 + 1e4 * x[1] ** 2), np.array([1.0, -1.0]),
                         lr=0.01, steps=1)
     np.testing.assert_allclose(run.points[1], [0.99, -0.99], rtol=1e-9)
 
@@ -74,7 +75,7 @@ def test_axis_aligned_progress_is_equalized_but_rotated_is_not():
     z0 = np.array([2.0, 1.0])
     remaining = {}
     for name, q in [("aligned", np.eye(2)), ("rotated", rotation)]:
-        run = adaptive.adam(loss, q @ z0, q, lr=0.05, steps=60)
+        run = run_rule(lib.adam(), loss, q @ z0, q, lr=0.05, steps=60)
         z = run.points @ q  # eigen-coordinates along the run
         moved = np.abs(z0 - z[10])
         if name == "aligned":  # ten steps of ≈ α each, in both coordinates
@@ -91,8 +92,8 @@ def test_axis_aligned_progress_is_equalized_but_rotated_is_not():
 def test_divergence_is_flagged_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        run = adaptive.adam(lambda x: jnp.sum(x**2), np.array([1.0, 1.0]), lr=1e9, steps=10)
-        bad = adaptive.adam(lambda x: jnp.sqrt(x[0]) + x[1] ** 2, np.array([0.5, 1.0]), lr=1.0, steps=10)
+        run = run_rule(lib.adam(), lambda x: jnp.sum(x**2), np.array([1.0, 1.0]), lr=1e9, steps=10)
+        bad = run_rule(lib.adam(), lambda x: jnp.sqrt(x[0]) + x[1] ** 2, np.array([0.5, 1.0]), lr=1.0, steps=10)
     assert run.diverged and run.diverged_at == 1
     assert np.all(np.isnan(run.points[1:])) and np.isfinite(run.losses[0])
     assert bad.diverged and np.isnan(bad.losses[bad.diverged_at])
@@ -101,9 +102,9 @@ def test_divergence_is_flagged_without_warnings():
 
 def test_new_hyperparameters_do_not_recompile():
     f = lambda x: jnp.sum((x - 1.0) ** 2)  # noqa: E731
-    adaptive.adam(f, np.zeros(2), lr=0.1, steps=7)
+    run_rule(lib.adam(), f, np.zeros(2), lr=0.1, steps=7)
     before = lib.trace_count("adam")
-    adaptive.adam(f, np.ones(2), lr=0.3, steps=7, b1=0.5, b2=0.9, eps=1e-5)
+    run_rule(lib.adam(), f, np.ones(2), lr=0.3, steps=7, b1=0.5, b2=0.9, eps=1e-5)
     assert lib.trace_count("adam") == before
 
 
@@ -117,24 +118,21 @@ def test_new_hyperparameters_do_not_recompile():
 ])
 def test_validation(kwargs, match, error):
     with pytest.raises(error, match=match):
-        adaptive.adam(lambda x: jnp.sum(x**2), np.ones(2), **kwargs)
+        run_rule(lib.adam(), lambda x: jnp.sum(x**2), np.ones(2), **kwargs)
 
 
 def test_validation_of_function_and_start():
     with pytest.raises(ValueError, match="scalar"):
-        adaptive.adam(lambda x: x**2, np.ones(2), lr=0.1)
+        run_rule(lib.adam(), lambda x: x**2, np.ones(2), lr=0.1)
     with pytest.raises(TypeError, match="f"):
-        adaptive.adam("loss", np.ones(2), lr=0.1)
+        run_rule(lib.adam(), "loss", np.ones(2), lr=0.1)
     with pytest.raises(ValueError, match="x0"):
-        adaptive.adam(lambda x: jnp.sum(x**2), np.array([np.nan, 1.0]), lr=0.1)
+        run_rule(lib.adam(), lambda x: jnp.sum(x**2), np.array([np.nan, 1.0]), lr=0.1)
 
 
 # ------------------------------------------------------------------------------ RMSprop, AdaGrad
 
-STEP_RULES = {
-    "rmsprop": (adaptive.rmsprop_init, adaptive.rmsprop_step, adaptive.rmsprop),
-    "adagrad": (adaptive.adagrad_init, adaptive.adagrad_step, adaptive.adagrad),
-}
+STEP_RULES = {"rmsprop": lib.rmsprop, "adagrad": lib.adagrad}
 
 
 @pytest.mark.parametrize("name, hyper, peer", [
@@ -145,13 +143,13 @@ STEP_RULES = {
      lambda lr: optax.adagrad(lr, initial_accumulator_value=0.0, eps=1e-4)),
 ])
 def test_rmsprop_and_adagrad_steps_match_optax_on_a_pytree(name, hyper, peer):
-    init, step_fn, _ = STEP_RULES[name]
+    rule = STEP_RULES[name]()
     params = {"w": jnp.array([[0.3, -1.0], [2.0, 0.5]]), "b": jnp.array(0.7)}
-    ours_params, ours_state = params, init(params)
+    ours_params, ours_state = params, rule.init(params)
     transform = peer(0.05)
     peer_params, peer_state = params, transform.init(params)
     for _ in range(60):
-        step, ours_state = step_fn(jax.grad(pytree_loss)(ours_params), ours_state, 0.05, **hyper)
+        step, ours_state = update(rule, jax.grad(pytree_loss)(ours_params), ours_state, lr=0.05, **hyper)
         ours_params = jax.tree_util.tree_map(lambda p, s: p + s, ours_params, step)
         updates, peer_state = transform.update(jax.grad(pytree_loss)(peer_params), peer_state)
         peer_params = optax.apply_updates(peer_params, updates)
@@ -161,10 +159,10 @@ def test_rmsprop_and_adagrad_steps_match_optax_on_a_pytree(name, hyper, peer):
 
 def test_rmsprop_first_step_and_adagrad_shrinking_steps():
     """RMSprop's first step is α/√(1−ρ) per coordinate; AdaGrad's steps on a constant gradient are α/√k."""
-    run = adaptive.rmsprop(lambda x: 0.5 * (x[0] ** 2 + 1e4 * x[1] ** 2), np.array([1.0, -1.0]),
+    run = run_rule(lib.rmsprop(), lambda x: 0.5 * (x[0] ** 2 + 1e4 * x[1] ** 2), np.array([1.0, -1.0]),
                            lr=0.01, decay=0.99, eps=1e-16, steps=1)
     np.testing.assert_allclose(run.points[1], [0.9, -0.9], rtol=1e-9)
-    line = adaptive.adagrad(lambda x: 3.0 * x[0] - 4.0 * x[1], np.zeros(2), lr=0.5, eps=1e-16,
+    line = run_rule(lib.adagrad(), lambda x: 3.0 * x[0] - 4.0 * x[1], np.zeros(2), lr=0.5, eps=1e-16,
                             initial_accumulator=0.0, steps=50)
     k = np.arange(1, 51)
     steps = 0.5 * np.array([-1.0, 1.0]) / np.sqrt(k)[:, None]
@@ -172,30 +170,30 @@ def test_rmsprop_first_step_and_adagrad_shrinking_steps():
 
 
 def test_adagrad_with_a_zero_accumulator_does_not_move_a_coordinate_with_zero_gradient():
-    step, state = adaptive.adagrad_step(np.array([0.0, 2.0]), adaptive.adagrad_init(np.zeros(2)), lr=1.0,
-                                        initial_accumulator=0.0)
+    step, state = update(lib.adagrad(), jnp.array([0.0, 2.0]), lib.adagrad().init(jnp.zeros(2)), lr=1.0,
+                         eps=1e-7, initial_accumulator=0.0)
     assert float(step[0]) == 0.0 and float(step[1]) == pytest.approx(-1.0, rel=1e-7)
 
 
 @pytest.mark.parametrize("name, kwargs", [("rmsprop", dict(decay=0.5, eps=1e-5)),
                                           ("adagrad", dict(eps=1e-5, initial_accumulator=3.0))])
 def test_rmsprop_and_adagrad_new_hyperparameters_do_not_recompile(name, kwargs):
-    run = STEP_RULES[name][2]
+    rule = STEP_RULES[name]()
     f = lambda x: jnp.sum((x - 1.0) ** 2)  # noqa: E731
-    first = run(f, np.zeros(2), lr=0.1, steps=7)
-    before = (lib.trace_count(name), lib.trace_count("optimize"))
-    second = run(f, np.ones(2) * 3, lr=0.3, steps=7, **kwargs)
-    assert (lib.trace_count(name), lib.trace_count("optimize")) == before
+    first = run_rule(rule, f, np.zeros(2), lr=0.1, steps=7)
+    before = (lib.trace_count(name), lib.trace_count("all"))
+    second = run_rule(rule, f, np.ones(2) * 3, lr=0.3, steps=7, **kwargs)
+    assert (lib.trace_count(name), lib.trace_count("all")) == before
     assert not np.allclose(first.points, second.points)
 
 
 @pytest.mark.parametrize("name", sorted(STEP_RULES))
 def test_rmsprop_and_adagrad_divergence_is_flagged_without_warnings(name):
-    run = STEP_RULES[name][2]
+    rule = STEP_RULES[name]()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        big = run(lambda x: jnp.sum(x**2), np.array([1.0, 1.0]), lr=1e9, steps=10)
-        bad = run(lambda x: jnp.sqrt(x[0]) + x[1] ** 2, np.array([0.5, 1.0]), lr=1.0, steps=10)
+        big = run_rule(rule, lambda x: jnp.sum(x**2), np.array([1.0, 1.0]), lr=1e9, steps=10)
+        bad = run_rule(rule, lambda x: jnp.sqrt(x[0]) + x[1] ** 2, np.array([0.5, 1.0]), lr=1.0, steps=10)
     assert big.diverged and big.diverged_at == 1 and np.all(np.isnan(big.points[1:]))
     assert bad.diverged and np.all(np.isfinite(bad.losses[: bad.diverged_at]))
 
@@ -214,6 +212,4 @@ def test_rmsprop_and_adagrad_divergence_is_flagged_without_warnings(name):
 ])
 def test_rmsprop_and_adagrad_validation(name, kwargs, match, error):
     with pytest.raises(error, match=match):
-        STEP_RULES[name][2](lambda x: jnp.sum(x**2), np.ones(2), **kwargs)
-    with pytest.raises(TypeError, match="state"):
-        STEP_RULES[name][1](np.ones(2), adaptive.adam_init(np.ones(2)), 0.1)
+        run_rule(STEP_RULES[name](), lambda x: jnp.sum(x**2), np.ones(2), **kwargs)

@@ -1,4 +1,4 @@
-"""lib.minibatch: any rule on mini-batches, checked against lib.stochastic.sgd and full-batch runs."""
+"""Mini-batch runs of any rule (lib.optimize with batch_size=) against full-batch runs; lib.optim.minibatch."""
 
 from functools import partial
 
@@ -6,8 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lib import adaptive, minibatch, networks, stochastic
-from lib.optimizers import momentum_rule
+import lib
+from lib import networks
+from lib.optim import minibatch
 
 RNG = np.random.default_rng(3)
 X = RNG.normal(size=(30, 3))
@@ -20,23 +21,25 @@ def least_squares(w, x, t):
 
 
 @pytest.mark.parametrize("batch_size", [5, 7])   # 7 does not divide 30: a padded last batch
-def test_momentum_rule_on_minibatches_is_sgd_with_momentum(batch_size):
-    ours = minibatch.optimize_minibatches(momentum_rule(), least_squares, np.zeros(3), X, T,
-                                          hyper={"lr": 0.05, "momentum": 0.5}, batch_size=batch_size,
-                                          epochs=4, key=2, eval_every=1, keep_points=True)
-    theirs = stochastic.sgd(least_squares, np.zeros(3), X, T, lr=0.05, momentum=0.5,
-                            batch_size=batch_size, epochs=4, key=2, eval_every=1, keep_points=True)
-    np.testing.assert_allclose(ours.points, theirs.points, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(ours.batch_losses, theirs.batch_losses, rtol=1e-12)
-    np.testing.assert_array_equal(ours.steps, theirs.steps)
+def test_momentum_on_minibatches_steps_by_the_mean_gradient_of_each_batch(batch_size):
+    run = lib.optimize(lib.momentum(), least_squares, np.zeros(3), X, T, hyper={"lr": 0.05, "momentum": 0.5},
+                       batch_size=batch_size, epochs=4, key=2, eval_every=1)
+    index, mask = minibatch.batch_indices(30, batch_size, epochs=4, key=2)
+    w, p = np.zeros(3), np.zeros(3)
+    for k, (rows, weights) in enumerate(zip(index, mask)):
+        xb, tb = X[rows[weights > 0]], T[rows[weights > 0]]
+        assert run.batch_losses[k] == pytest.approx(float(least_squares(w, xb, tb)), rel=1e-12)
+        p = 0.5 * p - 0.05 * xb.T @ (xb @ w - tb) / len(tb)
+        w = w + p
+        np.testing.assert_allclose(run.points[k + 1], w, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(run.steps, np.arange(len(index) + 1))
 
 
 def test_full_batch_adam_matches_the_full_batch_driver():
     steps = 6
-    ours = minibatch.optimize_minibatches(adaptive.adam_rule(), least_squares, np.zeros(3), X, T,
-                                          hyper=ADAM, batch_size=30, epochs=steps, shuffle=False,
-                                          eval_every=1, keep_points=True)
-    full = adaptive.adam(least_squares, np.zeros(3), X, T, steps=steps, **ADAM)
+    ours = lib.optimize(lib.adam(), least_squares, np.zeros(3), X, T, hyper=ADAM, batch_size=30,
+                        epochs=steps, shuffle=False, eval_every=1)
+    full = lib.optimize(lib.adam(), least_squares, np.zeros(3), X, T, hyper=ADAM, steps=steps)
     np.testing.assert_allclose(ours.points, full.points, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(ours.losses, full.losses, rtol=1e-12)
 
@@ -44,16 +47,16 @@ def test_full_batch_adam_matches_the_full_batch_driver():
 def test_records_and_final_parameters_have_the_shape_of_x0():
     params = networks.init_mlp(0, [3, 4, 2])
     labels = (X[:, 0] > 0).astype(np.int32)
-    run = minibatch.optimize_minibatches(adaptive.adam_rule(), networks.cross_entropy_loss, params, X,
-                                         labels, hyper=ADAM, batch_size=10, epochs=3, keep_points=True)
+    run = lib.optimize(lib.adam(), networks.cross_entropy_loss, params, X, labels, hyper=ADAM,
+                       batch_size=10, epochs=3)
     assert run.points.shape == (4, networks.count_parameters(params))
     assert run.params[0]["w"].shape == (3, 4) and run.losses[-1] < run.losses[0]
     assert not run.diverged and run.batches_per_epoch == 3
 
 
 def test_a_blow_up_is_flagged():
-    run = minibatch.optimize_minibatches(momentum_rule(), least_squares, np.zeros(3), X, T,
-                                         hyper={"lr": 50.0, "momentum": 0.0}, batch_size=5, epochs=20)
+    run = lib.optimize(lib.momentum(), least_squares, np.zeros(3), X, T, hyper={"lr": 50.0, "momentum": 0.0},
+                       batch_size=5, epochs=20)
     assert run.diverged and np.isnan(run.losses[-1])
 
 
@@ -77,18 +80,19 @@ def test_accuracy_counts_argmax_hits():
 
 @pytest.mark.parametrize("kwargs, error, name", [
     ({"rule": "adam"}, TypeError, "rule"),
-    ({"hyper": {"lr": 0.1}}, ValueError, "hyper"),
+    ({"hyper": {"lr": 0.1, "decay": 0.9}}, ValueError, "hyper"),
+    ({"hyper": {"b1": 0.9}}, ValueError, "hyper"),
     ({"batch_size": 31}, ValueError, "batch_size"),
     ({"epochs": 0}, ValueError, "epochs"),
     ({"shuffle": 1}, TypeError, "shuffle"),
     ({"eval_every": 0}, ValueError, "eval_every"),
 ])
 def test_bad_arguments_are_named(kwargs, error, name):
-    arguments = dict(rule=adaptive.adam_rule(), hyper=ADAM, batch_size=5, epochs=1)
+    arguments = dict(rule=lib.adam(), hyper=ADAM, batch_size=5, epochs=1)
     arguments.update(kwargs)
     rule = arguments.pop("rule")
     with pytest.raises(error, match=name):
-        minibatch.optimize_minibatches(rule, least_squares, np.zeros(3), X, T, **arguments)
+        lib.optimize(rule, least_squares, np.zeros(3), X, T, **arguments)
 
 
 def test_evaluate_points_checks_the_shape():

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lib  # noqa: F401  (float64)
-from lib import schedules
+from lib.optim import schedules
 
 STEPS = np.arange(0, 300)
 
@@ -74,7 +74,7 @@ def test_schedules_trace_under_jit_without_recompiling():
     @jax.jit
     def total(params):
         traces.append(1)
-        return jnp.sum(jax.vmap(lambda k: schedules._step_decay(k, *params))(jnp.arange(10)))
+        return jnp.sum(jax.vmap(lambda k: schedules.step_decay(1.0, 1).fn(k, *params))(jnp.arange(10)))
 
     a = total((jnp.float64(1.0), jnp.float64(3.0), jnp.float64(0.5)))
     b = total((jnp.float64(2.0), jnp.float64(5.0), jnp.float64(0.1)))
@@ -83,14 +83,32 @@ def test_schedules_trace_under_jit_without_recompiling():
     assert float(b) == pytest.approx(5 * 2 + 5 * 0.2)
 
 
-def test_as_schedule():
-    assert schedules.as_schedule(0.1).name == "constant"
-    s = schedules.cosine(1.0, 10)
-    assert schedules.as_schedule(s) is s
-    with pytest.raises(TypeError, match="lr"):
-        schedules.as_schedule(lambda k: 0.1)
-    with pytest.raises(ValueError, match="lr"):
-        schedules.as_schedule(-1.0)
+def line(x):
+    return x[0]
+
+
+@pytest.mark.parametrize("schedule", [schedules.step_decay(0.5, every=3, factor=0.5),
+                                      schedules.warmup_cosine(0.4, 3, 9, final_lr=0.01),
+                                      schedules.piecewise_constant(0.3, boundaries=[2, 5], factor=0.1)])
+def test_a_scheduled_rule_steps_by_the_schedule_and_new_numbers_do_not_recompile(schedule):
+    """On the loss θ (gradient 1) the step of scheduled(sgd) at step k is exactly -α_k."""
+    rule = lib.scheduled(lib.sgd(), schedule)
+    run = lib.optimize(rule, line, np.zeros(1), hyper={"schedule": schedule}, steps=12,
+                       name="scheduled sgd test")
+    np.testing.assert_allclose(np.diff(run.points[:, 0]), -schedule.values(12), rtol=1e-13, atol=1e-16)
+    before = lib.trace_count("scheduled sgd test")
+    again = lib.optimize(rule, line, np.zeros(1),
+                         hyper={"schedule": tuple(2 * np.asarray(p) for p in schedule.params)}, steps=12,
+                         name="scheduled sgd test")
+    assert lib.trace_count("scheduled sgd test") == before
+    assert lib.scheduled(lib.sgd(), schedule) is rule and not np.allclose(again.points, run.points)
+
+
+def test_scheduled_checks_its_arguments():
+    with pytest.raises(TypeError, match="rule must be"):
+        lib.scheduled("sgd", schedules.constant(0.1))
+    with pytest.raises(TypeError, match="schedule must be"):
+        lib.scheduled(lib.sgd(), 0.1)
 
 
 @pytest.mark.parametrize("make, match, error", [
@@ -141,7 +159,7 @@ def test_warmup_schedules_trace_without_recompiling():
     @jax.jit
     def total(params):
         traces.append(1)
-        return jnp.sum(jax.vmap(lambda k: schedules._warmup_cosine(k, *params))(jnp.arange(10)))
+        return jnp.sum(jax.vmap(lambda k: schedules.warmup_cosine(1.0, 1, 2).fn(k, *params))(jnp.arange(10)))
 
     for s in (schedules.warmup_cosine(1.0, 2, 8), schedules.warmup_cosine(0.5, 4, 9, 0.1, 0.2)):
         got = total(tuple(jnp.float64(p) for p in s.params))

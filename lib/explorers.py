@@ -628,9 +628,9 @@ class Explorer(anywidget.AnyWidget):
         The first call is ``lib.descend`` itself: it checks ``f`` and ``x0`` (tracing ``f``
         once more with ``jax.eval_shape``) and compiles. A slider move changes only α, μ
         and the Nesterov flag, which the traits have checked, so later calls go straight
-        to the jitted driver ``lib.descend`` uses (``lib.optim.driver.run_checked``): the same compiled program, the same
-        numbers bit for bit (tests/test_explorers.py), without ~1 ms of checks per move
-        (more than the run itself; ~13 ms on a busy 2-core machine).
+        to the jitted driver ``lib.descend`` uses (``lib.optim.driver.run_checked``): the
+        same compiled program, the same numbers bit for bit (tests/test_explorers.py),
+        without the checks of ``f`` and ``x0`` per move (more than the run itself).
         """
         if self._checked_run is None:
             run = descend(self._surface.f, self._x0, lr=lr, momentum=momentum, steps=self._steps,

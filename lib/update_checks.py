@@ -50,8 +50,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validate
-from .optim.clipping import clip_by_norm
 from .optim import rules
+from .optim.clipping import clip_by_norm
 from .optim.rules import AdaGradState, AdamState, MomentumState, RMSpropState
 from .optim.schedules import warmup_cosine
 
@@ -475,8 +475,8 @@ def check_rmsprop(fn, *, lr=0.05, decay=0.9, eps=1e-8, loss=default_loss, theta0
 
     def reference(state):
         theta, average = state
-        step, new = _step(rules.rmsprop(), grad_fn(theta), RMSpropState(jnp.asarray(average)), lr=lr, decay=decay,
-                          eps=eps)
+        step, new = _step(rules.rmsprop(), grad_fn(theta), RMSpropState(jnp.asarray(average)), lr=lr,
+                          decay=decay, eps=eps)
         return theta + _arr(step), new.nu
 
     def new_v(v, g, r):

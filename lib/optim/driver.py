@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 from functools import partial
 from typing import NamedTuple
 
@@ -33,7 +34,7 @@ from jax.flatten_util import ravel_pytree
 
 from .. import _validate
 from . import rules
-from .minibatch import batch_indices, examples_processed, minibatch_loss
+from .minibatch import batch_indices, examples_processed
 from .rules import Rule
 
 __all__ = ["optimize", "Trajectory", "MinibatchTrajectory", "descend", "TrajectoryGrid",
@@ -76,7 +77,7 @@ class Trajectory:
 
 @dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
 class MinibatchTrajectory(Trajectory):
-    r"""A mini-batch run, recorded every ``eval_every`` steps: the fields of :class:`Trajectory` at the records.
+    r"""A mini-batch run, recorded every ``eval_every`` steps: :class:`Trajectory`'s fields at the records.
 
     ``points[r]``, ``losses[r]`` and ``grad_norms[r]`` are θ, the full training loss
     :math:`f(\theta)` on *all* the data and its gradient norm at step ``steps[r]`` (0, E, 2E,
@@ -227,6 +228,29 @@ def _scan_batches(rule, f, x0, args, hyper, max_norm, batches, batch_loss, every
     flat = partial(lambda a: a.reshape((-1,) + a.shape[2:])[:total])
     return (losses, norms, points, flat(step_losses), jax.tree_util.tree_map(flat, extras),
             x_last, dead_at)
+
+
+@functools.cache
+def _minibatch_loss(f, padded: bool):
+    r"""The loss of one mini-batch, ``loss(params, data, (rows, weights))``, for the driver.
+
+    ``f(params, *examples)`` is the mean loss over the examples it is given. Without
+    ``padded`` the batch loss is ``f`` on the rows ``rows`` of every data array; with it (a
+    short last batch padded to the batch size) it is the weighted mean
+    :math:`\sum_i w_i \ell_i / \sum_i w_i` of the per-example losses, so the padding (weight
+    0) does not count. Cached: one function object per ``(f, padded)``, so the jitted
+    driver compiles once per loss.
+    """
+    def batch_loss(params, data, batch):
+        rows, weights = batch
+        examples = tuple(jnp.take(a, rows, axis=0) for a in data)
+        if not padded:
+            return f(params, *examples)
+        # A short last batch: average the per-example losses over the real examples only.
+        per_example = jax.vmap(lambda *ex: f(params, *(e[None] for e in ex)))(*examples)
+        return jnp.sum(weights * per_example) / jnp.sum(weights)
+
+    return batch_loss
 
 
 @partial(jax.jit, static_argnames=("rule", "f", "steps", "record", "check_state", "name"))
@@ -466,7 +490,7 @@ def _minibatch_run(rule, f, x0, data, hyper, *, batch_size, epochs, key, shuffle
 
     losses, norms, points, batch_losses, recorded, x_last, dead_at = _optimize_batches(
         rule, f, params, data, hyper, jnp.float64(max_norm),
-        (jnp.asarray(index), jnp.asarray(mask)), batch_loss=minibatch_loss(f, padded),
+        (jnp.asarray(index), jnp.asarray(mask)), batch_loss=_minibatch_loss(f, padded),
         every=eval_every, record=record, check_state=check_state, name=name)
 
     steps = np.minimum(np.arange(records + 1) * eval_every, total)

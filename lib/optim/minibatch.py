@@ -18,7 +18,6 @@ the iterates a run recorded. The statistics of stochastic gradients are in
 
 from __future__ import annotations
 
-import functools
 from functools import partial
 
 import jax
@@ -28,7 +27,7 @@ from jax.flatten_util import ravel_pytree
 
 from .. import _validate
 
-__all__ = ["batch_indices", "examples_processed", "minibatch_loss", "evaluate_points", "accuracy"]
+__all__ = ["batch_indices", "examples_processed", "evaluate_points", "accuracy"]
 
 
 @partial(jax.jit, static_argnames=("n", "epochs"))
@@ -48,7 +47,7 @@ def _batch_indices(key, n, batch_size, epochs, shuffle):
 
 
 def batch_indices(n, batch_size, epochs=1, key=0, shuffle=True):
-    """The example indices of every mini-batch of a run, exactly as a mini-batch run of :func:`lib.optim.optimize` uses them.
+    """The example indices of every mini-batch of a run, as :func:`lib.optim.optimize` uses them.
 
     Returns ``(index, mask)``, both ``(epochs · ⌈n/S⌉, S)``: row ``k`` lists the
     examples of step ``k``; ``mask`` is 0 on the padding of a short last batch
@@ -70,7 +69,7 @@ def batch_indices(n, batch_size, epochs=1, key=0, shuffle=True):
 
 
 def examples_processed(steps, n, batch_size) -> np.ndarray:
-    """How many examples a mini-batch run has used after ``steps`` steps (epochs of ``n``, batches of ``S``)."""
+    """How many examples a mini-batch run has used after ``steps`` steps (epochs of ``n``, batches of S)."""
     n = _validate.count("n", n, _validate.MAX_SAMPLES, "examples")
     batch_size = _validate.batch_size("batch_size", batch_size, n)
     steps = _validate.numeric_array("steps", steps, "a step or an array of steps")
@@ -80,29 +79,6 @@ def examples_processed(steps, n, batch_size) -> np.ndarray:
             ValueError("steps must be non-negative integers")
     per_epoch = -(-n // batch_size)
     return (steps // per_epoch) * n + np.minimum((steps % per_epoch) * batch_size, n)
-
-
-@functools.cache
-def minibatch_loss(f, padded: bool):
-    r"""The loss of one mini-batch, ``loss(params, data, (rows, weights))``, for the driver.
-
-    ``f(params, *examples)`` is the mean loss over the examples it is given. Without
-    ``padded`` the batch loss is ``f`` on the rows ``rows`` of every data array; with it (a
-    short last batch padded to the batch size) it is the weighted mean
-    :math:`\sum_i w_i \ell_i / \sum_i w_i` of the per-example losses, so the padding (weight
-    0) does not count. Cached: one function object per ``(f, padded)``, so the jitted
-    driver compiles once per loss.
-    """
-    def batch_loss(params, data, batch):
-        rows, weights = batch
-        examples = tuple(jnp.take(a, rows, axis=0) for a in data)
-        if not padded:
-            return f(params, *examples)
-        # A short last batch: average the per-example losses over the real examples only.
-        per_example = jax.vmap(lambda *ex: f(params, *(e[None] for e in ex)))(*examples)
-        return jnp.sum(weights * per_example) / jnp.sum(weights)
-
-    return batch_loss
 
 
 @partial(jax.jit, static_argnames=("fn", "unravel"))

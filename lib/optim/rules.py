@@ -11,20 +11,20 @@ r"""The optimizers of the book, each one :class:`Rule`: a pair of pure functions
 The constructors, each cached (the same arguments give the same rule, so the driver
 :func:`lib.optim.optimize` compiles once per rule):
 
-=====================================  ==========================================================  ===========================
-rule                                   step :math:`s_k` (elementwise where it matters)             hyper (defaults)
-=====================================  ==========================================================  ===========================
-:func:`sgd`                            :math:`-\alpha g`                                           ``lr``
-:func:`momentum`                       :math:`p \leftarrow \mu p - \alpha g`, :math:`s = p`        ``lr``, ``momentum``
-:func:`momentum` (``nesterov=True``)   :math:`s = \mu p_{\text{new}} - \alpha g`                   ``lr``, ``momentum``
-:func:`adam`                           :math:`-\alpha \hat m / (\sqrt{\hat v} + \epsilon)`         ``lr``, ``b1`` (0.9), ``b2`` (0.999), ``eps`` (1e-8)
-:func:`rmsprop`                        :math:`-\alpha g / \sqrt{v + \epsilon}`                     ``lr``, ``decay`` (0.9), ``eps`` (1e-8)
-:func:`adagrad`                        :math:`-\alpha g / \sqrt{G + \epsilon}`                     ``lr``, ``eps`` (1e-7), ``initial_accumulator`` (0.1)
-:func:`newton`                         :math:`-(H + \delta I)^{-1} g`                              ``damping`` (0)
-=====================================  ==========================================================  ===========================
+* :func:`sgd` — :math:`s = -\alpha g`; hyper ``lr``;
+* :func:`momentum` — :math:`p \leftarrow \mu p - \alpha g`, :math:`s = p` (Nesterov:
+  :math:`s = \mu p_{\text{new}} - \alpha g`); hyper ``lr``, ``momentum``;
+* :func:`adam` — :math:`s = -\alpha \hat m / (\sqrt{\hat v} + \epsilon)`; hyper ``lr``,
+  ``b1`` (0.9), ``b2`` (0.999), ``eps`` (1e-8);
+* :func:`rmsprop` — :math:`s = -\alpha g / \sqrt{v + \epsilon}`; hyper ``lr``, ``decay`` (0.9),
+  ``eps`` (1e-8);
+* :func:`adagrad` — :math:`s = -\alpha g / \sqrt{G + \epsilon}`; hyper ``lr``, ``eps`` (1e-7),
+  ``initial_accumulator`` (0.1);
+* :func:`newton` — :math:`s = -(H + \delta I)^{-1} g`; hyper ``damping`` (0),
 
-and two wrappers that make a new rule from one: :func:`lib.optim.clipped` (the rule sees the
-clipped gradient; optax's ``chain(clip, rule)``) and :func:`scheduled` (the learning rate
+(defaults in parentheses; products and quotients elementwise) and two wrappers that make a new
+rule from one: :func:`lib.optim.clipped` (the rule sees the clipped gradient; optax's
+``chain(clip, rule)``) and :func:`scheduled` (the learning rate
 follows a :class:`lib.optim.Schedule`). A hyper-parameter with a default may be left out of
 ``hyper``; every hyper-parameter is traced, so a new value never recompiles.
 

@@ -1,4 +1,4 @@
-"""Mini-batch runs of any rule (lib.optimize with batch_size=) against full-batch runs; lib.optim.minibatch."""
+"""Mini-batch runs of any rule (lib.optimize with batch_size=) against full-batch runs and by hand."""
 
 from functools import partial
 

@@ -147,7 +147,8 @@ def test_every_rule_flags_a_divergence_instead_of_warning(name, recwarn):
         assert np.all(np.isnan(out.losses[-1:]))
         assert np.all(np.isfinite(out.points[0]))
     full = lib.optimize(rule, away, np.array([1.0, -0.5]), hyper=hyper, steps=20, max_norm=1.2)
-    assert np.all(np.isnan(full.points[full.diverged_at:])) and np.all(np.isnan(full.losses[full.diverged_at:]))
+    at = full.diverged_at
+    assert np.all(np.isnan(full.points[at:])) and np.all(np.isnan(full.losses[at:]))
     assert np.all(np.isfinite(full.points[:full.diverged_at]))
     assert not [w for w in recwarn if "diverg" in str(w.message).lower()]
 

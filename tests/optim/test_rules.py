@@ -93,7 +93,8 @@ def test_divergence_is_flagged_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         run = run_rule(lib.adam(), lambda x: jnp.sum(x**2), np.array([1.0, 1.0]), lr=1e9, steps=10)
-        bad = run_rule(lib.adam(), lambda x: jnp.sqrt(x[0]) + x[1] ** 2, np.array([0.5, 1.0]), lr=1.0, steps=10)
+        bad = run_rule(lib.adam(), lambda x: jnp.sqrt(x[0]) + x[1] ** 2, np.array([0.5, 1.0]), lr=1.0,
+                       steps=10)
     assert run.diverged and run.diverged_at == 1
     assert np.all(np.isnan(run.points[1:])) and np.isfinite(run.losses[0])
     assert bad.diverged and np.isnan(bad.losses[bad.diverged_at])

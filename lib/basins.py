@@ -161,6 +161,6 @@ def basin_map(f, minima, starts, *, lr, momentum=0.0, steps=200, tol=1e-3,
     distance = np.linalg.norm(final[:, None, :] - minima[None, :, :], axis=2)
     nearest = distance.argmin(axis=1)
     labels = np.where(distance[np.arange(k), nearest] <= tol, nearest, UNDECIDED)
-    labels = np.where(run.extras["alive"][-1], labels, DIVERGED)
+    labels = np.where(run.records["alive"][-1], labels, DIVERGED)
     fractions = np.array([np.mean(labels == m) for m in range(minima.shape[0])])
     return BasinMap(labels.astype(int), final, fractions)

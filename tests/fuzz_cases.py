@@ -251,52 +251,39 @@ CASES = [
     Case("lib.descend_grid", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
                               ("lrs", [0.1, 0.2], "array", K), ("momentums", [0.0, 0.5], "array", K),
                               ("steps", 5, "size", K), ("nesterov", False, "bool", K)]),
-    Case("lib.optimizers.optimize", [("rule", None, "rule", P), ("f", bowl_b, "f", P), ("x0", X2, "x", P),
-                                     ("b", B2, "data", P, "args[0]"), ("hyper", {"lr": 0.1, "momentum": 0.0}, "hyper", K),
-                                     ("steps", 5, "size", K), ("max_norm", 1e8, "pos", K),
-                                     ("check_state", True, "bool", K)]),
-    Case("lib.momentum_init", [("params", X2, "params", P)]),
-    Case("lib.momentum_step", [("grad", X2, "grad", P), ("state", None, None, P), ("lr", 0.1, "pos", P),
-                               ("momentum", 0.5, "closed_unit", P), ("nesterov", False, "bool", P)]),
-    Case("lib.optimizers.momentum_rule", [("nesterov", False, "bool", P)]),
+    Case("lib.optim.optimize", [("rule", None, "rule", P), ("f", bowl_b, "f", P), ("x0", X2, "x", P),
+                                ("b", B2, "data", P, "args[0]"), ("hyper", {"lr": 0.1, "momentum": 0.0}, "hyper", K),
+                                ("steps", 5, "opt_size", K), ("max_norm", 1e8, "pos", K),
+                                ("check_state", True, "bool", K)]),
+    Case("lib.optim.optimize", [("rule", None, "rule", P), ("f", line_loss, "f", P), ("x0", np.zeros(1), "x", P),
+                                ("x", XS, "examples", P, "data"), ("t", TS, "examples", P, "data"),
+                                ("hyper", {"lr": 0.1, "momentum": 0.0}, "hyper", K),
+                                ("batch_size", 4, "size", K), ("epochs", 2, "size", K), ("key", 0, "seed", K),
+                                ("shuffle", True, "bool", K), ("eval_every", 1, "opt_size", K),
+                                ("max_norm", 1e8, "pos", K), ("check_state", True, "bool", K)]),
+    Case("lib.optim.driver.check_run", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
+                                        ("steps", 5, "size", K), ("max_norm", 1e8, "pos", K)]),
+    Case("lib.optim.driver.run_checked", [("rule", None, "rule", P), ("run", None, None, P),
+                                          ("hyper", {"lr": 0.1, "momentum": 0.0}, "hyper", P),
+                                          ("check_state", True, "bool", K)]),
+    Case("lib.optim.driver.check_hyper", [("hyper", {"lr": 0.1, "momentum": 0.0}, "hyper", P),
+                                          ("rule", None, "rule", P)]),
+    Case("lib.optim.momentum", [("nesterov", False, "bool", P)]),
+    Case("lib.optim.scheduled", [("rule", None, "rule", P), ("schedule", bowl, "callable", P)]),
     Case("lib.trace_count", [("name", "descend", "name", P)]),
-    Case("lib.adaptive.adam_init", [("params", X2, "params", P)]),
-    Case("lib.adaptive.adam_step", [("grad", X2, "grad", P), ("state", None, None, P), ("lr", 0.1, "pos", P),
-                                    ("b1", 0.9, "unit", P), ("b2", 0.999, "unit", P), ("eps", 1e-8, "pos", P)]),
-    Case("lib.adaptive.adam", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
-                               ("lr", 0.1, "pos", K), ("steps", 5, "size", K), ("b1", 0.9, "unit", K),
-                               ("b2", 0.999, "unit", K), ("eps", 1e-8, "pos", K), ("max_norm", 1e8, "pos", K)]),
-    Case("lib.adaptive.rmsprop_init", [("params", X2, "params", P)]),
-    Case("lib.adaptive.rmsprop_step", [("grad", X2, "grad", P), ("state", None, None, P), ("lr", 0.1, "pos", P),
-                                       ("decay", 0.9, "unit", P), ("eps", 1e-8, "pos", P)]),
-    Case("lib.adaptive.rmsprop", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
-                                  ("lr", 0.1, "pos", K), ("steps", 5, "size", K), ("decay", 0.9, "unit", K),
-                                  ("eps", 1e-8, "pos", K), ("max_norm", 1e8, "pos", K)]),
-    Case("lib.adaptive.adagrad_init", [("params", X2, "params", P)]),
-    Case("lib.adaptive.adagrad_step", [("grad", X2, "grad", P), ("state", None, None, P), ("lr", 0.1, "pos", P),
-                                       ("eps", 1e-7, "pos", P), ("initial_accumulator", 0.1, "nonneg", P)]),
-    Case("lib.adaptive.adagrad", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
-                                  ("lr", 0.1, "pos", K), ("steps", 5, "size", K), ("eps", 1e-7, "pos", K),
-                                  ("initial_accumulator", 0.1, "nonneg", K), ("max_norm", 1e8, "pos", K)]),
-    Case("lib.clipping.global_norm", [("tree", X2, "grad", P)]),
-    Case("lib.clipping.clip_by_norm", [("grad", X2, "grad", P), ("max_norm", 1.0, "pos", P)]),
-    Case("lib.clipping.clip_by_value", [("grad", X2, "grad", P), ("threshold", 1.0, "pos", P)]),
-    Case("lib.clipping.clip_gradient", [("grad", X2, "grad", P), ("threshold", 1.0, "pos", P),
-                                        ("clip", "norm", "choice", P)]),
-    Case("lib.clipping.clipped", [("rule", None, "rule", P), ("clip", "norm", "choice", P)]),
-    Case("lib.clipping.angle_degrees", [("a", X2, "grad", P), ("b", B2, "grad", P)]),
-    Case("lib.clipping.descend_clipped", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
-                                          ("lr", 0.1, "pos", K), ("steps", 5, "size", K), ("clip", "norm", "choice", K),
-                                          ("threshold", 1.0, "pos", K), ("momentum", 0.5, "unit", K),
-                                          ("max_norm", 1e8, "pos", K)]),
+    Case("lib.optim.clipping.global_norm", [("tree", X2, "grad", P)]),
+    Case("lib.optim.clipping.clip_by_norm", [("grad", X2, "grad", P), ("max_norm", 1.0, "pos", P)]),
+    Case("lib.optim.clipping.clip_by_value", [("grad", X2, "grad", P), ("threshold", 1.0, "pos", P)]),
+    Case("lib.optim.clipping.clip_gradient", [("grad", X2, "grad", P), ("threshold", 1.0, "pos", P),
+                                              ("clip", "norm", "choice", P)]),
+    Case("lib.optim.clipping.clipped", [("rule", None, "rule", P), ("clip", "norm", "choice", P)]),
+    Case("lib.optim.clipping.angle_degrees", [("a", X2, "grad", P), ("b", B2, "grad", P)]),
     Case("lib.basins.basin_map", [("f", bowl, "f", P), ("minima", np.zeros((1, 2)), "matrix", P),
                                   ("starts", X2[None], "data_matrix", P), ("lr", 0.1, "pos", K),
                                   ("momentum", 0.0, "unit", K), ("steps", 5, "size", K), ("tol", 1e-3, "pos", K),
                                   ("escape_norm", 1e3, "pos", K)]),
     Case("lib.second_order.newton_step", [("f", bowl_b, "f", P), ("x", X2, "x", P), ("b", B2, "data", P, "args[0]"),
                                           ("damping", 0.0, "nonneg", K)]),
-    Case("lib.second_order.newton", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
-                                     ("steps", 3, "size", K), ("damping", 0.0, "nonneg", K), ("max_norm", 1e8, "pos", K)]),
     Case("lib.second_order.gauss_newton_matrix", [("residuals", residuals_b, "callable", P), ("x", X2, "x", P),
                                                   ("b", B2, "data", P, "args[0]")]),
     Case("lib.second_order.gauss_newton_product", [("residuals", residuals_b, "callable", P), ("x", X2, "x", P),
@@ -308,40 +295,28 @@ CASES = [
                                           ("beta", np.zeros(2), "array", P), ("eps", 1e-5, "pos", K)]),
     Case("lib.normalization.batch_norm_backward", [("z", Z42, "data_matrix", P), ("gamma", np.ones(2), "array", P),
                                                    ("upstream", Z42, "data_matrix", P), ("eps", 1e-5, "pos", K)]),
-    Case("lib.quadratic.heavy_ball", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
-                                      ("lr", 0.1, "pos", K), ("momentum", 0.5, "closed_unit", K), ("steps", 5, "size", K),
-                                      ("nesterov", False, "bool", K), ("max_norm", 1e8, "pos", K)]),
-    Case("lib.stochastic.sgd", [("f", line_loss, "f", P), ("x0", np.zeros(1), "x", P),
-                                ("x", XS, "examples", P, "data"), ("t", TS, "examples", P, "data"),
-                                ("lr", 0.1, "pos", K), ("batch_size", 4, "size", K), ("epochs", 2, "size", K),
-                                ("key", 0, "seed", K), ("shuffle", True, "bool", K), ("momentum", 0.0, "unit", K),
-                                ("nesterov", False, "bool", K), ("eval_every", 1, "opt_size", K),
-                                ("keep_points", False, "bool", K), ("max_norm", 1e8, "pos", K)]),
-    Case("lib.stochastic.batch_indices", [("n", 8, "size", P), ("batch_size", 4, "size", P),
+    Case("lib.optim.minibatch.batch_indices", [("n", 8, "size", P), ("batch_size", 4, "size", P),
                                           ("epochs", 2, "size", K), ("key", 0, "seed", K), ("shuffle", True, "bool", K)]),
-    Case("lib.stochastic.examples_processed", [("steps", np.arange(3), "array", P), ("n", 8, "int", P),
+    Case("lib.optim.minibatch.examples_processed", [("steps", np.arange(3), "array", P), ("n", 8, "int", P),
                                                ("batch_size", 4, "int", P)]),
     # -- gradient noise
-    Case("lib.stochastic.per_example_gradients", [("f", line_loss, "f", P), ("params", np.zeros(1), "x", P),
-                                                  ("x", XS, "examples", P, "data"), ("t", TS, "examples", P, "data")]),
-    Case("lib.stochastic.minibatch_gradients", [("per_example", PER_EXAMPLE, "per_example", P), ("batch_size", 2, "size", P),
+    Case("lib.gradient_noise.minibatch_gradients", [("per_example", PER_EXAMPLE, "per_example", P), ("batch_size", 2, "size", P),
                                                 ("samples", 4, "size", P), ("key", 0, "seed", K), ("replace", False, "bool", K)]),
-    Case("lib.stochastic.minibatch_variance", [("per_example", PER_EXAMPLE, "per_example", P), ("batch_size", 2, "size", P),
+    Case("lib.gradient_noise.minibatch_variance", [("per_example", PER_EXAMPLE, "per_example", P), ("batch_size", 2, "size", P),
                                                ("replace", False, "bool", K)]),
-    Case("lib.stochastic.measured_minibatch_variance", [("per_example", PER_EXAMPLE, "per_example", P),
+    Case("lib.gradient_noise.measured_minibatch_variance", [("per_example", PER_EXAMPLE, "per_example", P),
                                                         ("batch_sizes", [1, 2], "array", P), ("sequences", 4, "size", K),
                                                         ("key", 0, "seed", K), ("replace", False, "bool", K)]),
     # -- schedules
-    Case("lib.schedules.as_schedule", [("lr", 0.1, "pos", P)]),
-    Case("lib.schedules.constant", [("lr", 0.1, "pos", P)]),
-    Case("lib.schedules.step_decay", [("lr", 0.1, "pos", P), ("every", 10, "int", P), ("factor", 0.5, "pos", K)]),
-    Case("lib.schedules.piecewise_constant", [("lr", 0.1, "pos", P), ("boundaries", [10, 20], "array", P),
+    Case("lib.optim.schedules.constant", [("lr", 0.1, "pos", P)]),
+    Case("lib.optim.schedules.step_decay", [("lr", 0.1, "pos", P), ("every", 10, "int", P), ("factor", 0.5, "pos", K)]),
+    Case("lib.optim.schedules.piecewise_constant", [("lr", 0.1, "pos", P), ("boundaries", [10, 20], "array", P),
                                               ("factor", 0.5, "pos", K)]),
-    Case("lib.schedules.exponential", [("lr", 0.1, "pos", P), ("rate", 0.5, "pos", P), ("every", 1, "int", K)]),
-    Case("lib.schedules.inverse_time", [("lr", 0.1, "pos", P), ("tau", 10.0, "pos", P)]),
-    Case("lib.schedules.cosine", [("lr", 0.1, "pos", P), ("total_steps", 100, "int", P), ("final_lr", 0.0, "nonneg", K)]),
-    Case("lib.schedules.warmup_constant", [("lr", 0.1, "pos", P), ("warmup_steps", 10, "int", P), ("init_lr", 0.0, "nonneg", K)]),
-    Case("lib.schedules.warmup_cosine", [("lr", 0.1, "pos", P), ("warmup_steps", 10, "int", P), ("total_steps", 100, "int", P),
+    Case("lib.optim.schedules.exponential", [("lr", 0.1, "pos", P), ("rate", 0.5, "pos", P), ("every", 1, "int", K)]),
+    Case("lib.optim.schedules.inverse_time", [("lr", 0.1, "pos", P), ("tau", 10.0, "pos", P)]),
+    Case("lib.optim.schedules.cosine", [("lr", 0.1, "pos", P), ("total_steps", 100, "int", P), ("final_lr", 0.0, "nonneg", K)]),
+    Case("lib.optim.schedules.warmup_constant", [("lr", 0.1, "pos", P), ("warmup_steps", 10, "int", P), ("init_lr", 0.0, "nonneg", K)]),
+    Case("lib.optim.schedules.warmup_cosine", [("lr", 0.1, "pos", P), ("warmup_steps", 10, "int", P), ("total_steps", 100, "int", P),
                                          ("init_lr", 0.0, "nonneg", K), ("final_lr", 0.0, "nonneg", K)]),
     # -- derivatives, critical points, spectra
     Case("lib.gradient", [("f", bowl_b, "f", P), ("x", X2, "x", P), ("b", B2, "data", P, "args[0]")]),
@@ -403,16 +378,10 @@ CASES = [
     Case("lib.critical_search.find_critical_points", [("f", bowl_b, "f", P), ("starts", [X2, B2], None, P),
                                                       ("b", B2, "data", P, "args[0]"), ("tol", 1e-8, "pos", K),
                                                       ("max_iter", 20, "size", K), ("max_norm", 1e4, "pos", K)]),
-    Case("lib.clipping.clip_by_global_norm", [("grad", X2, "grad", P), ("max_norm", 1.0, "pos", P)]),
+    Case("lib.optim.clipping.clip_by_global_norm", [("grad", X2, "grad", P), ("max_norm", 1.0, "pos", P)]),
     Case("lib.minimize.lbfgs_minimum", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
                                         ("gtol", 1e-10, "pos", K), ("max_iter", 50, "size", K)]),
-    Case("lib.minibatch.optimize_minibatches", [("rule", None, "rule", P), ("f", line_loss, "f", P),
-                                                ("x0", np.zeros(1), "x", P), ("x", XS, "examples", P, "data"),
-                                                ("t", TS, "examples", P, "data"),
-                                                ("hyper", {"lr": 0.1, "momentum": 0.0}, "hyper", K),
-                                                ("batch_size", 4, "size", K), ("epochs", 2, "size", K),
-                                                ("key", 0, "seed", K)]),
-    Case("lib.minibatch.evaluate_points", [("fn", line_loss, "f", P), ("points", np.zeros((3, 1)), "data_matrix", P),
+    Case("lib.optim.minibatch.evaluate_points", [("fn", line_loss, "f", P), ("points", np.zeros((3, 1)), "data_matrix", P),
                                            ("like", np.zeros(1), "x", P), ("x", XS, "data", P, "data[0]"),
                                            ("t", TS, "data", P, "data[1]")]),
     Case("lib.gradient_noise.per_example_gradients", [("f", line_loss, "f", P), ("params", np.zeros(1), "x", P),
@@ -478,7 +447,6 @@ CASES = [
     Case("lib.update_checks.check_warmup_cosine", [("fn", None, "fn", P, "function"), ("peak_lr", 0.1, "pos", K),
                                                    ("warmup_steps", 5, "size", K), ("total_steps", 20, "size", K)]),
     Case("lib.checks.check_choice", [("answer", "saddle point", "name", P), ("expected", "saddle point", None, P)]),
-    Case("lib.optimizers.scheduled", [("rule", None, "rule", P), ("schedule_fn", bowl, "callable", P)]),
     Case("lib.quadratic.gd_closed_form", [("q", None, None, P), ("x0", X2, "x", P), ("lr", 0.1, "pos", P),
                                           ("steps", 5, "size", P)]),
     Case("lib.saddle_escape.bottleneck_critical_point", [("x", np.c_[XS, XS ** 2], "data_matrix", P),
@@ -531,7 +499,7 @@ CASES = [
 EXEMPT = {
     "traceable": ["lib.activations.*", "lib.quadratic.quadratic_loss", "lib.regression.least_squares",
                   "lib.networks.mlp_apply", "lib.networks.cross_entropy_loss", "lib.networks.squared_loss",
-                  "lib.saddle_escape.bottleneck_loss", "lib.surfaces.cliff_loss", "lib.minibatch.accuracy",
+                  "lib.saddle_escape.bottleneck_loss", "lib.surfaces.cliff_loss", "lib.optim.minibatch.accuracy",
                   "lib.update_checks.default_loss", "lib.normalization.mlp_bn_apply",
                   "lib.normalization.cross_entropy_loss_bn"],
     "the grading helper's modules (otter-grader assignments), outside this table": ["lib.grading.*", "lib.variants.*"],
@@ -539,8 +507,9 @@ EXEMPT = {
     "loaders of the book's data sets (a download's arguments)": ["lib.datasets.digits", "lib.datasets.diabetes",
                                                                 "lib.datasets.sort_by_label",
                                                                 "lib.regression.synthetic_linear_data"],
-    "no arguments": ["lib.adaptive.adam_rule", "lib.adaptive.rmsprop_rule", "lib.adaptive.adagrad_rule",
-                     "lib.second_order.newton_rule", "lib.surfaces.two_weight_net", "lib.surfaces.saddle",
+    "no arguments": [*[f"lib.optim{module}.{rule}" for module in ("", ".rules")
+                       for rule in ("sgd", "adam", "rmsprop", "adagrad", "newton")],
+                     "lib.surfaces.two_weight_net", "lib.surfaces.saddle",
                      "lib.surfaces.plateau", "lib.surfaces.rosenbrock", "lib.surfaces.cliff_surface",
                      "lib.plotting.use_book_style"],
 }
@@ -550,7 +519,7 @@ EXEMPT = {
 #: issue 22 (the optimizer API consolidation and the subpackage move rewrite them): ``(function,
 #: argument, class)``. ``python -m tests.fuzz_cases -v`` lists each value; the table test skips them.
 KNOWN_GAPS = {
-    *[(f"lib.clipping.{name}", arg, "numpy scalar of an odd dtype")
+    *[(f"lib.optim.clipping.{name}", arg, "numpy scalar of an odd dtype")
       for name, arg in [("angle_degrees", "a"), ("angle_degrees", "b"), ("clip_by_global_norm", "grad"),
                         ("clip_by_norm", "grad"), ("clip_by_value", "grad"), ("clip_gradient", "grad"),
                         ("global_norm", "tree")]],
@@ -575,10 +544,10 @@ KNOWN_GAPS = {
     ("lib.regression.least_squares_solution", "t", "huge int"),
     ("lib.saddle_escape.escape_steps", "center", "empty"),
     ("lib.saddle_escape.escape_steps", "points", "ragged"),
-    *[(f"lib.schedules.{name}", arg, "huge int")
+    *[(f"lib.optim.schedules.{name}", arg, "huge int")
       for name, arg in [("cosine", "total_steps"), ("exponential", "every"), ("step_decay", "every"),
                         ("warmup_constant", "warmup_steps"), ("warmup_cosine", "total_steps")]],
-    ("lib.schedules.piecewise_constant", "boundaries", "numpy scalar of an odd dtype"),
+    ("lib.optim.schedules.piecewise_constant", "boundaries", "numpy scalar of an odd dtype"),
     ("lib.quadratic.gd_closed_form", "steps", "huge int"),
     ("lib.data_parallel.speedup", "devices", "wrong rank or shape"),
     ("lib.deep_chains.layer_jacobians", "x", "ragged"),
@@ -607,15 +576,13 @@ def _prepare(case):
     from lib import critical_search, data_parallel, surfaces
 
     fill = {
-        "lib.momentum_step": ("state", lambda: lib.momentum_init(X2)),
-        "lib.adaptive.adam_step": ("state", lambda: lib.adaptive.adam_init(X2)),
-        "lib.adaptive.rmsprop_step": ("state", lambda: lib.adaptive.rmsprop_init(X2)),
-        "lib.adaptive.adagrad_step": ("state", lambda: lib.adaptive.adagrad_init(X2)),
-        "lib.optimizers.optimize": ("rule", lambda: lib.optimizers.momentum_rule()),
-        "lib.minibatch.optimize_minibatches": ("rule", lambda: lib.optimizers.momentum_rule()),
-        "lib.clipping.clipped": ("rule", lambda: lib.optimizers.momentum_rule()),
+        "lib.optim.optimize": ("rule", lambda: lib.momentum()),
+        "lib.optim.driver.run_checked": [("rule", lambda: lib.momentum()),
+                                         ("run", lambda: lib.optim.driver.check_run(bowl_b, X2, B2, steps=5))],
+        "lib.optim.driver.check_hyper": ("rule", lambda: lib.momentum()),
+        "lib.optim.clipping.clipped": ("rule", lambda: lib.momentum()),
+        "lib.optim.scheduled": ("rule", lambda: lib.momentum()),
         "lib.surfaces.loss_grid": ("surface", lambda: surfaces.saddle()),
-        "lib.optimizers.scheduled": ("rule", lambda: lib.optimizers.momentum_rule()),
         "lib.quadratic.gd_closed_form": ("q", lambda: lib.quadratic.quadratic(H2, B2)),
         "lib.critical_search.census": ("searches", lambda: [  # two converged searches, one stalled
             critical_search.CriticalSearch(X2, 0.0, True, 1, np.zeros(2), "converged", 0.0, 0.0),
@@ -633,12 +600,12 @@ def _prepare(case):
         reader = readers[function]
         fill[case.path] = ("fn", lambda: getattr(importlib.import_module("tests.test_update_checks"), reader))
     if case.path in fill:
-        name, make = fill[case.path]
+        pairs = fill[case.path] if isinstance(fill[case.path], list) else [fill[case.path]]
         try:
-            value = make()
+            values = {name: make() for name, make in pairs}
         except Exception:  # an API that does not exist (yet): the case is skipped
             return False
-        case.params = [(n, value if n == name else v, k, p, t) for n, v, k, p, t in case.params]
+        case.params = [(n, values.get(n, v), k, p, t) for n, v, k, p, t in case.params]
     return case.function is not None
 
 
@@ -674,14 +641,14 @@ def public_callables():
     import lib
 
     found = []
-    for info in pkgutil.iter_modules(lib.__path__):
-        if info.name.startswith("_"):
+    for info in pkgutil.walk_packages(lib.__path__, "lib."):
+        if any(part.startswith("_") for part in info.name.split(".")):
             continue
-        module = importlib.import_module(f"lib.{info.name}")
+        module = importlib.import_module(info.name)
         for name in getattr(module, "__all__", []):
             obj = getattr(module, name)
             if callable(obj) and not inspect.isclass(obj):
-                found.append(f"lib.{info.name}.{name}")
+                found.append(f"{info.name}.{name}")
     return found
 
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lib
-from lib import adaptive, clipping, quadratic
+from lib.optim import clipping
 
 from . import fuzz_cases
 from .fuzz_cases import BAD, CASES
@@ -98,12 +98,12 @@ def test_the_loss_check_catches_what_jax_lets_through():
     with pytest.raises(ValueError, match=r"^f is inf at x"):
         lib.classify_critical_point(lambda x: np.inf + x @ x, np.ones(2))
     with pytest.raises(ValueError, match=r"^f is inf at x0"):
-        lib.stochastic.sgd(lambda w, x, t: np.inf + jnp.mean((x @ w - t) ** 2), np.zeros(1),
-                           np.ones((8, 1)), np.ones(8), lr=0.1, batch_size=4)
+        lib.optimize(lib.sgd(), lambda w, x, t: np.inf + jnp.mean((x @ w - t) ** 2), np.zeros(1),
+                     np.ones((8, 1)), np.ones(8), hyper={"lr": 0.1}, batch_size=4)
     with pytest.raises(ValueError, match=r"lr must be a finite number, got an integer of about 401 digits"):
         lib.descend(bowl, np.ones(2), lr=10**400)
     with pytest.raises(ValueError, match=r"hyper\['lr'\] must lie in \(0, inf\), got -0.5"):
-        lib.optimize(lib.optimizers.momentum_rule(), bowl, np.ones(2), hyper={"lr": -0.5, "momentum": 0.0})
+        lib.optimize(lib.momentum(), bowl, np.ones(2), hyper={"lr": -0.5, "momentum": 0.0})
     # the valid neighbours still work: an index inside the array, a loss finite at x
     np.testing.assert_allclose(lib.gradient(lambda x: x[2] ** 2, np.array([1.0, 2.0, 3.0])), [0, 0, 6])
 
@@ -114,17 +114,21 @@ def bowl(x):
     return 0.5 * (x[0] ** 2 + 4.0 * x[1] ** 2)
 
 
+def run(rule, max_norm, **hyper):
+    return lambda lr: lib.optimize(rule, bowl, np.array([1.0, 1.0]), hyper=dict(hyper, lr=lr), steps=40,
+                                   max_norm=max_norm)
+
+
 RUNNERS = {
     "descend": lambda lr: lib.descend(bowl, np.array([1.0, 1.0]), lr=lr, steps=40, max_norm=1e3),
     "nesterov": lambda lr: lib.descend(bowl, np.array([1.0, 1.0]), lr=lr, momentum=0.5, nesterov=True,
                                        steps=40, max_norm=1e3),
-    "heavy_ball": lambda lr: quadratic.heavy_ball(bowl, np.array([1.0, 1.0]), lr=lr, momentum=0.5,
-                                                  steps=40, max_norm=1e3),
-    "adam": lambda lr: adaptive.adam(bowl, np.array([1.0, 1.0]), lr=lr, steps=40, max_norm=5.0),
-    "rmsprop": lambda lr: adaptive.rmsprop(bowl, np.array([1.0, 1.0]), lr=lr, steps=40, max_norm=5.0),
-    "adagrad": lambda lr: adaptive.adagrad(bowl, np.array([1.0, 1.0]), lr=lr, steps=40, max_norm=5.0),
-    "clipped": lambda lr: clipping.descend_clipped(bowl, np.array([1.0, 1.0]), lr=lr, threshold=10.0,
-                                                   steps=40, max_norm=1e3),
+    "sgd": run(lib.sgd(), 1e3),
+    "heavy_ball": run(lib.momentum(), 1e3, momentum=0.5),
+    "adam": run(lib.adam(), 5.0),
+    "rmsprop": run(lib.rmsprop(), 5.0),
+    "adagrad": run(lib.adagrad(), 5.0),
+    "clipped": run(lib.clipped(lib.momentum()), 1e3, momentum=0.0, threshold=10.0),
 }
 
 
@@ -151,8 +155,8 @@ def test_a_huge_but_finite_gradient_is_clipped_not_zeroed():
 
 
 def test_adam_whose_moments_overflow_is_flagged_not_frozen():
-    run = adaptive.adam(lambda x: 1e200 * x[0] ** 2, np.array([1.0]), lr=0.1, steps=5)
-    assert run.diverged and run.diverged_at == 1
+    out = lib.optimize(lib.adam(), lambda x: 1e200 * x[0] ** 2, np.array([1.0]), hyper={"lr": 0.1}, steps=5)
+    assert out.diverged and out.diverged_at == 1
 
 
 def test_the_issue_one_liners():

@@ -532,6 +532,7 @@ def descend(f, x0, *args, lr, momentum=0.0, steps=100, nesterov=False, max_norm=
     rule = rules.momentum(nesterov)
     lr = _validate.positive("lr", lr)
     mu = _validate.in_unit_interval("momentum", momentum)
+    steps = _validate.count("steps", steps, _validate.MAX_STEPS)
     return optimize(rule, f, x0, *args, hyper={"lr": lr, "momentum": mu}, steps=steps,
                     max_norm=max_norm, check_state=False, name="descend")
 

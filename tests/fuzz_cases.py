@@ -519,10 +519,6 @@ EXEMPT = {
 #: issue 22 (the optimizer API consolidation and the subpackage move rewrite them): ``(function,
 #: argument, class)``. ``python -m tests.fuzz_cases -v`` lists each value; the table test skips them.
 KNOWN_GAPS = {
-    *[(f"lib.optim.clipping.{name}", arg, "numpy scalar of an odd dtype")
-      for name, arg in [("angle_degrees", "a"), ("angle_degrees", "b"), ("clip_by_global_norm", "grad"),
-                        ("clip_by_norm", "grad"), ("clip_by_value", "grad"), ("clip_gradient", "grad"),
-                        ("global_norm", "tree")]],
     ("lib.data_parallel.ring_allreduce_bytes", "devices", "huge int"),
     ("lib.data_parallel.ring_allreduce_bytes", "parameters", "huge int"),
     ("lib.data_parallel.step_time", "batch_size", "huge int"),
@@ -544,10 +540,6 @@ KNOWN_GAPS = {
     ("lib.regression.least_squares_solution", "t", "huge int"),
     ("lib.saddle_escape.escape_steps", "center", "empty"),
     ("lib.saddle_escape.escape_steps", "points", "ragged"),
-    *[(f"lib.optim.schedules.{name}", arg, "huge int")
-      for name, arg in [("cosine", "total_steps"), ("exponential", "every"), ("step_decay", "every"),
-                        ("warmup_constant", "warmup_steps"), ("warmup_cosine", "total_steps")]],
-    ("lib.optim.schedules.piecewise_constant", "boundaries", "numpy scalar of an odd dtype"),
     ("lib.quadratic.gd_closed_form", "steps", "huge int"),
     ("lib.data_parallel.speedup", "devices", "wrong rank or shape"),
     ("lib.deep_chains.layer_jacobians", "x", "ragged"),

@@ -65,7 +65,7 @@ def _check_grad(grad, name="grad"):
         if isinstance(leaf, (str, bytes)):
             raise TypeError(f"{name} must contain numbers, got {type(leaf).__name__}")
         array = np.asarray(leaf)
-        if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+        if array.dtype == object or not np.issubdtype(array.dtype, np.number) or array.dtype.kind in "mM":
             raise TypeError(f"{name} must contain real numbers, got dtype {array.dtype}")
         if np.iscomplexobj(array):
             raise TypeError(f"{name} must be real, got complex dtype {array.dtype}")

@@ -124,7 +124,7 @@ def step_decay(lr, every, factor=0.1) -> Schedule:
     :math:`\alpha_k = \alpha_0 \gamma^{\lfloor k/T \rfloor}`.
     """
     return Schedule("step_decay", _step_decay, (_validate.positive("lr", lr),
-                                                 float(_validate.positive_int("every", every)),
+                                                 float(_validate.count("every", every, _validate.MAX_STEPS)),
                                                  _factor("factor", factor)))
 
 
@@ -148,6 +148,9 @@ def piecewise_constant(lr, boundaries, factor=0.1) -> Schedule:
                         f"got {type(boundaries).__name__}") from err
     if not values:
         raise ValueError("boundaries must contain at least one step")
+    for b in values:
+        if isinstance(b, (np.timedelta64, np.datetime64, list, tuple, np.ndarray)):
+            raise TypeError(f"boundaries must hold step numbers (integers), got {type(b).__name__}")
     values = [_validate.positive_int("boundaries", int(b) if isinstance(b, np.integer) else b)
               for b in values]
     if any(b >= c for b, c in zip(values[:-1], values[1:])):
@@ -159,7 +162,7 @@ def piecewise_constant(lr, boundaries, factor=0.1) -> Schedule:
 def exponential(lr, rate, every=1) -> Schedule:
     r"""The rate shrinks by ``rate`` every ``every`` steps, smoothly: :math:`\alpha_k = \alpha_0 r^{k/T}`."""
     return Schedule("exponential", _exponential, (_validate.positive("lr", lr), _factor("rate", rate),
-                                                  float(_validate.positive_int("every", every))))
+                                                  float(_validate.count("every", every, _validate.MAX_STEPS))))
 
 
 def inverse_time(lr, tau) -> Schedule:
@@ -182,7 +185,7 @@ def cosine(lr, total_steps, final_lr=0.0) -> Schedule:
     final_lr = _validate.real_scalar("final_lr", final_lr)
     if not 0.0 <= final_lr <= lr:
         raise ValueError(f"final_lr must lie in [0, lr] = [0, {lr}], got {final_lr}")
-    return Schedule("cosine", _cosine, (lr, float(_validate.positive_int("total_steps", total_steps)),
+    return Schedule("cosine", _cosine, (lr, float(_validate.count("total_steps", total_steps, _validate.MAX_STEPS)),
                                         final_lr))
 
 
@@ -206,7 +209,7 @@ def warmup_constant(lr, warmup_steps, init_lr=0.0) -> Schedule:
     [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
     lr = _validate.positive("lr", lr)
-    warmup = _validate.positive_int("warmup_steps", warmup_steps)
+    warmup = _validate.count("warmup_steps", warmup_steps, _validate.MAX_STEPS)
     return Schedule("warmup_constant", _warmup_constant, (lr, float(warmup), _initial_lr(lr, init_lr)))
 
 
@@ -229,8 +232,8 @@ def warmup_cosine(lr, warmup_steps, total_steps, init_lr=0.0, final_lr=0.0) -> S
     [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
     """
     lr = _validate.positive("lr", lr)
-    warmup = _validate.positive_int("warmup_steps", warmup_steps)
-    total = _validate.positive_int("total_steps", total_steps)
+    warmup = _validate.count("warmup_steps", warmup_steps, _validate.MAX_STEPS)
+    total = _validate.count("total_steps", total_steps, _validate.MAX_STEPS)
     if total <= warmup:
         raise ValueError(f"total_steps must be > warmup_steps = {warmup} (it includes the warm-up), "
                          f"got {total}")

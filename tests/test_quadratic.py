@@ -103,11 +103,11 @@ def test_momentum_rate_is_spectral_radius_of_iteration_matrix(lr, mu, lam):
 def test_momentum_matrix_advances_error_and_velocity():
     lam, lr, mu = 4.0, 0.1, 0.7
     q = quad.quadratic(np.array([[lam]]))
-    run = quad.heavy_ball(q.f, np.array([1.0]), *q.args, lr=lr, momentum=mu, steps=20)
+    run = heavy_ball(q.f, np.array([1.0]), *q.args, lr=lr, momentum=mu, steps=20)
     state = np.array([1.0, 0.0])
     T = quad.momentum_matrix(lr, mu, lam)
     for k in range(21):
-        np.testing.assert_allclose([run.points[k, 0], run.velocities[k, 0]], state, atol=1e-13)
+        np.testing.assert_allclose([run.points[k, 0], run.records["velocities"][k, 0]], state, atol=1e-13)
         state = T @ state
 
 
@@ -160,13 +160,23 @@ def test_empirical_rate_recovers_geometric_sequences_and_rejects_bad_input():
 
 # ---------------------------------------------------------------------------- heavy_ball
 
+def record_velocity(grads, state, params, hyper):
+    return {"velocities": state.velocity}
+
+
+def heavy_ball(f, x0, *args, lr, momentum, steps=100, nesterov=False, max_norm=1e8):
+    """lib's momentum rule (μ = 1 allowed), recording the velocity p_k at every row (p_0 = 0)."""
+    return lib.optimize(lib.momentum(nesterov), f, x0, *args, hyper={"lr": lr, "momentum": momentum},
+                        steps=steps, max_norm=max_norm, record=record_velocity)
+
+
 def test_heavy_ball_matches_descend_and_optax_sgd():
     H, _ = random_spd(3, 10.0, seed=2)
     q = quad.quadratic(H, np.ones(3))
     x0 = np.array([1.0, -2.0, 0.5])
     lr, mu, steps = 0.05, 0.8, 40
     for nesterov in (False, True):
-        ours = quad.heavy_ball(q.f, x0, *q.args, lr=lr, momentum=mu, steps=steps, nesterov=nesterov)
+        ours = heavy_ball(q.f, x0, *q.args, lr=lr, momentum=mu, steps=steps, nesterov=nesterov)
         np.testing.assert_allclose(
             ours.points, lib.descend(q.f, x0, *q.args, lr=lr, momentum=mu, steps=steps,
                                      nesterov=nesterov).points, rtol=1e-13)
@@ -183,28 +193,28 @@ def test_heavy_ball_matches_descend_and_optax_sgd():
 def test_terminal_velocity_on_a_plane():
     c = np.array([1.0, -2.0, 0.5])
     lr, mu = 0.1, 0.9
-    run = quad.heavy_ball(lambda th: th @ c, np.zeros(3), lr=lr, momentum=mu, steps=200)
-    np.testing.assert_allclose(run.velocities[-1], -lr / (1 - mu) * c, rtol=1e-8)
+    run = heavy_ball(lambda th: th @ c, np.zeros(3), lr=lr, momentum=mu, steps=200)
+    np.testing.assert_allclose(run.records["velocities"][-1], -lr / (1 - mu) * c, rtol=1e-8)
     k = np.arange(201)[:, None]
-    np.testing.assert_allclose(run.velocities, -lr * c * (1 - mu**k) / (1 - mu), atol=1e-14)
+    np.testing.assert_allclose(run.records["velocities"], -lr * c * (1 - mu**k) / (1 - mu), atol=1e-14)
 
 
 def test_frictionless_momentum_never_settles_and_conserves_modified_energy():
     H = np.diag([1.0, 10.0])
     q = quad.quadratic(H)
     lr = 0.05
-    run = quad.heavy_ball(q.f, np.ones(2), *q.args, lr=lr, momentum=1.0, steps=400)
+    run = heavy_ball(q.f, np.ones(2), *q.args, lr=lr, momentum=1.0, steps=400)
     assert not run.diverged
     assert run.losses[200:].max() > 0.3 * run.losses[0]
     grads = run.points @ H
-    modified = (0.5 * np.sum(run.velocities**2, axis=1) + lr * run.losses
-                - 0.5 * lr * np.sum(grads * run.velocities, axis=1))
+    modified = (0.5 * np.sum(run.records["velocities"]**2, axis=1) + lr * run.losses
+                - 0.5 * lr * np.sum(grads * run.records["velocities"], axis=1))
     np.testing.assert_allclose(modified, modified[0], rtol=1e-12)
 
 
 def test_heavy_ball_reports_divergence():
     q = quad.quadratic(np.diag([1.0, 10.0]))
-    run = quad.heavy_ball(q.f, np.ones(2), *q.args, lr=0.5, momentum=0.5, steps=200)
+    run = heavy_ball(q.f, np.ones(2), *q.args, lr=0.5, momentum=0.5, steps=200)
     assert run.diverged and np.all(np.isnan(run.points[run.diverged_at:]))
 
 
@@ -216,7 +226,7 @@ def test_heavy_ball_reports_divergence():
 ])
 def test_heavy_ball_validates(kwargs, error, name):
     with pytest.raises(error, match=name):
-        quad.heavy_ball(lambda x: x @ x, np.ones(2), **kwargs)
+        heavy_ball(lambda x: x @ x, np.ones(2), **kwargs)
 
 
 def test_rate_functions_validate():

@@ -10,9 +10,13 @@ from lib.second_order import (
     gauss_newton_matrix,
     gauss_newton_product,
     levenberg_marquardt,
-    newton,
     newton_step,
 )
+
+
+def newton(f, x0, *args, steps=10, damping=0.0):
+    """Newton's method run by the one driver: ``lib.optimize(lib.newton(), …)``."""
+    return lib.optimize(lib.newton(), f, x0, *args, hyper={"damping": damping}, steps=steps)
 
 
 def two_weight_loss(w):
@@ -164,8 +168,8 @@ def test_marquardt_rule_never_raises_the_loss_and_converges():
     run = levenberg_marquardt(rosenbrock, np.array([-1.2, 1.0]), steps=60, damping=1.0)
     assert np.all(np.diff(run.losses) <= 0)
     np.testing.assert_allclose(run.points[-1], [1.0, 1.0], atol=1e-8)
-    refused = ~run.accepted
-    np.testing.assert_allclose(run.dampings[1:][refused[:-1]], 2.0 * run.dampings[:-1][refused[:-1]])
+    refused, dampings = ~run.records["accepted"], run.records["dampings"]
+    np.testing.assert_allclose(dampings[1:][refused[:-1]], 2.0 * dampings[:-1][refused[:-1]])
     np.testing.assert_array_equal(run.points[1:][refused], run.points[:-1][refused])
 
 

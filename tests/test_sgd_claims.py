@@ -2,14 +2,15 @@
 
 The chapter asserts its own claims where it computes them (the mean of the per-example gradients,
 the 1/S law with the finite-population correction, progress per example, shuffling, step decay);
-lib.stochastic's unit tests are in test_stochastic.py. What is left is the answer to the exercise
+the mini-batch runs' unit tests are in tests/optim/. What is left is the answer to the exercise
 "Order does not matter for the full batch", whose solution the chapter shows but does not run.
 """
 
 import jax.numpy as jnp
 import numpy as np
 
-from lib import datasets, networks, stochastic
+import lib
+from lib import datasets, networks
 
 WEIGHT_DECAY = 1e-2
 
@@ -25,6 +26,8 @@ def test_full_batch_does_not_care_about_order():
     digits = datasets.digits()
     x, y = digits.train
     ordered = datasets.sort_by_label(digits)
-    a = stochastic.sgd(loss, PARAMS0, x, y, lr=0.5, batch_size=len(y), epochs=5, shuffle=False)
-    b = stochastic.sgd(loss, PARAMS0, *ordered.train, lr=0.5, batch_size=len(y), epochs=5, shuffle=False)
+    a = lib.optimize(lib.sgd(), loss, PARAMS0, x, y, hyper={"lr": 0.5}, batch_size=len(y), epochs=5,
+                     shuffle=False)
+    b = lib.optimize(lib.sgd(), loss, PARAMS0, *ordered.train, hyper={"lr": 0.5}, batch_size=len(y), epochs=5,
+                     shuffle=False)
     np.testing.assert_allclose(a.losses, b.losses, rtol=1e-12)

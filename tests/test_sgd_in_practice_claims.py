@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import lib
-from lib import data_parallel, noise_floor, saddle_escape, stochastic
+from lib import data_parallel, gradient_noise, noise_floor, saddle_escape
 
 RNG = np.random.default_rng(2026)
 
@@ -36,9 +36,10 @@ def two_weight_loss(w, x, t):
 
 def test_no_noise_at_the_saddle_of_a_product_of_weights():
     x, t = RNG.normal(size=50), RNG.normal(size=50)
-    per_example = stochastic.per_example_gradients(two_weight_loss, np.zeros(2), x, t)
+    per_example = gradient_noise.per_example_gradients(two_weight_loss, np.zeros(2), x, t)
     assert np.all(per_example == 0.0)
-    run = stochastic.sgd(two_weight_loss, np.zeros(2), x, t, lr=0.5, batch_size=1, epochs=3)
+    run = lib.optimize(lib.sgd(), two_weight_loss, np.zeros(2), x, t, hyper={"lr": 0.5}, batch_size=1,
+                       epochs=3)
     assert np.all(run.params == 0.0)
 
 
@@ -46,11 +47,11 @@ def test_noise_along_the_escape_direction_at_the_auto_encoder_saddle():
     x = RNG.normal(size=(100, 3)) * np.array([2.0, 1.0, 0.5])
     saddle, _ = saddle_escape.bottleneck_critical_point(x, rank=2)
     point = lib.classify_critical_point(saddle_escape.bottleneck_loss, saddle, x)
-    per_example = stochastic.per_example_gradients(saddle_escape.bottleneck_loss, saddle, x)
+    per_example = gradient_noise.per_example_gradients(saddle_escape.bottleneck_loss, saddle, x)
     assert np.linalg.norm(per_example.mean(axis=0)) < 1e-12          # a critical point …
     assert np.std(per_example @ point.eigenvectors[:, 0]) > 0.1       # … where the examples disagree
-    run = stochastic.sgd(saddle_escape.bottleneck_loss, saddle, x, lr=0.05, batch_size=4, epochs=40,
-                         eval_every=1, keep_points=True)
+    run = lib.optimize(lib.sgd(), saddle_escape.bottleneck_loss, saddle, x, hyper={"lr": 0.05}, batch_size=4,
+                       epochs=40, eval_every=1)
     assert int(saddle_escape.escape_steps(run.points, saddle, 0.5)) > 0
 
 

@@ -161,8 +161,8 @@ def piecewise_constant(lr, boundaries, factor=0.1) -> Schedule:
 
 def exponential(lr, rate, every=1) -> Schedule:
     r"""The rate shrinks by ``rate`` every ``every`` steps, smoothly: :math:`\alpha_k = \alpha_0 r^{k/T}`."""
-    return Schedule("exponential", _exponential, (_validate.positive("lr", lr), _factor("rate", rate),
-                                                  float(_validate.count("every", every, _validate.MAX_STEPS))))
+    every = _validate.count("every", every, _validate.MAX_STEPS)
+    return Schedule("exponential", _exponential, (_validate.positive("lr", lr), _factor("rate", rate), float(every)))
 
 
 def inverse_time(lr, tau) -> Schedule:
@@ -185,8 +185,8 @@ def cosine(lr, total_steps, final_lr=0.0) -> Schedule:
     final_lr = _validate.real_scalar("final_lr", final_lr)
     if not 0.0 <= final_lr <= lr:
         raise ValueError(f"final_lr must lie in [0, lr] = [0, {lr}], got {final_lr}")
-    return Schedule("cosine", _cosine, (lr, float(_validate.count("total_steps", total_steps, _validate.MAX_STEPS)),
-                                        final_lr))
+    total = _validate.count("total_steps", total_steps, _validate.MAX_STEPS)
+    return Schedule("cosine", _cosine, (lr, float(total), final_lr))
 
 
 def _initial_lr(lr, init_lr):

@@ -161,8 +161,9 @@ def piecewise_constant(lr, boundaries, factor=0.1) -> Schedule:
 
 def exponential(lr, rate, every=1) -> Schedule:
     r"""The rate shrinks by ``rate`` every ``every`` steps, smoothly: :math:`\alpha_k = \alpha_0 r^{k/T}`."""
+    lr, rate = _validate.positive("lr", lr), _factor("rate", rate)
     every = _validate.count("every", every, _validate.MAX_STEPS)
-    return Schedule("exponential", _exponential, (_validate.positive("lr", lr), _factor("rate", rate), float(every)))
+    return Schedule("exponential", _exponential, (lr, rate, float(every)))
 
 
 def inverse_time(lr, tau) -> Schedule:

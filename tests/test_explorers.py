@@ -229,8 +229,8 @@ def test_errors_in_callbacks_are_shown_not_swallowed(monkeypatch):
     def broken(*args, **kwargs):
         raise FloatingPointError("simulated failure")
 
-    # A slider move runs lib.descend's jitted driver directly (see Explorer._descend).
-    monkeypatch.setattr(explorers._optimizers, "_optimize", broken)
+    # A slider move runs lib.descend's checked inputs through run_checked (see Explorer._descend).
+    monkeypatch.setattr(explorers, "run_checked", broken)
     explorer.set_run(0, lr=0.1)
     assert "FloatingPointError: simulated failure" in explorer.error
     assert isinstance(explorer.last_exception, FloatingPointError)

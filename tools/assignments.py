@@ -65,16 +65,14 @@ import numpy as np
 from otter.test_files import test_case
 
 import lib
-from lib import adaptive
 from lib import quadratic as quad
 from lib import update_checks
 from lib.grading import (require_answer, require_callable, require_check, require_choice,
                          require_close, require_shape, student_variant)
-from lib.quadratic import heavy_ball
 '''
-PREAMBLE_NAMES = {"jnp", "np", "test_case", "lib", "adaptive", "quad", "update_checks",
+PREAMBLE_NAMES = {"jnp", "np", "test_case", "lib", "quad", "update_checks",
                   "require_answer", "require_callable", "require_check", "require_choice",
-                  "require_close", "require_shape", "student_variant", "heavy_ball"}
+                  "require_close", "require_shape", "student_variant"}
 
 
 @dataclass
@@ -373,7 +371,6 @@ import numpy as np
 import otter
 
 import lib
-from lib import adaptive
 from lib import quadratic as quad
 from lib import update_checks
 from lib.variants import for_student

@@ -53,12 +53,10 @@ def solution_env(assignment, student: str) -> dict:
     import jax.numpy as jnp
 
     import lib
-    from lib import adaptive, update_checks, variants
+    from lib import update_checks, variants
     from lib import quadratic as quad
-    from lib.quadratic import heavy_ball
 
-    env = {"np": np, "jnp": jnp, "lib": lib, "quad": quad, "adaptive": adaptive,
-           "heavy_ball": heavy_ball, "update_checks": update_checks, "STUDENT_ID": student,
+    env = {"np": np, "jnp": jnp, "lib": lib, "quad": quad, "update_checks": update_checks, "STUDENT_ID": student,
            "params": variants.variant(student, assignment.name)}
     with contextlib.redirect_stdout(io.StringIO()):
         for question in assignment.questions:

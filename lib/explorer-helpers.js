@@ -260,7 +260,7 @@ export function stepsLegend(count) {
 // ------------------------------------------------------------------ computing runs in the page
 // A surface written in SymPy (lib.symbolic_surfaces) reaches the page as JavaScript expressions
 // of its loss and gradient in w1, w2 (SymPy's printer). The page runs gradient descent on them
-// in float64, with exactly the rule and the divergence test of lib.optimizers.
+// in float64, with exactly the rule and the divergence test of lib.optim (lib.momentum, lib.optimize).
 
 // σ(z) = 1/(1 + e^{−z}), as jax.nn.sigmoid computes it.
 export function sigmoid(z) {
@@ -274,7 +274,7 @@ export function makeLoss(engine) {
   return (w1, w2) => compiled(w1, w2, sigmoid);
 }
 
-// lib.optimizers._scan for lib.descend: gradient descent with heavy-ball (or Nesterov)
+// lib.optim.driver's scan for lib.descend: gradient descent with heavy-ball (or Nesterov)
 // momentum, p ← μp − α∇f(θ); step = p (heavy ball) or μp − α∇f(θ) (Nesterov); θ ← θ + step.
 // Row k is θ_k and f(θ_k), k = 0 … steps. A run is alive while θ is finite, ‖θ‖ ≤ maxNorm and
 // f(θ) is finite; from the first row where it is not (divergedAt) it is frozen and its rows are

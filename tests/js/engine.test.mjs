@@ -37,7 +37,7 @@ test("heavy-ball descend on a quadratic is the linear recurrence of each coordin
   assert.equal(run.losses[0], f(-8, 2)[0]);
 });
 
-test("Nesterov's step is μp − α∇f after p ← μp − α∇f (lib.optimizers' form)", () => {
+test("Nesterov's step is μp − α∇f after p ← μp − α∇f (lib.momentum's form)", () => {
   const f = makeLoss(RAVINE), lr = 0.01, momentum = 0.5;
   const run = descend(f, [-8, 2], { lr, momentum, nesterov: true, steps: 2 });
   // Step 0: p = −αg, step = μp − αg = −(1 + μ)αg.

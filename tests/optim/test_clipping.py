@@ -1,4 +1,4 @@
-"""lib.clipping against optax, closed forms and lib.descend."""
+"""lib.optim.clipping against optax, closed forms and lib.descend; the clipped rule run by lib.optimize."""
 
 import jax.numpy as jnp
 import numpy as np

@@ -53,11 +53,11 @@ def solution_env(assignment, student: str) -> dict:
     import jax.numpy as jnp
 
     import lib
-    from lib import update_checks, variants
     from lib import quadratic as quad
+    from lib import update_checks, variants
 
-    env = {"np": np, "jnp": jnp, "lib": lib, "quad": quad, "update_checks": update_checks, "STUDENT_ID": student,
-           "params": variants.variant(student, assignment.name)}
+    env = {"np": np, "jnp": jnp, "lib": lib, "quad": quad, "update_checks": update_checks,
+           "STUDENT_ID": student, "params": variants.variant(student, assignment.name)}
     with contextlib.redirect_stdout(io.StringIO()):
         for question in assignment.questions:
             exec(question.given + "\n" + question.solution, env)  # noqa: S102

@@ -187,7 +187,7 @@ def _clipped(rule: Rule, clip: str) -> Rule:
         return rule.update(clip_fn(grads, hyper["threshold"]), state, params, hyper, loss)
 
     return Rule(rule.init, update, f"clipped ({clip}) {rule.name}", rule.hyper_names + ("threshold",),
-                rule.defaults)
+                rule.defaults, rule.schedule_fn)
 
 
 def clipped(rule: Rule, clip: str = "norm") -> Rule:

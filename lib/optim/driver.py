@@ -317,7 +317,7 @@ def check_hyper(hyper, rule: Rule) -> dict:
     ignored) and every name it reads must be given or have a default; the named ones of
     :data:`HYPER_RANGES` are checked like keyword arguments (``lr > 0``, a momentum in
     [0, 1], …). The value of ``"schedule"`` may be a :class:`lib.optim.Schedule` (its
-    numbers are used) or a tuple of numbers.
+    numbers are used; it must be of the kind the rule was built with) or a tuple of numbers.
     """
     if not isinstance(rule, Rule):
         raise TypeError(f"rule must be a lib.optim.Rule, got {type(rule).__name__}")
@@ -337,6 +337,10 @@ def check_hyper(hyper, rule: Rule) -> dict:
             raise ValueError(f"hyper[{key!r}] is not read by the rule {rule.name!r} "
                              f"(it reads {list(rule.hyper_names)})")
         if key == "schedule" and hasattr(value, "fn") and hasattr(value, "params"):
+            if rule.schedule_fn is not None and value.fn is not rule.schedule_fn:
+                raise ValueError(f"hyper['schedule'] is a {value.name} schedule, but the rule {rule.name!r} "
+                                 f"follows {rule.schedule_fn.__name__.strip('_')}: build the rule with "
+                                 f"lib.scheduled(rule, this schedule)")
             value = tuple(value.params)
         if isinstance(value, tuple):
             out[key] = tuple(_hyper_value(key, v) for v in value)

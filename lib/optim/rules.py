@@ -76,7 +76,8 @@ class Rule(NamedTuple):
     ``params`` and ``grads`` are flat float64 vectors; ``hyper`` is a dict of traced
     numbers; ``loss`` is the flat loss function of the current step. ``hyper_names``
     lists the hyper-parameters ``update`` reads and ``defaults`` the ``(name, value)``
-    pairs used when ``hyper`` leaves one out. A rule is a static argument of the
+    pairs used when ``hyper`` leaves one out; ``schedule_fn`` is the schedule a
+    :func:`scheduled` rule follows (``None`` otherwise). A rule is a static argument of the
     jitted driver, so build it once (the constructors are cached): a new rule object
     compiles anew.
     """
@@ -86,6 +87,7 @@ class Rule(NamedTuple):
     name: str = "rule"
     hyper_names: tuple = ()
     defaults: tuple = ()
+    schedule_fn: Callable | None = None
 
 
 def _tree_zeros(params):
@@ -311,4 +313,4 @@ def _scheduled(rule: Rule, schedule_fn: Callable) -> Rule:
         return step, ScheduledState(state.count + 1, inner)
 
     names = tuple(name for name in rule.hyper_names if name != "lr") + ("schedule",)
-    return Rule(init, update, f"scheduled {rule.name}", names, rule.defaults)
+    return Rule(init, update, f"scheduled {rule.name}", names, rule.defaults, schedule_fn)

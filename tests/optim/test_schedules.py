@@ -104,6 +104,14 @@ def test_a_scheduled_rule_steps_by_the_schedule_and_new_numbers_do_not_recompile
     assert lib.scheduled(lib.sgd(), schedule) is rule and not np.allclose(again.points, run.points)
 
 
+def test_a_schedule_of_another_kind_is_refused_by_name():
+    rule = lib.scheduled(lib.sgd(), schedules.cosine(0.1, 10))
+    with pytest.raises(ValueError, match=r"hyper\['schedule'\] is a step_decay schedule, .* follows cosine"):
+        lib.optimize(rule, line, np.zeros(1), hyper={"schedule": schedules.step_decay(0.1, 5)}, steps=3)
+    clipped = lib.clipped(rule)
+    assert clipped.schedule_fn is rule.schedule_fn
+
+
 def test_scheduled_checks_its_arguments():
     with pytest.raises(TypeError, match="rule must be"):
         lib.scheduled("sgd", schedules.constant(0.1))

@@ -128,6 +128,10 @@ def test_chapter_runs_and_reads_like_the_website(binder, browser, chapter):
         page.wait_for_timeout(1500)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"binder-{chapter}.png"))
+    except Exception:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # what JupyterLab showed when it went wrong
+        page.screenshot(path=str(SCREENSHOTS / f"binder-{chapter}-failed.png"))
+        raise
     finally:
         context.close()
 

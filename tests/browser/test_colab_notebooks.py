@@ -108,6 +108,9 @@ def test_a_failing_install_stops_with_a_clear_message(colab, tmp_path, monkeypat
     gitconfig = tmp_path / "gitconfig"
     gitconfig.write_text(f'[url "file://{tmp_path}/nowhere"]\n\tinsteadOf = {url}\n')
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    # pip caches the wheel it built from the pinned commit: without this, an earlier test's
+    # install would be reused and git (the part that fails here) never asked.
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
     notebook = nbformat.read(downloads()[0], as_version=4)
     install = next(c for c in notebook.cells if c.cell_type == "code")
     notebook.cells = [install]

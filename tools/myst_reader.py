@@ -23,7 +23,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import functools
-from collections.abc import Container, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,6 +209,7 @@ class Document:
         self._roles: list[Role] = []
         self._labels: list[Label] = []
         self._headings: list[Heading] = []
+        self._cursors: dict[int, int] = {}
         self.front_matter: dict | None = None
         self._read()
 
@@ -284,28 +285,69 @@ class Document:
     def _inline(self, token: Token) -> None:
         if token.map is None or not token.children:
             return
-        index, cursor = token.map[0], 0
+        first, last = token.map[0], max(token.map[1], token.map[0] + 1)
+        region = "\n".join(self.lines[first:last])
+        # Several inline tokens share a source line in a table row: search each after the last.
+        cursor = self._cursors.get(first, 0)
         for child in token.children:
-            if child.type in ("softbreak", "hardbreak"):
-                index, cursor = index + 1, 0
-            elif child.type == "code_inline":
-                found = self.lines[index].find(child.markup, cursor) if index < len(self.lines) else -1
+            if child.type == "code_inline":
+                found = region.find(child.markup, cursor)
                 if found >= 0:  # step over the code span, so a role written inside it is not taken
-                    close = self.lines[index].find(child.markup, found + len(child.markup))
+                    close = region.find(child.markup, found + len(child.markup))
                     cursor = close + len(child.markup) if close >= 0 else cursor
             elif child.type == "myst_role":
                 name, content = child.meta["name"], child.content
-                column, markup = None, f"{{{name}}}`{content}`"
+                column, markup, index = None, f"{{{name}}}`{content}`", first
                 for ticks in ("`", "``", "```"):
                     candidate = f"{{{name}}}{ticks}{content}{ticks}"
-                    found = self.lines[index].find(candidate, cursor) if index < len(self.lines) else -1
+                    found = region.find(candidate, cursor)
                     if found >= 0:
-                        column, markup = found, candidate
-                        cursor = found + len(candidate)
+                        markup, cursor = candidate, found + len(candidate)
+                        index = first + region.count("\n", 0, found)
+                        column = found - (region.rfind("\n", 0, found) + 1)
                         break
                 self._roles.append(Role(name, content, markup, self.where(index), index, column))
+        self._cursors[first] = cursor
 
     # ----- the API -----
+    def rewrite(self, start: int, end: int, replace: Callable[[Role], str]) -> list[str]:
+        """Lines ``[start, end)`` with each role replaced by ``replace(role)`` (called in source
+        order); everything else, code spans included, as written."""
+        by_line: dict[int, list[tuple[Role, str]]] = {}
+        for role in self._roles:
+            if start <= role.index < end:
+                if role.column is None:
+                    raise MystError(role.where, f"the role {{{role.name}}} is split across lines: "
+                                    "write it on one line")
+                by_line.setdefault(role.index, []).append((role, replace(role)))
+        out = []
+        for index in range(start, end):
+            line = self.lines[index]
+            for role, text in sorted(by_line.get(index, []), key=lambda pair: -pair[0].column):
+                line = line[:role.column] + text + line[role.column + len(role.markup):]
+            out.append(line)
+        return out
+
+    def leftover(self, roles: Container[str] = (), directives: Container[str] = ()) -> str | None:
+        """The first MyST construct a plain Markdown reader would show raw, located, or None.
+
+        ``roles`` and ``directives`` name those allowed (what jupyterlab-myst renders).
+        """
+        for role in self.roles():
+            if role.name not in roles:
+                return f"{role.where}: {role.markup}"
+        for directive in self.directives():
+            if directive.name not in directives:
+                return f"{directive.where}: {directive.fence}{{{directive.name}}}"
+        for label in self.labels():
+            return f"{label.where}: ({label.label})="
+        for document in [self, *(self.nested(d) for d in self.directives() if d.name not in LITERAL)]:
+            for segment in document.segments():
+                for index in range(segment.start, segment.end) if segment.kind == "text" else ():
+                    if option_line(document.lines[index]):
+                        return f"{document.where(index)}: {document.lines[index]}"
+        return None
+
     def segments(self) -> list[Segment]:
         """The text as consecutive segments (directives, code blocks, skipped lines, text)."""
         return list(self._segments)

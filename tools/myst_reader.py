@@ -253,7 +253,7 @@ class Document:
         name = info[1:info.index("}")] if info.startswith("{") and "}" in info else None
         if not (closing and set(closing) == {marker[0]} and len(closing) >= len(marker)):
             what = f"the {{{name}}} directive" if name else f"the code block ({marker}{info})"
-            raise MystError(self.where(start), f"{what} opened here is never closed "
+            raise MystError(self.where(start), f"unclosed fence: {what} opened here is never closed "
                             f"(no closing {marker} before the end of the text)")
         if name is None:
             return Segment("code", start, end)
@@ -351,6 +351,27 @@ class Document:
     def segments(self) -> list[Segment]:
         """The text as consecutive segments (directives, code blocks, skipped lines, text)."""
         return list(self._segments)
+
+    def spans(self, name: str) -> list[tuple[int, int]]:
+        """The lines ``[start, end)`` of every ``{name}`` directive, at any depth, outermost only."""
+        found = []
+        for directive in self._directives:
+            if directive.name == name:
+                found.append((directive.start, directive.end))
+            elif directive.name not in LITERAL:
+                offset = directive.body_index
+                found.extend((start + offset, end + offset) for start, end in self.nested(directive).spans(name))
+        return sorted(found)
+
+    def list_items(self) -> list[str]:
+        """The first paragraph of each item of the text's ordered lists, its lines joined by spaces."""
+        items = []
+        for position, token in enumerate(self.tokens):
+            if token.type == "list_item_open" and token.markup in (".", ")"):
+                inline = next((t for t in self.tokens[position + 1:] if t.type == "inline"), None)
+                if inline is not None:
+                    items.append(" ".join(line.strip() for line in inline.content.split("\n")).strip())
+        return items
 
     def nested(self, directive: Directive) -> Document:
         """The body of ``directive``, parsed, its lines located in this file."""

@@ -26,7 +26,8 @@ def test_glued_numbers_are_written_in_or_evaluated_live():
 
 
 def test_a_live_notebook_refuses_a_name_no_code_cell_glues():
-    with pytest.raises(KeyError, match=r"chapters/sgd\.md:12: no code cell of chapters/sgd glues a value named 'x'"):
+    message = r"chapters/sgd\.md:12: no code cell of chapters/sgd glues a value named 'x'"
+    with pytest.raises(KeyError, match=message):
         converter("live").markdown("text\n\nloss {glue:text}`x:.1e`", line=10)
 
 

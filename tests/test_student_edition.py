@@ -47,4 +47,5 @@ def test_a_solution_inside_another_directive_and_code_mentioning_one_are_handled
             "```python\n```{solution} not a directive: code\n```\n")
     stripped, removed = strip_solutions(text)
     assert removed == 1 and "gone" not in stripped
-    assert stripped == "::::{admonition} Box\nkept\n::::\n\n```python\n```{solution} not a directive: code\n```\n"
+    assert stripped == ("::::{admonition} Box\nkept\n::::\n\n"
+                        "```python\n```{solution} not a directive: code\n```\n")

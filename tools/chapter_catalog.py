@@ -15,6 +15,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tools import myst_reader as myst  # noqa: E402  (the chapters' MyST, read as MyST reads it)
+
 WORDS_PER_MINUTE = 200      # reading prose
 MINUTES_PER_CODE_CELL = 1.5  # reading and running a cell
 MINUTES_PER_EXERCISE = 12

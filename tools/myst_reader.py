@@ -148,13 +148,13 @@ class Segment:
     directive: Directive | None = None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _extensions(root: Path = ROOT) -> frozenset[str]:
     config = yaml.safe_load((root / "_config.yml").read_text()) or {}
     return frozenset(config.get("parse", {}).get("myst_enable_extensions", []))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def markdown_parser(extensions: frozenset[str] | None = None) -> MarkdownIt:
     """markdown-it-py as MyST-Parser configures it for the book (its ``create_md_parser``)."""
     config = MdParserConfig(enable_extensions=set(_extensions() if extensions is None else extensions))
@@ -183,7 +183,8 @@ def split_options(lines: list[str], where: Location | None = None) -> tuple[dict
                 try:
                     options = yaml.safe_load("\n".join(lines[1:j])) or {}
                 except yaml.YAMLError as err:
-                    raise MystError(where or "<string>", f"the directive's options are not YAML: {err}") from None
+                    raise MystError(where or "<string>",
+                                    f"the directive's options are not YAML: {err}") from None
                 return options, j + 1
         raise MystError(where or "<string>", "the directive's options block (---) is never closed")
     options, i = {}, 0
@@ -360,7 +361,8 @@ class Document:
                 found.append((directive.start, directive.end))
             elif directive.name not in LITERAL:
                 offset = directive.body_index
-                found.extend((start + offset, end + offset) for start, end in self.nested(directive).spans(name))
+                found.extend((start + offset, end + offset)
+                             for start, end in self.nested(directive).spans(name))
         return sorted(found)
 
     def list_items(self) -> list[str]:
@@ -499,7 +501,8 @@ def glued_in_code(code: str, where: Location | None = None) -> GluedNames:
     try:
         tree = ast.parse(_python(code))
     except SyntaxError as err:
-        raise MystError(where or "<code>", f"a code cell is not Python: {err.msg} (its line {err.lineno})") from None
+        raise MystError(where or "<code>",
+                        f"a code cell is not Python: {err.msg} (its line {err.lineno})") from None
     names = GluedNames()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or not node.args:

@@ -216,7 +216,8 @@ class Converter:
             key, spec = myst.glue_key(role)
             if self.mode == "live":
                 if key not in self.glued:
-                    raise myst.UnknownName(role.where, f"no code cell of {self.doc} glues a value named {key!r}")
+                    raise myst.UnknownName(role.where,
+                                           f"no code cell of {self.doc} glues a value named {key!r}")
                 return "{eval}`lib.glue.text(%r, %r)`" % (key, spec)
             if key not in self.glue:
                 raise myst.UnknownName(role.where, f"no glued value named {key!r}")
@@ -424,7 +425,8 @@ def convert(book: Book, doc: str, mode: str, glue: dict[str, str] | None = None)
             # Live notebooks keep what jupyterlab-myst renders: {eval}, admonitions and dropdowns.
             left = raw_myst(cell.source, live=mode == "live", path=f"{doc}.ipynb, cell {number}")
             if left:
-                raise ValueError(f"{doc}: MyST syntax left in a Markdown cell: {left} in {cell.source[:200]!r}")
+                raise ValueError(f"{doc}: MyST syntax left in a Markdown cell: {left} "
+                                 f"in {cell.source[:200]!r}")
     nbformat.validate(notebook)
     return notebook
 

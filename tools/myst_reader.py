@@ -89,6 +89,10 @@ class GlueRef:
     spec: str
     where: Location
 
+    @property
+    def line(self) -> int:
+        return self.where.line
+
 
 @dataclass(frozen=True)
 class Label:

@@ -205,6 +205,23 @@ def test_every_chapter_reads_without_error_and_its_glue_names_are_glued():
     assert total > 100
 
 
+def book_copy(folder: Path) -> Path:
+    for name in ("_config.yml", "_toc.yml", "references.bib", "intro.md"):
+        shutil.copy2(ROOT / name, folder / name)
+    shutil.copytree(ROOT / "chapters", folder / "chapters")
+    return folder
+
+
+def add_unknown_glue(chapter: Path, before: str, name: str) -> int:
+    """Insert a paragraph showing the glued value ``name`` two lines below the line starting
+    with ``before``; returns its line number."""
+    lines = chapter.read_text().split("\n")
+    index = next(i for i, text in enumerate(lines) if text.startswith(before)) + 2
+    lines.insert(index, f"The loss fell to {{glue:text}}`{name}:.3g`.")
+    chapter.write_text("\n".join(lines))
+    return index + 1
+
+
 def test_the_build_refuses_an_unknown_glue_name_in_a_chapter_copy(tmp_path):
     """tools/build_book.py checks every page before executing anything: a copy with a bad name fails."""
     import sys
@@ -212,21 +229,26 @@ def test_the_build_refuses_an_unknown_glue_name_in_a_chapter_copy(tmp_path):
     sys.path.insert(0, str(ROOT / "tools"))
     import build_book
 
-    for name in ("_config.yml", "_toc.yml", "references.bib", "intro.md"):
-        shutil.copy2(ROOT / name, tmp_path / name)
-    shutil.copytree(ROOT / "chapters", tmp_path / "chapters")
+    book_copy(tmp_path)
     assert build_book.check_sources(tmp_path) > 100
-    chapter = tmp_path / "chapters" / "sgd.md"
-    lines = chapter.read_text().split("\n")
-    line = next(i for i, text in enumerate(lines) if text.startswith("## Summary")) + 2
-    lines.insert(line, "The loss fell to {glue:text}`sgd_no_such_number:.3g`.")
-    chapter.write_text("\n".join(lines))
-    with pytest.raises(myst.UnknownName, match=rf"^chapters/sgd\.md:{line + 1}: no code cell glues a value "
+    line = add_unknown_glue(tmp_path / "chapters" / "sgd.md", "## Summary", "sgd_no_such_number")
+    with pytest.raises(myst.UnknownName, match=rf"^chapters/sgd\.md:{line}: no code cell glues a value "
                                                r"named 'sgd_no_such_number'$"):
         build_book.check_sources(tmp_path)
     # The live notebooks (Binder, `make lab`), written without executing anything, refuse it too.
     from tools import portable_notebook as pn
 
     book = pn.Book.load(tmp_path)
-    with pytest.raises(KeyError, match=rf"chapters/sgd\.md:{line + 1}: no code cell glues"):
+    with pytest.raises(KeyError, match=rf"chapters/sgd\.md:{line}: no code cell glues"):
         pn.convert(book, "chapters/sgd", "live")
+
+
+def test_an_assignment_refuses_an_unknown_glue_name_in_its_chapter(tmp_path):
+    from tools import assignments as asg
+    from tools import portable_notebook as pn
+
+    book_copy(tmp_path)
+    line = add_unknown_glue(tmp_path / "chapters" / "momentum.md", "## Summary", "momentum_no_such_number")
+    with pytest.raises(KeyError, match=rf"chapters/momentum\.md:{line}: no code cell glues a value "
+                                       r"named 'momentum_no_such_number'"):
+        asg.load("momentum", pn.Book.load(tmp_path))

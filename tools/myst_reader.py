@@ -381,7 +381,7 @@ class Document:
 
     def nested(self, directive: Directive) -> Document:
         """The body of ``directive``, parsed, its lines located in this file."""
-        return Document(directive.body, self.path, directive.location().line)
+        return parse(directive.body, self.path, directive.location().line)
 
     def directives(self, name: str | None = None, *, nested: bool = True) -> list[Directive]:
         """Directives in source order (with ``nested``, also those inside MyST directives' bodies)."""
@@ -405,7 +405,7 @@ class Document:
                 caption = (directive.options.get("mystnb") or {}).get("figure", {}).get("caption") \
                     if isinstance(directive.options.get("mystnb"), dict) else None
                 if caption:
-                    found.extend(Document(caption, self.path, directive.line).roles(name))
+                    found.extend(parse(caption, self.path, directive.line).roles(name))
         return sorted(found, key=lambda r: (r.line, r.column or 0))
 
     def glue_refs(self) -> list[GlueRef]:
@@ -444,7 +444,7 @@ class Document:
 
 def inline_roles(text: str, where: Location, name: str | None = None) -> list[Role]:
     """The roles of one line of inline text (a directive's argument) located at ``where``."""
-    document = Document(text, where.path, where.line)
+    document = parse(text, where.path, where.line)
     return [role for role in document._roles if name is None or role.name == name]
 
 
@@ -456,9 +456,13 @@ def glue_key(role: Role) -> tuple[str, str]:
     return role.content, ""
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(text: str, path: str = "<string>", first_line: int = 1) -> Document:
-    """Parse MyST text; ``path`` and ``first_line`` say where it is, for messages."""
-    return Document(text, path, first_line)
+    """Parse MyST text; ``path`` and ``first_line`` say where it is, for messages.
+
+    The same text at the same place is parsed once (a document is not changed once read).
+    """
+    return Document(text, str(path), first_line)
 
 
 def read(path: Path | str, root: Path = ROOT) -> Document:
@@ -468,7 +472,7 @@ def read(path: Path | str, root: Path = ROOT) -> Document:
         shown = str(path.resolve().relative_to(root))
     except ValueError:
         shown = str(path)
-    return Document(path.read_text(), shown)
+    return parse(path.read_text(), shown)
 
 
 # ----- glued names -----

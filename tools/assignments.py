@@ -123,32 +123,19 @@ class Assignment:
 
 # ----- reading the chapter and the configuration -----
 
-def _directive(lines: list[str], name: str, label: str) -> tuple[str, list[str]] | None:
-    """(argument, body lines) of the ``{name}`` directive labelled ``label`` (exercise: ``:label:``,
-    solution: its argument), options removed."""
-    for i, line in enumerate(lines):
-        fence = pn.FENCE.match(line)
-        if not fence or fence["name"] != name:
-            continue
-        end = pn.Converter._closing(lines, i, fence["fence"])
-        options, body = pn.Converter._options(lines[i + 1:end])
-        if (options.get("label") if name == "exercise" else fence["arg"].strip()) == label:
-            return fence["arg"].strip(), body
+def _directive(document: pn.myst.Document, name: str, label: str) -> pn.myst.Directive | None:
+    """The ``{name}`` directive labelled ``label`` (exercise: ``:label:``, solution: its argument)."""
+    for directive in document.directives(name):
+        if (directive.options.get("label") if name == "exercise" else directive.argument) == label:
+            return directive
     return None
 
 
-def _without_code(lines: list[str]) -> list[str]:
+def _without_code(document: pn.myst.Document) -> list[str]:
     """The lines minus fenced code blocks: the chapter's self-check snippets call helpers that
     live in its hidden cells; the assignment's answer and check cells replace them."""
-    kept, i = [], 0
-    while i < len(lines):
-        fence = pn.FENCE.match(lines[i])
-        if fence and fence["fence"].startswith("`") and fence["name"] is None:
-            i = pn.Converter._closing(lines, i, fence["fence"]) + 1
-            continue
-        kept.append(lines[i])
-        i += 1
-    return kept
+    return [line for segment in document.segments() if segment.kind != "code"
+            for line in document.lines[segment.start:segment.end]]
 
 
 def _drop_paragraphs(markdown: str, drop: list[str], where: str) -> str:
@@ -190,13 +177,14 @@ def load(name: str, book: pn.Book | None = None) -> Assignment:
     config = yaml.safe_load(path.read_text())
     book = book or pn.Book.load(ROOT)
     doc = f"chapters/{config['chapter']}"
-    source = (ROOT / f"{doc}.md").read_text()
-    lines = source.splitlines()
     glue = pn.load_glue(ROOT / "_build" / "jupyter_execute" / "chapters", config["chapter"])
     converter = pn.Converter(book, doc, "download", glue)
+    chapter = converter.source
+    # A number the questions show must be one the chapter's code glues, built or not.
+    pn.myst.check_glue(chapter)
     # The notebook holds none of the chapter's figures and sections: every reference links to the page.
     converter.doc = f"assignments/{name}"
-    title = next(m["title"] for m in map(pn.HEADING.match, lines) if m)
+    title = chapter.title().title
     questions = []
     for number, raw in enumerate(config["questions"], start=1):
         where = f"{path.name}: question {number}"
@@ -207,12 +195,14 @@ def load(name: str, book: pn.Book | None = None) -> Assignment:
             raise ValueError(f"{where}: give exactly one of exercise (a label in {doc}.md) or prompt")
         book_solution = ""
         if "exercise" in raw:
-            found = _directive(lines, "exercise", raw["exercise"])
-            if found is None:
+            exercise = _directive(chapter, "exercise", raw["exercise"])
+            if exercise is None:
                 raise ValueError(f"{where}: no exercise labelled {raw['exercise']!r} in {doc}.md")
-            exercise_title, body = found
+            exercise_title = exercise.argument
             try:
-                prompt = converter.markdown("\n".join(_without_code(body)))
+                # Messages name the chapter's lines (shifted after a removed code block).
+                body = _without_code(chapter.nested(exercise))
+                prompt = converter.markdown("\n".join(body), exercise.location().line)
             except KeyError as err:  # a {glue:text} number: its value comes from the built book
                 raise ValueError(f"{where}: {err.args[0]}; run `make book` first") from None
             prompt = _drop_paragraphs(prompt, raw.get("drop", []), where)
@@ -221,10 +211,10 @@ def load(name: str, book: pn.Book | None = None) -> Assignment:
                 if old not in prompt:
                     raise ValueError(f"{where}: replace: the question's text has no {old!r}")
                 prompt = prompt.replace(old, converter.inline(new))
-            solution = _directive(lines, "solution", raw["exercise"])
+            solution = _directive(chapter, "solution", raw["exercise"])
             if solution:
                 try:
-                    book_solution = converter.markdown("\n".join(solution[1]))
+                    book_solution = converter.markdown(solution.body, solution.location().line)
                 except KeyError:  # numbers not built yet: point to the page instead
                     book_solution = f"See the solution on the book's page: {book.site}{doc}.html"
             heading = raw.get("title", exercise_title)
@@ -433,9 +423,10 @@ def notebook(assignment: Assignment, book: pn.Book, *, solutions: bool) -> nbfor
     })
     for index, cell in enumerate(nb.cells):
         cell.id = f"cell-{index}"  # stable ids: the same sources give the same file
-        if cell.cell_type == "markdown" and pn.RAW_MYST.search(cell.source):
-            raise ValueError(f"{assignment.name}: MyST syntax left in a Markdown cell: "
-                             f"{pn.RAW_MYST.search(cell.source)[0]!r}")
+        left = pn.raw_myst(cell.source, path=f"{assignment.name}.ipynb, cell {index}") \
+            if cell.cell_type == "markdown" else None
+        if left:
+            raise ValueError(f"{assignment.name}: MyST syntax left in a Markdown cell: {left}")
     nbformat.validate(nb)
     return nb
 

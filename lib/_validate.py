@@ -123,21 +123,56 @@ def in_unit_interval(name: str, value) -> float:
     return result
 
 
-def positive_int(name: str, value) -> int:
+#: The largest integer a float64 holds exactly (2**53): a count beyond it cannot enter the
+#: floating-point arithmetic of a formula, a shape or an index without being rounded or overflowing.
+MAX_INT = 2**53
+
+
+def _shown(value: int) -> str:
+    """An integer as a message shows it: its digits, or how many there are when they are too many."""
+    if abs(int(value)) < 10**20:
+        return str(int(value))
+    return f"an integer of about {int(abs(int(value)).bit_length() * 0.30103) + 1} digits"
+
+
+def _integer(name: str, value, minimum: int) -> int:
+    """An ``int`` (not a bool, float or time delta) with ``minimum <= value <= MAX_INT``."""
     if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {_shown(value)}")
+    if value > MAX_INT:
+        raise ValueError(f"{name} must be <= 2**53 = {MAX_INT:,} (the largest integer a float holds "
+                         f"exactly), got {_shown(value)}")
     return int(value)
+
+
+def positive_int(name: str, value) -> int:
+    """An integer ``1 <= value <= 2**53`` (a size, a count)."""
+    return _integer(name, value, 1)
 
 
 def nonnegative_int(name: str, value) -> int:
-    """An integer >= 0 (a seed, an index)."""
-    if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return int(value)
+    """An integer ``0 <= value <= 2**53`` (an index, a delay)."""
+    return _integer(name, value, 0)
+
+
+def integers(name: str, value, minimum: int = 1, what: str = "an integer or an array of integers") -> np.ndarray:
+    """``value`` (a Python or numpy integer, or an array of them, any shape) as an int64 array,
+    each entry ``minimum <= k <= 2**53``; floats, booleans, time deltas, strings, ragged lists and
+    integers beyond the float range are refused with a message naming ``name``."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, _NOT_NUMBERS):
+        return np.asarray(_integer(name, value, minimum), dtype=np.int64)
+    array = numeric_array(name, value, what)
+    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name} must be {what}, got dtype {array.dtype}")
+    if array.size == 0:
+        raise ValueError(f"{name} must hold at least one integer, got shape {array.shape}")
+    if np.any(array < minimum):
+        raise ValueError(f"{name} must be >= {minimum} throughout, got {array.min()}")
+    if np.any(array > MAX_INT):
+        raise ValueError(f"{name} must be <= 2**53 = {MAX_INT:,} throughout, got {array.max()}")
+    return array.astype(np.int64)
 
 
 def boolean(name: str, value) -> bool:

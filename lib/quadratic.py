@@ -111,7 +111,7 @@ def quadratic(H, b=None) -> Quadratic:
     n = H.shape[0]
     if b is None:
         b = np.zeros(n)
-    b = np.asarray(_validate.parameters("b", np.asarray(b)))
+    b = _validate.real_array("b", b, "a vector")
     if b.shape != (n,):
         raise ValueError(f"b must have shape ({n},) to match H, got {b.shape}")
     eigenvalues, eigenvectors = np.linalg.eigh(H)
@@ -153,6 +153,8 @@ def _lr_array(name, lr):
     if isinstance(lr, (bool, np.bool_)) or (isinstance(lr, np.ndarray) and lr.dtype == np.bool_):
         raise TypeError(f"{name} must be a real number or array of them, got a boolean")
     values = _validate.real_array(name, lr, "a number or an array")
+    if values.size == 0:
+        raise ValueError(f"{name} must hold at least one learning rate, got shape {values.shape}")
     if np.any(values <= 0):
         raise ValueError(f"{name} must be > 0")
     return values
@@ -204,7 +206,8 @@ def gd_closed_form(q: Quadratic, x0, lr, steps) -> np.ndarray:
     if x0.shape != q.b.shape:
         raise ValueError(f"x0 must have shape {q.b.shape}, got {x0.shape}")
     lr = _validate.positive("lr", lr)
-    steps = _validate.positive_int("steps", steps)
+    steps = _validate.count("steps", steps, _validate.MAX_STEPS)
+    _validate.memory("steps", (steps + 1) * q.b.size)
     coords = q.eigenvectors.T @ (x0 - q.minimizer)
     factors = (1.0 - lr * q.eigenvalues)[None, :] ** np.arange(steps + 1)[:, None]
     return q.minimizer + (factors * coords) @ q.eigenvectors.T
@@ -244,8 +247,8 @@ def _momentum_value(name, value) -> float:
 def _momentum_radii(lr, momentum, eigenvalues):
     """Checked (trace, discriminant, spectral radius) of T(λ), each of shape broadcast(lr, μ) + (n_λ,)."""
     lr = _lr_array("lr", lr)
-    mu = _validate.numeric_array("momentum", momentum, "a real number or an array of them").astype(np.float64)
-    if not np.all(np.isfinite(mu)) or np.any(mu < 0) or np.any(mu > 1):
+    mu = _validate.real_array("momentum", momentum, "a number or an array")
+    if np.any(mu < 0) or np.any(mu > 1):
         raise ValueError("momentum must lie in [0, 1]")
     lam = _positive_spectrum("eigenvalues", eigenvalues)
     lr, mu = np.broadcast_arrays(lr, mu)
@@ -397,9 +400,9 @@ def empirical_rate(distances, start=0, stop=None, floor=1e-12) -> float:
     """
     if isinstance(distances, (str, bytes)) or distances is None:
         raise TypeError(f"distances must be an array of numbers, got {type(distances).__name__}")
-    d = np.asarray(distances)
-    if d.dtype == object or not np.issubdtype(d.dtype, np.number) or np.iscomplexobj(d):
-        raise TypeError(f"distances must be an array of real numbers, got dtype {d.dtype}")
+    d = _validate.numeric_array("distances", distances, "an array of real numbers")
+    if d.dtype == np.bool_:
+        raise TypeError("distances must be an array of real numbers, got dtype bool")
     d = d.astype(np.float64)
     if d.ndim != 1:
         raise ValueError(f"distances must be 1-D, got shape {d.shape}")

@@ -54,11 +54,12 @@ def real_scalar(name: str, value) -> float:
     return result
 
 
-def real_array(name: str, value, what: str = "an array") -> np.ndarray:
+def real_array(name: str, value, what: str = "an array", finite: bool = True) -> np.ndarray:
     """``value`` as a finite float64 numpy array, or raise naming ``name``.
 
-    Rejects strings, object, non-numeric and complex dtypes (``TypeError``)
-    and nan/inf entries (``ValueError``); shape checks are the caller's. ``what``
+    Rejects strings, object, boolean, non-numeric and complex dtypes (``TypeError``)
+    and, if ``finite``, nan/inf entries (``ValueError``; ``finite=False`` keeps them, for
+    records where nan marks a diverged run); shape checks are the caller's. ``what``
     describes the expected value in the messages, e.g. ``"a square matrix"``.
     """
     if isinstance(value, (str, bytes)):
@@ -67,7 +68,7 @@ def real_array(name: str, value, what: str = "an array") -> np.ndarray:
     if array.dtype == object or not _is_number(array.dtype) or np.iscomplexobj(array):
         raise TypeError(f"{name} must be {what} of real numbers, got dtype {array.dtype}")
     array = array.astype(np.float64)
-    if not np.all(np.isfinite(array)):
+    if finite and not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains non-finite values (nan or inf)")
     return array
 

@@ -398,16 +398,11 @@ def empirical_rate(distances, start=0, stop=None, floor=1e-12) -> float:
     >>> round(empirical_rate(3.0 * 0.7 ** np.arange(50)), 10)
     0.7
     """
-    if isinstance(distances, (str, bytes)) or distances is None:
-        raise TypeError(f"distances must be an array of numbers, got {type(distances).__name__}")
-    d = _validate.numeric_array("distances", distances, "an array of real numbers")
-    if d.dtype == np.bool_:
-        raise TypeError("distances must be an array of real numbers, got dtype bool")
-    d = d.astype(np.float64)
+    d = _validate.real_array("distances", distances, "an array", finite=False)
     if d.ndim != 1:
         raise ValueError(f"distances must be 1-D, got shape {d.shape}")
-    start = int(start)
-    stop = d.size if stop is None else int(stop)
+    start = _validate.nonnegative_int("start", start)
+    stop = d.size if stop is None else _validate.nonnegative_int("stop", stop)
     if not 0 <= start < stop <= d.size:
         raise ValueError(f"need 0 <= start < stop <= len(distances), got start={start}, stop={stop}")
     floor = _validate.positive("floor", floor)

@@ -202,7 +202,7 @@ def gd_closed_form(q: Quadratic, x0, lr, steps) -> np.ndarray:
     """
     if not isinstance(q, Quadratic):
         raise TypeError(f"q must be a lib.quadratic.Quadratic, got {type(q).__name__}")
-    x0 = np.asarray(_validate.parameters("x0", x0))
+    x0 = _validate.real_array("x0", x0, "a vector")
     if x0.shape != q.b.shape:
         raise ValueError(f"x0 must have shape {q.b.shape}, got {x0.shape}")
     lr = _validate.positive("lr", lr)

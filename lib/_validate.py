@@ -158,17 +158,18 @@ def nonnegative_int(name: str, value) -> int:
     return _integer(name, value, 0)
 
 
-def integers(name: str, value, minimum: int = 1, what: str = "an integer or an array of integers") -> np.ndarray:
+def integers(name: str, value, minimum: int = 1) -> np.ndarray:
     """``value`` (a Python or numpy integer, or an array of them, any shape) as an int64 array,
     each entry ``minimum <= k <= 2**53``; floats, booleans, time deltas, strings, ragged lists and
     integers beyond the float range are refused with a message naming ``name``."""
+    what = "an integer or an array of integers"
     if isinstance(value, numbers.Integral) and not isinstance(value, _NOT_NUMBERS):
         return np.asarray(_integer(name, value, minimum), dtype=np.int64)
     array = numeric_array(name, value, what)
-    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(f"{name} must be {what}, got dtype {array.dtype}")
     if array.size == 0:
         raise ValueError(f"{name} must hold at least one integer, got shape {array.shape}")
+    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name} must be {what}, got dtype {array.dtype}")
     if np.any(array < minimum):
         raise ValueError(f"{name} must be >= {minimum} throughout, got {array.min()}")
     if np.any(array > MAX_INT):

@@ -1,4 +1,4 @@
-"""The shared argument checks of ``lib._validate``: each bad value is refused with a message naming the argument."""
+"""The shared argument checks of ``lib._validate``: a bad value is refused naming the argument."""
 
 import numpy as np
 import pytest

@@ -272,9 +272,8 @@ def _checked_loss(f, x, args):
     return checkify.checkify(lambda x, args: f(x, *args), errors=checkify.index_checks)(x, args)
 
 
-def loss_value(f, x, args, name: str = "x", f_name: str = "f") -> float:
-    """``f(x, *args)`` as a float, evaluated once with JAX's index checks; ``ValueError`` if an
-    index is out of range or the value is not finite (the message names ``name``)."""
+def _index_checked(f, x, args, name: str, f_name: str):
+    """``f(x, *args)`` evaluated once with JAX's index checks; ``ValueError`` if an index is out of range."""
     args = tuple(args)
     try:
         error, value = _checked_loss(f, x, args)
@@ -284,12 +283,42 @@ def loss_value(f, x, args, name: str = "x", f_name: str = "f") -> float:
     if message:
         first = message.strip().splitlines()[0]
         raise ValueError(f"{f_name} reads past the end of an array at {name} ({first}); JAX would silently "
-                         f"clamp the index to the last entry, so the loss and its gradient would be "
-                         f"wrong. Check the indices in f against the shapes of {name} and the data.")
-    value = float(value)
+                         f"clamp the index to the last entry, so its value and gradient would be "
+                         f"wrong. Check the indices in {f_name} against the shapes of {name} and the data.")
+    return value
+
+
+def loss_value(f, x, args, name: str = "x", f_name: str = "f") -> float:
+    """``f(x, *args)`` as a float, evaluated once with JAX's index checks; ``ValueError`` if an
+    index is out of range or the value is not finite (the message names ``name``)."""
+    value = float(_index_checked(f, x, args, name, f_name))
     if not np.isfinite(value):
         raise ValueError(f"{f_name} is {value} at {name}: the loss must be finite where the computation "
                          f"starts (a nan or inf there leaves no gradient to follow)")
+    return value
+
+
+def vector_values(f, x, args, name: str = "x", f_name: str = "residuals") -> np.ndarray:
+    """``f(x, *args)``, a function returning an array (residuals, any shape), as a flat float64
+    numpy array of at least one entry, evaluated once with JAX's index checks. Raises naming
+    ``f_name`` if it cannot be evaluated, returns no numbers or a non-floating dtype (an int, bool
+    or complex output has no real Jacobian here), reads past the end of an array, or is not
+    finite at ``x`` (named by ``name``)."""
+    try:
+        out = jax.eval_shape(f, x, *args)
+    except Exception as err:  # shape or type errors inside the user's function
+        raise ValueError(f"{f_name} could not be evaluated at {name} "
+                         f"({shapes_given(x, args)}): {err}") from err
+    dtype = getattr(out, "dtype", None)
+    if dtype is None or not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(f"{f_name} must return an array of real floating-point numbers, got "
+                        f"{f'dtype {dtype}' if dtype is not None else type(out).__name__} "
+                        f"(an int, bool or complex output has no real Jacobian here; return floats)")
+    if int(np.prod(out.shape)) == 0:
+        raise ValueError(f"{f_name} must return at least one number")
+    value = np.ravel(np.asarray(_index_checked(f, x, args, name, f_name), dtype=np.float64))
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{f_name} returned non-finite values (nan or inf) at {name}")
     return value
 
 

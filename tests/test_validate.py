@@ -1,5 +1,6 @@
 """The shared argument checks of ``lib._validate``: a bad value is refused naming the argument."""
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -63,3 +64,27 @@ def test_real_array_keeps_nan_only_when_asked_and_never_takes_booleans():
             _validate.real_array("distances", value, finite=False)
     with pytest.raises(TypeError, match="^distances must be an array of real numbers: "):
         _validate.real_array("distances", [[1.0], [1.0, 2.0]], finite=False)
+
+
+def _shifted(x, b):
+    return x - b
+
+
+@pytest.mark.parametrize("residuals, error, match", [
+    (lambda x: x + 2j, TypeError, r"^r must return an array of real floating-point numbers, got dtype compl"),
+    (lambda x: jnp.ones(2, dtype=jnp.int32), TypeError, r"^r must return .* got dtype int32"),
+    (lambda x: x > 0, TypeError, r"^r must return .* got dtype bool"),
+    (lambda x: x + x[5], ValueError, r"^r reads past the end of an array at x0 \(out-of-bounds"),
+    (lambda x: x * jnp.inf, ValueError, r"^r returned non-finite values \(nan or inf\) at x0"),
+    (lambda x: x[:0], ValueError, r"^r must return at least one number"),
+    (lambda x: x @ jnp.ones(3), ValueError, r"^r could not be evaluated at x0 \(shapes \[\(2,\)\]\)"),
+])
+def test_vector_values_refuses_a_function_whose_output_is_not_real_finite_numbers(residuals, error, match):
+    with pytest.raises(error, match=match):
+        _validate.vector_values(residuals, jnp.array([0.5, -1.0]), (), "x0", "r")
+
+
+def test_vector_values_returns_the_flat_residuals():
+    values = _validate.vector_values(_shifted, jnp.array([[0.5, -1.0]]), (np.array([[1.0, 1.0]]),), "x0", "r")
+    assert values.dtype == np.float64
+    np.testing.assert_array_equal(values, [-0.5, -2.0])

@@ -240,6 +240,15 @@ def shapes_given(x, args, args_name: str = "args") -> str:
     return f"shapes {shapes}" + "".join(f", {args_name}[{i}] {_describe(a)}" for i, a in enumerate(args))
 
 
+def _output(f, x, args, name: str, f_name: str, args_name: str = "args"):
+    """``jax.eval_shape(f, x, *args)`` (the output's shape and dtype), or a ValueError naming ``f_name``."""
+    try:
+        return jax.eval_shape(f, x, *args)
+    except Exception as err:  # shape or type errors inside the user's function
+        raise ValueError(f"{f_name} could not be evaluated at {name} "
+                         f"({shapes_given(x, args, args_name)}): {err}") from err
+
+
 def scalar_loss(f, x, args, name: str = "x", evaluate: bool = True, f_name: str = "f",
                 args_name: str = "args") -> None:
     """Raise unless ``f(x, *args)`` is a real scalar, finite, and reads no index out of range.
@@ -251,11 +260,7 @@ def scalar_loss(f, x, args, name: str = "x", evaluate: bool = True, f_name: str 
     A loss that is nan or inf where ``lib`` starts would make every later number
     meaningless, so it is refused too (``ValueError`` naming ``name``).
     """
-    try:
-        out = jax.eval_shape(f, x, *args)
-    except Exception as err:  # shape or type errors inside the user's function
-        raise ValueError(f"{f_name} could not be evaluated at {name} "
-                         f"({shapes_given(x, args, args_name)}): {err}") from err
+    out = _output(f, x, args, name, f_name, args_name)
     shape = getattr(out, "shape", None)
     if shape != ():
         raise ValueError(f"{f_name} must return a scalar loss, got an output of shape {shape}")
@@ -304,11 +309,7 @@ def vector_values(f, x, args, name: str = "x", f_name: str = "residuals") -> np.
     ``f_name`` if it cannot be evaluated, returns no numbers or a non-floating dtype (an int, bool
     or complex output has no real Jacobian here), reads past the end of an array, or is not
     finite at ``x`` (named by ``name``)."""
-    try:
-        out = jax.eval_shape(f, x, *args)
-    except Exception as err:  # shape or type errors inside the user's function
-        raise ValueError(f"{f_name} could not be evaluated at {name} "
-                         f"({shapes_given(x, args)}): {err}") from err
+    out = _output(f, x, args, name, f_name)
     dtype = getattr(out, "dtype", None)
     if dtype is None or not jnp.issubdtype(dtype, jnp.floating):
         raise TypeError(f"{f_name} must return an array of real floating-point numbers, got "

@@ -26,8 +26,7 @@ def _is_number(dtype) -> bool:
 
 def _too_big(name: str, value) -> ValueError:
     """The error for an integer beyond the float64 range (``float(10**400)`` overflows)."""
-    digits = int(abs(int(value)).bit_length() * 0.30103) + 1
-    return ValueError(f"{name} must be a finite number, got an integer of about {digits} digits, "
+    return ValueError(f"{name} must be a finite number, got {_shown(value)}, "
                       f"beyond the float64 range (about 1.8e308)")
 
 

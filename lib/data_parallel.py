@@ -138,9 +138,7 @@ def step_time(devices, *, batch_size, seconds_per_example, parameters, bandwidth
     >>> step_time(2, batch_size=100, seconds_per_example=0.01, parameters=1000, bandwidth=4000.0)
     (array(0.5), array(1.))
     """
-    k = np.asarray(devices)
-    if not np.issubdtype(k.dtype, np.integer) or np.any(k < 1):
-        raise ValueError(f"devices must be integers >= 1, got {devices!r}")
+    k = _validate.integers("devices", devices, 1)
     batch_size = _validate.positive_int("batch_size", batch_size)
     seconds_per_example = _validate.positive("seconds_per_example", seconds_per_example)
     parameters = _validate.positive_int("parameters", parameters)

@@ -153,7 +153,7 @@ def diabetes_components(n_patients=40, n_components=3, seed=0):
 
     n_patients = _validate.positive_int("n_patients", n_patients)
     n_components = _validate.positive_int("n_components", n_components)
-    seed = _validate.nonnegative_int("seed", seed)
+    seed = _validate.seed("seed", seed)
     features, progression = load_diabetes(return_X_y=True)
     if not 2 <= n_patients <= len(progression):
         raise ValueError(f"n_patients must be between 2 and {len(progression)}, got {n_patients}")

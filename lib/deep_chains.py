@@ -63,23 +63,12 @@ def _check_activation(activation):
 
 
 def _check_weights_and_input(weights, x):
-    try:
-        w = np.asarray(weights)
-    except Exception as err:  # ragged lists
-        raise ValueError("weights must be an array of shape (L, n, n)") from err
-    if w.dtype == object or not (np.issubdtype(w.dtype, np.number)) or np.iscomplexobj(w):
-        raise TypeError(f"weights must be a real array of shape (L, n, n), got dtype {w.dtype}")
+    w = _validate.real_array("weights", weights, "an array of shape (L, n, n)")
     if w.ndim != 3 or w.shape[1] != w.shape[2] or w.shape[0] < 1 or w.shape[1] < 1:
         raise ValueError(f"weights must have shape (L, n, n) with L, n >= 1, got {w.shape}")
-    if not np.all(np.isfinite(w)):
-        raise ValueError("weights contains non-finite values (nan or inf)")
-    x = np.asarray(x)
-    if x.dtype == object or not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
-        raise TypeError(f"x must be a real array of shape (n,), got dtype {x.dtype}")
+    x = _validate.real_array("x", x, "an array of shape (n,)")
     if x.shape != (w.shape[1],):
         raise ValueError(f"x must have shape ({w.shape[1]},) to match the weights, got {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x contains non-finite values (nan or inf)")
     return jnp.asarray(w, dtype=jnp.float64), jnp.asarray(x, dtype=jnp.float64)
 
 

@@ -123,7 +123,7 @@ def measured_minibatch_variance(per_example, batch_sizes, sequences=256, key=0, 
     n = per_example.shape[0]
     try:
         sizes = sorted({_validate.batch_size("batch_sizes", int(s) if isinstance(s, np.integer) else s, n)
-                        for s in batch_sizes})
+                        for s in _validate.sequence("batch_sizes", batch_sizes)})
     except TypeError as err:
         if "batch_size" in str(err):
             raise

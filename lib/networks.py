@@ -82,6 +82,7 @@ def mlp_size(sizes: Sequence[int]) -> int:
 
 def count_parameters(params) -> int:
     """Number of scalars in a parameter pytree."""
+    params = _validate.parameters("params", params, any_shape=True)
     return int(ravel_pytree(params)[0].size)
 
 

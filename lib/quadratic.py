@@ -111,7 +111,7 @@ def quadratic(H, b=None) -> Quadratic:
     n = H.shape[0]
     if b is None:
         b = np.zeros(n)
-    b = np.asarray(_validate.parameters("b", np.asarray(b)))
+    b = _validate.real_array("b", b, "a vector")
     if b.shape != (n,):
         raise ValueError(f"b must have shape ({n},) to match H, got {b.shape}")
     eigenvalues, eigenvectors = np.linalg.eigh(H)
@@ -153,6 +153,8 @@ def _lr_array(name, lr):
     if isinstance(lr, (bool, np.bool_)) or (isinstance(lr, np.ndarray) and lr.dtype == np.bool_):
         raise TypeError(f"{name} must be a real number or array of them, got a boolean")
     values = _validate.real_array(name, lr, "a number or an array")
+    if values.size == 0:
+        raise ValueError(f"{name} must hold at least one learning rate, got shape {values.shape}")
     if np.any(values <= 0):
         raise ValueError(f"{name} must be > 0")
     return values
@@ -200,11 +202,12 @@ def gd_closed_form(q: Quadratic, x0, lr, steps) -> np.ndarray:
     """
     if not isinstance(q, Quadratic):
         raise TypeError(f"q must be a lib.quadratic.Quadratic, got {type(q).__name__}")
-    x0 = np.asarray(_validate.parameters("x0", x0))
+    x0 = _validate.real_array("x0", x0, "a vector")
     if x0.shape != q.b.shape:
         raise ValueError(f"x0 must have shape {q.b.shape}, got {x0.shape}")
     lr = _validate.positive("lr", lr)
-    steps = _validate.positive_int("steps", steps)
+    steps = _validate.count("steps", steps, _validate.MAX_STEPS)
+    _validate.memory("steps", (steps + 1) * q.b.size)
     coords = q.eigenvectors.T @ (x0 - q.minimizer)
     factors = (1.0 - lr * q.eigenvalues)[None, :] ** np.arange(steps + 1)[:, None]
     return q.minimizer + (factors * coords) @ q.eigenvectors.T
@@ -244,8 +247,8 @@ def _momentum_value(name, value) -> float:
 def _momentum_radii(lr, momentum, eigenvalues):
     """Checked (trace, discriminant, spectral radius) of T(λ), each of shape broadcast(lr, μ) + (n_λ,)."""
     lr = _lr_array("lr", lr)
-    mu = _validate.numeric_array("momentum", momentum, "a real number or an array of them").astype(np.float64)
-    if not np.all(np.isfinite(mu)) or np.any(mu < 0) or np.any(mu > 1):
+    mu = _validate.real_array("momentum", momentum, "a number or an array")
+    if np.any(mu < 0) or np.any(mu > 1):
         raise ValueError("momentum must lie in [0, 1]")
     lam = _positive_spectrum("eigenvalues", eigenvalues)
     lr, mu = np.broadcast_arrays(lr, mu)
@@ -395,16 +398,11 @@ def empirical_rate(distances, start=0, stop=None, floor=1e-12) -> float:
     >>> round(empirical_rate(3.0 * 0.7 ** np.arange(50)), 10)
     0.7
     """
-    if isinstance(distances, (str, bytes)) or distances is None:
-        raise TypeError(f"distances must be an array of numbers, got {type(distances).__name__}")
-    d = np.asarray(distances)
-    if d.dtype == object or not np.issubdtype(d.dtype, np.number) or np.iscomplexobj(d):
-        raise TypeError(f"distances must be an array of real numbers, got dtype {d.dtype}")
-    d = d.astype(np.float64)
+    d = _validate.real_array("distances", distances, "an array", finite=False)
     if d.ndim != 1:
         raise ValueError(f"distances must be 1-D, got shape {d.shape}")
-    start = int(start)
-    stop = d.size if stop is None else int(stop)
+    start = _validate.nonnegative_int("start", start)
+    stop = d.size if stop is None else _validate.nonnegative_int("stop", stop)
     if not 0 <= start < stop <= d.size:
         raise ValueError(f"need 0 <= start < stop <= len(distances), got start={start}, stop={stop}")
     floor = _validate.positive("floor", floor)

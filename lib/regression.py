@@ -53,7 +53,7 @@ def least_squares_hessian(X) -> np.ndarray:
 def least_squares_solution(X, t) -> np.ndarray:
     """The minimizer of :func:`least_squares` (minimum-norm if not unique), by ``numpy.linalg.lstsq``."""
     X = _matrix("X", X)
-    t = np.asarray(t, dtype=np.float64)
+    t = _validate.real_array("t", t, "a vector of targets")
     if t.shape != (X.shape[0],):
         raise ValueError(f"t must have shape ({X.shape[0]},) to match X, got {t.shape}")
     return np.linalg.lstsq(X, t, rcond=None)[0]

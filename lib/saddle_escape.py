@@ -80,13 +80,12 @@ def escape_steps(points, center, radius) -> np.ndarray:
     >>> escape_steps(np.array([[0.0], [0.1], [0.3], [1.0]]), np.zeros(1), 0.2)
     array(2)
     """
-    raw = np.asarray(points)
-    if raw.dtype == object or not np.issubdtype(raw.dtype, np.number) or np.iscomplexobj(raw):
-        raise TypeError(f"points must be an array of real numbers, got dtype {raw.dtype}")
-    points = raw.astype(np.float64)
+    points = _validate.real_array("points", points, "an array", finite=False)
     center = _validate.real_array("center", center).ravel()
+    if center.size == 0:
+        raise ValueError("center must hold at least one coordinate, got an empty array")
     radius = _validate.positive("radius", radius)
-    if points.ndim not in (2, 3) or points.shape[-1] != center.size:
+    if points.ndim not in (2, 3) or points.shape[-1] != center.size or 0 in points.shape[:-1]:
         raise ValueError(f"points must have shape (steps + 1, {center.size}) or "
                          f"(runs, steps + 1, {center.size}), got {points.shape}")
     outside = np.linalg.norm(points - center, axis=-1) > radius

@@ -128,15 +128,7 @@ def _residual_problem(residuals, x, args, name="x"):
     def r(v):
         return jnp.ravel(residuals(unravel(v), *args)).astype(jnp.float64)
 
-    try:
-        value = np.asarray(r(flat))
-    except Exception as err:  # shape or type errors inside the user's function
-        raise ValueError(f"residuals could not be evaluated at {name} "
-                         f"({_validate.shapes_given(params, args)}): {err}") from err
-    if value.size == 0:
-        raise ValueError("residuals must return at least one number")
-    if not np.all(np.isfinite(value)):
-        raise ValueError(f"residuals returned non-finite values (nan or inf) at {name}")
+    value = _validate.vector_values(residuals, params, args, name, "residuals")
     return flat, r, value.size
 
 

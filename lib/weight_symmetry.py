@@ -124,9 +124,9 @@ def permute_units(params, order, signs=None):
         raise ValueError(f"params must have shapes (d_in, K), (K,), (K, d_out), (d_out,), got "
                          f"{', '.join(map(str, shapes))}")
     k = shapes[0][1]
-    if isinstance(order, (str, bytes)) or np.ndim(order) != 1:
-        raise TypeError(f"order must be a sequence of the {k} unit indices, got {order!r}")
-    order = np.asarray(order)
+    order = _validate.numeric_array("order", order, f"a sequence of the {k} unit indices")
+    if order.ndim != 1:
+        raise TypeError(f"order must be a sequence of the {k} unit indices, got shape {order.shape}")
     if not np.issubdtype(order.dtype, np.integer) or sorted(order.tolist()) != list(range(k)):
         raise ValueError(f"order must be a permutation of 0 ... {k - 1}, got {order.tolist()}")
     if signs is None:

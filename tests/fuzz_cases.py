@@ -546,52 +546,30 @@ EXEMPT = {
 }
 
 
-#: Bad inputs still answered unclearly or not at all, in modules outside the validation work of
-#: issue 22 (the optimizer API consolidation and the subpackage move rewrite them): ``(function,
-#: argument, class)``. ``python -m tests.fuzz_cases -v`` lists each value; the table test skips them.
+#: Bad inputs still answered unclearly or not at all, and inputs the table calls bad that are valid
+#: by design: ``(function, argument, class)``. ``python -m tests.fuzz_cases -v`` lists each value;
+#: the table test skips them.
 KNOWN_GAPS = {
+    # Outside this validation work: the optimizer API consolidation rewrites lib.clipping and
+    # lib.schedules. (The schedules' huge ints are refused by _validate.positive_int's 2**53 bound on
+    # this branch; they stay listed until that rewrite lands, which may not use the validator.)
     *[(f"lib.clipping.{name}", arg, "numpy scalar of an odd dtype")
       for name, arg in [("angle_degrees", "a"), ("angle_degrees", "b"), ("clip_by_global_norm", "grad"),
                         ("clip_by_norm", "grad"), ("clip_by_value", "grad"), ("clip_gradient", "grad"),
                         ("global_norm", "tree")]],
-    ("lib.data_parallel.ring_allreduce_bytes", "devices", "huge int"),
-    ("lib.data_parallel.ring_allreduce_bytes", "parameters", "huge int"),
-    ("lib.data_parallel.step_time", "batch_size", "huge int"),
-    ("lib.data_parallel.step_time", "parameters", "huge int"),
-    ("lib.data_parallel.step_time", "devices", "numpy scalar of an odd dtype"),
-    ("lib.data_parallel.step_time", "devices", "wrong rank or shape"),
-    *[(f"lib.deep_chains.{name}", "x", cls) for name in ("chain_forward", "chain_jacobian", "layer_gradient_norms")
-      for cls in ("numpy scalar of an odd dtype", "ragged")],
-    *[("lib.networks.count_parameters", "params", cls)
-      for cls in ("complex", "empty", "generator", "huge int", "nan or inf", "none", "numpy scalar of an odd dtype",
-                  "string", "wrong type", "wrong rank or shape", "ragged")],
-    ("lib.networks.mlp_size", "sizes", "huge int"),
-    ("lib.quadratic.empirical_rate", "distances", "numpy scalar of an odd dtype"),
-    ("lib.quadratic.empirical_rate", "distances", "ragged"),
-    *[(f"lib.quadratic.{name}", "lr", "empty") for name in ("gd_rate", "momentum_rate", "momentum_regimes")],
-    *[(f"lib.quadratic.{name}", "momentum", cls) for name in ("momentum_rate", "momentum_regimes", "critical_damping_lr")
-      for cls in ("bool", "wrong rank or shape")],
-    ("lib.quadratic.quadratic", "b", "ragged"),
-    ("lib.regression.least_squares_solution", "t", "huge int"),
-    ("lib.saddle_escape.escape_steps", "center", "empty"),
-    ("lib.saddle_escape.escape_steps", "points", "ragged"),
     *[(f"lib.schedules.{name}", arg, "huge int")
       for name, arg in [("cosine", "total_steps"), ("exponential", "every"), ("step_decay", "every"),
                         ("warmup_constant", "warmup_steps"), ("warmup_cosine", "total_steps")]],
     ("lib.schedules.piecewise_constant", "boundaries", "numpy scalar of an odd dtype"),
-    ("lib.quadratic.gd_closed_form", "steps", "huge int"),
+    # Valid by design. The data-parallel model takes an array of device counts K and returns the
+    # times (or speed-ups) for each, so [1, 2] is a valid `devices`, not a wrong shape.
+    ("lib.data_parallel.step_time", "devices", "wrong rank or shape"),
     ("lib.data_parallel.speedup", "devices", "wrong rank or shape"),
-    ("lib.deep_chains.layer_jacobians", "x", "ragged"),
-    ("lib.deep_chains.chain_gradients", "x", "ragged"),
-    ("lib.weight_symmetry.permute_units", "order", "ragged"),
-    ("lib.datasets.diabetes_components", "seed", "huge int"),
-    ("lib.datasets.diabetes_components", "seed", "out of range"),
-    ("lib.quadratic.gd_closed_form", "steps", "out of range"),
-    ("lib.data_parallel.speedup", "devices", "numpy scalar of an odd dtype"),
-    ("lib.data_parallel.speedup", "batch_size", "huge int"),
-    ("lib.data_parallel.speedup", "parameters", "huge int"),
-    ("lib.deep_chains.layer_jacobians", "x", "numpy scalar of an odd dtype"),
-    ("lib.deep_chains.chain_gradients", "x", "numpy scalar of an odd dtype"),
+    # Valid by design. The momentum formulas map a grid: `momentum` is a number or an array of them in
+    # [0, 1] that broadcasts against `lr` (a regime map passes lr[:, None] and a row of momenta), so
+    # np.ones((2, 2)), every entry the frictionless μ = 1, is a valid 2 × 2 grid.
+    *[(f"lib.quadratic.{name}", "momentum", "wrong rank or shape")
+      for name in ("momentum_rate", "momentum_regimes", "critical_damping_lr")],
 }
 
 

@@ -70,7 +70,7 @@ def test_free_communication_gives_the_ideal_speedup():
     (lambda: data_parallel.step_time(2, batch_size=8, seconds_per_example=1.0, parameters=1, bandwidth=-1.0),
      ValueError, "bandwidth"),
     (lambda: data_parallel.step_time(2.5, batch_size=8, seconds_per_example=1.0, parameters=1, bandwidth=1.0),
-     ValueError, "devices"),
+     TypeError, "devices"),
 ])
 def test_bad_arguments_are_named(call, error, name):
     with pytest.raises(error, match=name):

@@ -370,7 +370,13 @@ def run(settings: Settings) -> dict:
                                            set(), info, settings.time_limit)
     timings["score"] = time.monotonic() - t0
     run_info = outcome["run"] if isinstance(outcome["run"], dict) else {}
-    kernel = run_info.get("timings", {}) if isinstance(run_info.get("timings"), dict) else {}
+    kernel = dict(run_info.get("timings", {})) if isinstance(run_info.get("timings"), dict) else {}
+    cells = kernel.pop("cells", [])
+    if isinstance(cells, list):  # (reported by the notebook's process: for the log, never for a grade)
+        setup = [c for c in cells if isinstance(c, dict) and "setup" in c.get("tags", [])]
+        kernel["setup_cell"] = sum(float(c.get("seconds", 0)) for c in setup)
+        kernel["other_cells"] = sum(float(c.get("seconds", 0)) for c in cells
+                                    if isinstance(c, dict) and c not in setup)
     timings["total"] = time.monotonic() - started
     extra = {"sandbox": outcome["sandbox"], "lib_version": info.get("lib_version"),
              "student_id": row["student_id"], "id_check": row["id_check"],

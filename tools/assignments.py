@@ -478,6 +478,10 @@ def autograder_zip(assignment: Assignment, folder: Path, version: str | None = N
     student's variant, with the ``lib`` the assignment was built from."""
     from tools.grading.gradescope import build_zip
 
+    tests = folder / "tests"  # every test file, for reading (the zip carries them in grader.json)
+    tests.mkdir(parents=True, exist_ok=True)
+    for question in assignment.questions:
+        (tests / f"{question.name}.py").write_text(test_file(assignment, question, public_only=False))
     record = {"assignment": assignment.name, "lib_version": version or lib_version()}
     return build_zip(assignment, folder, requirements=grader_requirements(), record=record)
 

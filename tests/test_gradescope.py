@@ -95,6 +95,10 @@ def run_autograder(setting, root: Path, nb, *, mode: str = "auto", time_limit: f
         archive.extractall(root / "source")
     shutil.copyfile(root / "source" / "run_autograder", root / "run_autograder")  # as Gradescope does
     nbformat.write(nb, root / "submission" / upload_name)
+    metadata = {"id": 1, "users": [{"email": "alice@example.org", "id": 7, "name": "Alice"}],
+                "previous_submissions": [{"score": 3.0, "results": {"tests": [{"output": "hidden"}]}}]}
+    (root / "submission_metadata.json").write_text(json.dumps(metadata))
+    os.chmod(root / "submission_metadata.json", 0o644)
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "OPTBOOK_PYTHON": sys.executable,
            "OPTBOOK_STUDENT_PYTHON": setting["python"], "OPTBOOK_STUDENT_SITE": setting["site"],
            "OPTBOOK_STUDENT_USER": USER, "OPTBOOK_SANDBOX": mode, "OPTBOOK_TIME_LIMIT": str(time_limit)}
@@ -103,6 +107,7 @@ def run_autograder(setting, root: Path, nb, *, mode: str = "auto", time_limit: f
                           timeout=time_limit + 120, cwd=root)
     seconds = time.monotonic() - started
     assert done.returncode == 0, done.stdout + done.stderr
+    (root / "log.txt").write_text(done.stdout)  # what Gradescope shows the instructor
     results = json.loads((root / "results" / "results.json").read_text())
     validate(results)
     return results, root, seconds
@@ -142,10 +147,13 @@ def test_a_correct_notebook_gets_full_marks(setting, fake_root):
     assert results["extra_data"]["lib_version"] == asg.lib_version()
     assert results["extra_data"]["id_check"] == "ok" and not results["extra_data"]["grading_error"]
     assert {t["visibility"] for t in results["tests"]} == {"visible", gradescope.HIDDEN_VISIBILITY}
-    # Only root may read the hidden tests and the results (the zip unpacks readable by all).
+    # Only root may read the hidden tests, the results and the earlier submissions' results (the
+    # zip unpacks readable by all).
     assert root.stat().st_mode & 0o005 == 0o005
-    for folder in ("source", "submission", "results"):
-        assert (root / folder).stat().st_mode & 0o077 == 0, folder
+    for name in ("source", "submission", "results", "submission_metadata.json"):
+        assert (root / name).stat().st_mode & 0o077 == 0, name
+    assert results["extra_data"]["uploaded_by"] == ["alice@example.org"]
+    assert "STUDENT_ID 'alice' (ok), uploaded by alice@example.org" in (root / "log.txt").read_text()
 
 
 def test_a_blank_notebook_gets_nothing(setting, fake_root):

@@ -325,6 +325,21 @@ def find_submission(folder: Path, name: str) -> Path | None:
     return found[0] if found else None
 
 
+def uploaders(path: Path) -> list[str]:
+    """The e-mail addresses of the Gradescope accounts that uploaded the submission (from
+    ``submission_metadata.json``, which is made root's alone first: it holds the earlier
+    submissions' results, hidden parts included)."""
+    if not path.is_file() or path.is_symlink():
+        return []
+    os.chmod(path, 0o600)
+    try:
+        users = json.loads(path.read_text()).get("users", [])
+        return [str(user.get("email") or user.get("name") or user.get("id"))[:200] for user in users
+                if isinstance(user, dict)]
+    except (ValueError, AttributeError):
+        return []
+
+
 def run(settings: Settings) -> dict:
     """Grade ``root/submission`` and write ``root/results/results.json``; returns the results."""
     import nbformat
@@ -338,6 +353,7 @@ def run(settings: Settings) -> dict:
     for folder in (source, root / "submission", results_dir):
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o700)  # the student's user cannot read the tests nor touch the results
+    uploaded_by = uploaders(root / "submission_metadata.json")
     code = source / "code"
     assignment = load_bundle(source / "grader.json")
     info = json.loads((source / "build.json").read_text())
@@ -379,11 +395,13 @@ def run(settings: Settings) -> dict:
                                     if isinstance(c, dict) and c not in setup)
     timings["total"] = time.monotonic() - started
     extra = {"sandbox": outcome["sandbox"], "lib_version": info.get("lib_version"),
-             "student_id": row["student_id"], "id_check": row["id_check"],
+             "student_id": row["student_id"], "uploaded_by": uploaded_by, "id_check": row["id_check"],
              "grading_error": row["grading_error"], "warnings": row["warnings"],
              "seconds": {k: round(v, 2) for k, v in timings.items()},
              "kernel_seconds": {k: round(v, 2) for k, v in kernel.items() if isinstance(v, (int, float))}}
     results = _write_results(assignment, row, details, feedback, extra, results_dir, timings)
+    print(f"{path.name}: STUDENT_ID {row['student_id']!r} ({row['id_check']}), uploaded by "
+          f"{', '.join(uploaded_by) or 'unknown'}", flush=True)
     print(f"{path.name}: {results['score']:g} / {assignment.points:g}; sandbox: {outcome['sandbox']}; "
           f"times (s): {json.dumps(extra['seconds'])}; kernel: {json.dumps(extra['kernel_seconds'])}"
           + (f"; error: {row['grading_error']}" if row["grading_error"] else ""), flush=True)

@@ -67,11 +67,16 @@ def _student_python(account) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def setting(tmp_path_factory):
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("built")
+    asg.build(NAME, out=out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def setting(built):
     account = _student_user()
     python, site = _student_python(account)
-    built = tmp_path_factory.mktemp("built")
-    asg.build(NAME, out=built)
     return {"built": built, "python": python, "site": site, "account": account,
             "bubblewrap": gradescope.bubblewrap_works(account.pw_uid, account.pw_gid)}
 
@@ -267,11 +272,11 @@ def test_an_endless_loop_stops_at_its_limit(setting, fake_root):
     assert "time limit" in results["extra_data"]["grading_error"]
 
 
-def test_no_notebook_in_the_upload_is_said_plainly(setting, fake_root):
+def test_no_notebook_in_the_upload_is_said_plainly(built, fake_root):
     root = fake_root
     (root / "source").mkdir(parents=True)
     (root / "submission").mkdir()
-    with zipfile.ZipFile(setting["built"] / NAME / "autograder" / "autograder.zip") as archive:
+    with zipfile.ZipFile(built / NAME / "autograder" / "autograder.zip") as archive:
         archive.extractall(root / "source")
     (root / "submission" / "notes.txt").write_text("no notebook")
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "OPTBOOK_PYTHON": sys.executable}
@@ -282,8 +287,8 @@ def test_no_notebook_in_the_upload_is_said_plainly(setting, fake_root):
     assert results["score"] == 0 and f"hand in {NAME}.ipynb" in results["output"]
 
 
-def test_the_zip_pins_lib_as_built(setting):
-    zipped = setting["built"] / NAME / "autograder" / "autograder.zip"
+def test_the_zip_pins_lib_as_built(built):
+    zipped = built / NAME / "autograder" / "autograder.zip"
     with zipfile.ZipFile(zipped) as archive:
         record = json.loads(archive.read("build.json"))
         names = set(archive.namelist())
@@ -298,5 +303,5 @@ def test_the_zip_pins_lib_as_built(setting):
             if p.is_file() and "__pycache__" not in p.parts} == lib_files
     assert all("==" in line for line in requirements.splitlines() if line and not line.startswith("#"))
     digest = hashlib.sha256(zipped.read_bytes()).hexdigest()
-    again = asg.autograder_zip(asg.load(NAME), setting["built"] / "again", record["lib_version"])
+    again = asg.autograder_zip(asg.load(NAME), built / "again", record["lib_version"])
     assert hashlib.sha256(again.read_bytes()).hexdigest() == digest  # the same sources, the same zip

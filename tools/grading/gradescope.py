@@ -267,7 +267,7 @@ def run_student(notebook: Path, plan: dict, settings: Settings, code: Path) -> d
         if mode == "bubblewrap":
             cmd = sandbox.command(work, argv, hidden=[settings.root], env=env, memory=settings.memory,
                                   readonly_binds=[(runner, Path(inside_runner))],
-                                  user=_as_user(uid, gid))
+                                  user=["prlimit", f"--nproc={MAX_PROCESSES}", "--", *_as_user(uid, gid)])
         else:
             cmd = ["prlimit", f"--as={settings.memory}", f"--fsize={sandbox.FILE_LIMIT}", "--core=0",
                    f"--nproc={MAX_PROCESSES}", "--", *_as_user(uid, gid), "env", "-i", "-C", str(work),

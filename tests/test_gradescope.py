@@ -305,3 +305,11 @@ def test_the_zip_pins_lib_as_built(built):
     digest = hashlib.sha256(zipped.read_bytes()).hexdigest()
     again = asg.autograder_zip(asg.load(NAME), built / "again", record["lib_version"])
     assert hashlib.sha256(again.read_bytes()).hexdigest() == digest  # the same sources, the same zip
+
+
+@pytest.mark.parametrize("report", [None, [], {"timings": "x"}, {"timings": {"cells": "x", "total": "1"}},
+                                    {"timings": {"cells": [{"seconds": "1", "tags": []}, 3], "total": 2.0}}])
+def test_a_malformed_timing_report_is_dropped_not_trusted(report):
+    found = gradescope.kernel_timings(report)
+    assert all(isinstance(value, float) for value in found.values())
+    assert found.get("other_cells", 0.0) == 0.0

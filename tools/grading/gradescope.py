@@ -340,6 +340,21 @@ def uploaders(path: Path) -> list[str]:
         return []
 
 
+def kernel_timings(report) -> dict[str, float]:
+    """Where the notebook's process says its time went (for the log: it comes from the student's
+    side, so anything malformed is dropped, never trusted for a grade)."""
+    timings = report.get("timings") if isinstance(report, dict) else None
+    if not isinstance(timings, dict):
+        return {}
+    found = {key: float(value) for key, value in timings.items()
+             if isinstance(key, str) and isinstance(value, (int, float)) and not isinstance(value, bool)}
+    cells = [c for c in timings.get("cells", []) if isinstance(c, dict)
+             and isinstance(c.get("seconds"), (int, float)) and isinstance(c.get("tags"), list)]
+    found["setup_cell"] = sum(float(c["seconds"]) for c in cells if "setup" in c["tags"])
+    found["other_cells"] = sum(float(c["seconds"]) for c in cells if "setup" not in c["tags"])
+    return found
+
+
 def run(settings: Settings) -> dict:
     """Grade ``root/submission`` and write ``root/results/results.json``; returns the results."""
     import nbformat
@@ -385,14 +400,7 @@ def run(settings: Settings) -> dict:
     row, _, feedback, details = grade._row(path, nb, literal, outcome, plan, grader, assignment, None,
                                            set(), info, settings.time_limit)
     timings["score"] = time.monotonic() - t0
-    run_info = outcome["run"] if isinstance(outcome["run"], dict) else {}
-    kernel = dict(run_info.get("timings", {})) if isinstance(run_info.get("timings"), dict) else {}
-    cells = kernel.pop("cells", [])
-    if isinstance(cells, list):  # (reported by the notebook's process: for the log, never for a grade)
-        setup = [c for c in cells if isinstance(c, dict) and "setup" in c.get("tags", [])]
-        kernel["setup_cell"] = sum(float(c.get("seconds", 0)) for c in setup)
-        kernel["other_cells"] = sum(float(c.get("seconds", 0)) for c in cells
-                                    if isinstance(c, dict) and c not in setup)
+    kernel = kernel_timings(outcome["run"])
     timings["total"] = time.monotonic() - started
     extra = {"sandbox": outcome["sandbox"], "lib_version": info.get("lib_version"),
              "student_id": row["student_id"], "uploaded_by": uploaded_by, "id_check": row["id_check"],

@@ -308,7 +308,8 @@ def test_the_zip_pins_lib_as_built(built):
 
 
 @pytest.mark.parametrize("report", [None, [], {"timings": "x"}, {"timings": {"cells": "x", "total": "1"}},
-                                    {"timings": {"cells": [{"seconds": "1", "tags": []}, 3], "total": 2.0}}])
+                                    {"timings": {"cells": [{"seconds": "1", "tags": []}, 3], "total": 2.0}},
+                                    {"timings": {"cells": 5, "total": True}}])
 def test_a_malformed_timing_report_is_dropped_not_trusted(report):
     found = gradescope.kernel_timings(report)
     assert all(isinstance(value, float) for value in found.values())

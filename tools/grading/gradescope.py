@@ -348,10 +348,11 @@ def kernel_timings(report) -> dict[str, float]:
         return {}
     found = {key: float(value) for key, value in timings.items()
              if isinstance(key, str) and isinstance(value, (int, float)) and not isinstance(value, bool)}
-    cells = [c for c in timings.get("cells", []) if isinstance(c, dict)
-             and isinstance(c.get("seconds"), (int, float)) and isinstance(c.get("tags"), list)]
-    found["setup_cell"] = sum(float(c["seconds"]) for c in cells if "setup" in c["tags"])
-    found["other_cells"] = sum(float(c["seconds"]) for c in cells if "setup" not in c["tags"])
+    cells = timings.get("cells") if isinstance(timings.get("cells"), list) else []
+    cells = [c for c in cells if isinstance(c, dict) and isinstance(c.get("seconds"), (int, float))
+             and isinstance(c.get("tags"), list)]
+    found["setup_cell"] = sum((float(c["seconds"]) for c in cells if "setup" in c["tags"]), 0.0)
+    found["other_cells"] = sum((float(c["seconds"]) for c in cells if "setup" not in c["tags"]), 0.0)
     return found
 
 

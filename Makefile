@@ -106,7 +106,7 @@ bench: book chromium  ## print the performance table (see bench/)
 .PHONY: assignments grade grade-deps
 JOBS ?= $(shell nproc)
 
-assignments: $(STAMP_PY)  ## build the gradable assignments (otter-grader: student, solution, autograder.zip) into _build/assignments/
+assignments: $(STAMP_PY)  ## build the gradable assignments (student and solution notebooks, the Gradescope autograder.zip) into _build/assignments/
 	$(PY) tools/assignments.py build
 
 grade-deps:  ## make sure bubblewrap (the grading sandbox) is there (installs it with apt when root)

@@ -116,11 +116,13 @@ def test_the_outputs_are_there(built, name):
     assert (folder / "student" / f"{name}.ipynb").exists()
     assert (folder / "solution" / f"{name}.ipynb").exists()
     with zipfile.ZipFile(folder / "autograder" / "autograder.zip") as zipped:
-        assert {"run_autograder", "setup.sh", "environment.yml", "otter_config.json",
-                "files/lib/__init__.py", "files/lib/variants.py", "files/lib/grading.py",
-                *(f"tests/{q.name}.py" for q in asg.load(name).questions)} <= set(zipped.namelist())
-        environment = zipped.read("environment.yml").decode()
-    assert "jax==" in environment and "otter-grader" in environment  # what Gradescope installs
+        assert {"run_autograder", "setup.sh", "requirements.txt", "build.json", "grader.json",
+                "code/lib/__init__.py", "code/lib/variants.py", "code/lib/grading.py",
+                "code/tools/grading/extract.py", "code/tools/grading/score.py"} <= set(zipped.namelist())
+        requirements = zipped.read("requirements.txt").decode()
+        hidden = json.loads(zipped.read("grader.json"))
+    assert "jax==" in requirements and "otter-grader==" in requirements  # what Gradescope installs
+    assert [q["name"] for q in hidden["questions"]] == [q.name for q in asg.load(name).questions]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,4 +1,4 @@
-"""Gradable assignments (otter-grader) built from the chapters, one variant per student.
+"""Gradable assignments built from the chapters, one variant per student.
 
 Each ``assignments/<chapter>.yml`` names the chapter's exercises that become questions and
 adds what the chapter cannot hold: the student's variant (parameters drawn by
@@ -13,10 +13,11 @@ question text is the chapter's exercise block, converted by ``tools/portable_not
                  beside it as ``<name>-student.zip``, for the LMS);
 ``solution/``    the same notebook with the solutions (and the book's worked solution),
                  and every test;
-``autograder/``  ``autograder.zip`` from ``otter generate`` (Gradescope's format, also
-                 what ``otter run`` grades offline). Its hidden tests recompute each
-                 answer with ``lib`` for the student's own variant; ``lib`` travels in
-                 the zip and its dependencies are pinned in the zip's requirements.
+``autograder/``  ``autograder.zip`` for Gradescope (:mod:`tools.grading.gradescope`): the
+                 notebook runs as an unprivileged user and hands back only its answers;
+                 a root process scores them with the hidden tests, which recompute each
+                 answer with ``lib`` for the student's own variant. ``lib`` travels in the
+                 zip, file for file as built, and every dependency is pinned.
 
 ``grade`` grades a folder of notebooks, each in its own bubblewrap sandbox, and merges the
 scores into the assignment's gradebook (:mod:`tools.grading`).
@@ -30,12 +31,10 @@ from __future__ import annotations
 import argparse
 import ast
 import builtins
-import contextlib
 import json
 import re
 import shutil
 import sys
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -53,10 +52,10 @@ CONFIGS = ROOT / "assignments"
 OUTPUT = ROOT / "_build" / "assignments"
 # The solution notebook's identifier (students' notebooks start blank).
 EXAMPLE_ID = "example-student"
-# Gradescope's image installs this Python; the book is built and tested with 3.11.
-GRADER_PYTHON = "3.11"
-# Python packages the autograder's tests import besides lib's own dependencies.
-GRADER_EXTRA_PACKAGES = ["jaxlib", "scipy", "optax"]
+# Python packages the Gradescope autograder needs besides lib's own dependencies: what the tests
+# import, the notebook's kernel (nbclient runs it), otter-grader (the tests' test_case decorator).
+GRADER_EXTRA_PACKAGES = ["jaxlib", "scipy", "optax", "nbclient", "nbformat", "ipykernel", "jupyter_client",
+                         "otter-grader"]
 
 # The top of every test file: what the tests' code may use without importing it.
 TEST_PREAMBLE = '''\
@@ -434,9 +433,10 @@ def notebook(assignment: Assignment, book: pn.Book, *, solutions: bool) -> nbfor
 # ----- the autograder zip -----
 
 def _pins() -> dict[str, str]:
-    """``name==version`` lines of requirements.txt and constraints.txt, by normalised name."""
+    """``name==version`` lines of requirements.txt, constraints.txt and requirements-test.txt
+    (otter-grader), by normalised name."""
     pins = {}
-    for path in (ROOT / "constraints.txt", ROOT / "requirements.txt"):
+    for path in (ROOT / "constraints.txt", ROOT / "requirements.txt", ROOT / "requirements-test.txt"):
         for line in path.read_text().splitlines():
             match = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line.strip())
             if match:
@@ -463,30 +463,18 @@ def grader_requirements() -> str:
             + "\n".join(lines) + "\n")
 
 
-def autograder_zip(assignment: Assignment, folder: Path) -> Path:
-    """``otter generate``'s zip with every test, lib/ and the pinned requirements."""
-    from otter.generate import main as otter_generate
+def autograder_zip(assignment: Assignment, folder: Path, version: str | None = None) -> Path:
+    """Our Gradescope autograder zip (:mod:`tools.grading.gradescope`): the notebook runs as an
+    unprivileged user and only hands back answers; root scores them with every test, for the
+    student's variant, with the ``lib`` the assignment was built from."""
+    from tools.grading.gradescope import build_zip
 
-    tests = folder / "tests"
-    tests.mkdir(parents=True)
+    tests = folder / "tests"  # every test file, for reading (the zip carries them in grader.json)
+    tests.mkdir(parents=True, exist_ok=True)
     for question in assignment.questions:
         (tests / f"{question.name}.py").write_text(test_file(assignment, question, public_only=False))
-    (folder / "requirements.txt").write_text(grader_requirements())
-    config = {"assignment_name": assignment.name, "lang": "python",
-              # Gradescope shows the hidden tests' messages once grades are published.
-              "show_hidden": True}
-    (folder / "otter_config.json").write_text(json.dumps(config, indent=2) + "\n")
-    # otter generate only packs files under its working directory: stage lib/ there.
-    with tempfile.TemporaryDirectory() as staging:
-        shutil.copytree(ROOT / "lib", Path(staging) / "lib",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        output = folder / "autograder.zip"
-        with contextlib.chdir(staging):
-            otter_generate(tests_dir=str(tests), output_path=str(output),
-                           config=str(folder / "otter_config.json"),
-                           requirements=str(folder / "requirements.txt"), no_environment=True,
-                           files=["lib"], python_version=GRADER_PYTHON)
-    return output
+    record = {"assignment": assignment.name, "lib_version": version or lib_version()}
+    return build_zip(assignment, folder, requirements=grader_requirements(), record=record)
 
 
 def build(name: str, book: pn.Book | None = None, out: Path = OUTPUT) -> Path:
@@ -506,10 +494,11 @@ def build(name: str, book: pn.Book | None = None, out: Path = OUTPUT) -> Path:
             (folder / "tests" / f"{question.name}.py").write_text(text)
     # What the autograder records: the lib the students install (their feedback warns on another).
     (target / "autograder").mkdir(parents=True, exist_ok=True)
-    record = json.dumps({"assignment": name, "lib_version": lib_version()}, indent=1) + "\n"
+    version = lib_version()
+    record = json.dumps({"assignment": name, "lib_version": version}, indent=1) + "\n"
     (target / "build.json").write_text(record)
     (target / "autograder" / "build.json").write_text(record)
-    autograder_zip(assignment, target / "autograder")
+    autograder_zip(assignment, target / "autograder", version)
     # What students download from the LMS: the notebook with the tests/ folder grader.check reads,
     # in a folder named after the assignment.
     with zipfile.ZipFile(target / f"{name}-student.zip", "w", zipfile.ZIP_DEFLATED) as archive:

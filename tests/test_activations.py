@@ -1,10 +1,10 @@
-"""lib.activations against closed forms and finite differences."""
+"""lib.models.activations against closed forms and finite differences."""
 
 import numpy as np
 import pytest
 
 import lib
-from lib import activations as act
+from lib.models import activations as act
 
 
 def test_hard_threshold_and_its_zero_derivative():

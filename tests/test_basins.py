@@ -1,10 +1,11 @@
-"""lib.basins.basin_map against closed forms, a numpy loop of the heavy-ball update, and lib.descend."""
+"""lib.theory.basins.basin_map against closed forms, a numpy loop of the heavy-ball update and lib.descend."""
 
 import numpy as np
 import pytest
 
 import lib
-from lib import basins, surfaces
+from lib.models import surfaces
+from lib.theory import basins
 
 MINIMA = np.array([[-1.0, 0.0], [1.0, 0.0]])
 

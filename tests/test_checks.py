@@ -1,4 +1,4 @@
-"""lib.checks: right answers pass, wrong ones fail, and the message never gives the answer away."""
+"""lib.teaching.checks: right answers pass, wrong ones fail, and the message never gives the answer away."""
 
 import contextlib
 import io
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lib
-from lib import checks
+from lib.teaching import checks
 
 finite = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False).filter(lambda v: abs(v) > 1e-3)
 

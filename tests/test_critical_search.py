@@ -1,4 +1,4 @@
-"""Tests for lib.critical_search: Newton-type search for critical points of any index."""
+"""Tests for lib.calculus.critical_search: Newton-type search for critical points of any index."""
 
 import jax.numpy as jnp
 import numpy as np
@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lib
-from lib.critical_search import STATUSES, CriticalSearch, census, find_critical_point, find_critical_points
+from lib.calculus.critical_search import (
+    STATUSES,
+    CriticalSearch,
+    census,
+    find_critical_point,
+    find_critical_points,
+)
 
 
 def two_weight(w):

@@ -1,11 +1,12 @@
-"""lib.data_parallel: sharded gradients, the simulated ring all-reduce and the step-time model."""
+"""lib.theory.data_parallel: sharded gradients, the simulated ring all-reduce and the step-time model."""
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import lib
-from lib import data_parallel, networks
+from lib.models import networks
+from lib.theory import data_parallel
 
 RNG = np.random.default_rng(11)
 X = RNG.normal(size=(24, 3))

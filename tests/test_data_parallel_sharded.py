@@ -1,4 +1,5 @@
-"""lib.data_parallel.sharded_sgd_step on 4 virtual CPU devices, against one device with the global batch.
+"""lib.theory.data_parallel.sharded_sgd_step on 4 virtual CPU devices, against one device with the global
+batch.
 
 The unit tests import JAX once for every module, and the number of CPU devices is fixed when JAX
 starts; so the check runs in a fresh Python process with XLA_FLAGS set before JAX is imported.
@@ -14,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = r"""
 import jax, numpy as np, pytest
 import lib
-from lib import data_parallel, networks
+from lib.models import networks
+from lib.theory import data_parallel
 
 assert len(jax.devices("cpu")) == 4, jax.devices("cpu")
 rng = np.random.default_rng(3)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lib import datasets
+from lib.models import datasets
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""lib.deep_chains against jax.jacobian, explicit products and closed forms."""
+"""lib.models.deep_chains against jax.jacobian, explicit products and closed forms."""
 
 import jax
 import jax.numpy as jnp
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lib  # noqa: F401
-from lib import deep_chains as dc
+from lib.models import deep_chains as dc
 
 PHI = {"linear": lambda z: z, "relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh}
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import lib
-from lib import dense, networks
+from lib.calculus import dense
+from lib.models import networks
 
 
 @pytest.mark.parametrize("two_stage", [True, None])
@@ -65,7 +66,7 @@ def test_hessian_in_column_batches_equals_one_batch(monkeypatch):
     n = networks.count_parameters(params)
     results = []
     for batch in (1, 7, n, 10 * n):
-        monkeypatch.setattr(lib.derivatives, "HESSIAN_COLUMN_BATCH", batch)
+        monkeypatch.setattr(lib.calculus.derivatives, "HESSIAN_COLUMN_BATCH", batch)
         results.append(lib.hessian(networks.cross_entropy_loss, params, x, y))
     for h in results[1:]:
         np.testing.assert_allclose(h, results[0], rtol=1e-13, atol=1e-15)

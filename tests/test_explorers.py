@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import lib
-from lib import explorers, surfaces
-from lib import symbolic_surfaces as symbolic
-from lib.explorers import MOMENTUM_MAX, Explorer, Run
+from lib.explorer import MOMENTUM_MAX, Explorer, Run
+from lib.explorer import widget as explorers
+from lib.models import surfaces
+from lib.models import symbolic_surfaces as symbolic
 
 
 def decode(base64_text, shape):
@@ -375,7 +376,7 @@ def map_explorer():
 
 
 def test_rate_map_trait_is_momentum_regimes_at_the_cell_centres(map_explorer):
-    from lib import quadratic as quad
+    from lib.theory import quadratic as quad
 
     state = map_explorer.rate_map
     low, high = surfaces.ravine(kappa=25).lr_range
@@ -406,7 +407,7 @@ def test_rate_map_trait_is_momentum_regimes_at_the_cell_centres(map_explorer):
 
 
 def test_rate_map_curves_are_critical_damping_and_the_stability_limit(map_explorer):
-    from lib import quadratic as quad
+    from lib.theory import quadratic as quad
 
     curves = map_explorer.rate_map["curves"]
     kinds = [(c["kind"], c["curvature"], c["side"]) for c in curves]
@@ -423,7 +424,7 @@ def test_rate_map_curves_are_critical_damping_and_the_stability_limit(map_explor
 
 
 def test_rate_map_readout_travels_with_the_exact_run(map_explorer):
-    from lib import quadratic as quad
+    from lib.theory import quadratic as quad
 
     for lr, momentum in [(0.0123, 0.31), (0.111, 0.444), (0.15, 0.0)]:
         map_explorer.set_run(0, lr=lr, momentum=momentum)

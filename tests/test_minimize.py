@@ -1,11 +1,12 @@
-"""lib.minimize: the reference minimum E* by L-BFGS, against closed forms."""
+"""lib.calculus.minimize: the reference minimum E* by L-BFGS, against closed forms."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lib import minimize, regression
+from lib.calculus import minimize
+from lib.models import regression
 
 
 def test_least_squares_minimum_is_the_normal_equations_solution():

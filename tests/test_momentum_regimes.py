@@ -1,9 +1,9 @@
-"""lib.quadratic.momentum_regimes and critical_damping_lr against eigenvalues of the 2×2 matrices."""
+"""lib.theory.quadratic.momentum_regimes and critical_damping_lr against eigenvalues of the 2×2 matrices."""
 
 import numpy as np
 import pytest
 
-from lib import quadratic as quad
+from lib.theory import quadratic as quad
 
 RAVINE = (1.0, 25.0)  # the ravine's Hessian eigenvalues, κ = 25
 

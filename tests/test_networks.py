@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import lib
-from lib import networks
+from lib.models import networks
 
 
 def _data(n=7, d=3, classes=4, seed=0):

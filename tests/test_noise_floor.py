@@ -1,9 +1,9 @@
-"""lib.noise_floor: the stationary loss of heavy-ball SGD, against closed forms and a simulation."""
+"""lib.theory.noise_floor: the stationary loss of heavy-ball SGD, against closed forms and a simulation."""
 
 import numpy as np
 import pytest
 
-from lib import noise_floor
+from lib.theory import noise_floor
 
 RNG = np.random.default_rng(0)
 

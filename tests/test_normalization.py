@@ -1,4 +1,4 @@
-"""lib.normalization: batch norm's forward pass and its hand-derived gradient."""
+"""lib.models.normalization: batch norm's forward pass and its hand-derived gradient."""
 
 import jax
 import jax.numpy as jnp
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import lib  # noqa: F401  (float64)
-from lib import networks, normalization
+from lib.models import networks, normalization
 
 
 def _batch(seed=0, n=7, d=3):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import glue
+from lib.teaching import glue
 from tools import portable_notebook as pn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,8 +19,9 @@ def test_glued_numbers_are_written_in_or_evaluated_live():
     text = "loss {glue:text}`x:.1e` after {glue:text}`n:,` steps and {glue:text}`n`"
     assert converter().markdown(text) == "loss 1.2e-04 after 1,347 steps and 1347"
     live = converter("live").markdown(text)
-    assert live == ("loss {eval}`lib.glue.text('x', '.1e')` after {eval}`lib.glue.text('n', ',')` "
-                    "steps and {eval}`lib.glue.text('n', '')`")
+    assert live == ("loss {eval}`lib.teaching.glue.text('x', '.1e')` after "
+                    "{eval}`lib.teaching.glue.text('n', ',')` steps and "
+                    "{eval}`lib.teaching.glue.text('n', '')`")
 
 
 def test_live_expressions_format_like_the_website():

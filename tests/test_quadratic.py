@@ -1,4 +1,4 @@
-"""lib.quadratic against closed forms, eigenvalue solvers and optax."""
+"""lib.theory.quadratic against closed forms, eigenvalue solvers and optax."""
 
 import jax.numpy as jnp
 import numpy as np
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lib
-from lib import quadratic as quad
+from lib.theory import quadratic as quad
 
 
 def random_spd(n, kappa, seed=0):

@@ -1,10 +1,10 @@
-"""lib.regression against numpy's least squares and closed forms."""
+"""lib.models.regression against numpy's least squares and closed forms."""
 
 import numpy as np
 import pytest
 
 import lib
-from lib import regression
+from lib.models import regression
 
 
 def test_loss_gradient_and_hessian():

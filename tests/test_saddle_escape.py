@@ -1,10 +1,10 @@
-"""lib.saddle_escape: the auto-encoder's critical points, escape times and the linear theory."""
+"""lib.theory.saddle_escape: the auto-encoder's critical points, escape times and the linear theory."""
 
 import numpy as np
 import pytest
 
 import lib
-from lib import saddle_escape
+from lib.theory import saddle_escape
 
 RNG = np.random.default_rng(7)
 X = RNG.normal(size=(200, 2)) * np.array([1.5, 0.7])

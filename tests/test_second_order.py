@@ -1,12 +1,12 @@
-"""lib.second_order: Newton's, Gauss–Newton's and Levenberg–Marquardt's methods against closed forms."""
+"""lib.theory.second_order: the Newton, Gauss–Newton and Levenberg–Marquardt methods against closed forms."""
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import lib
-from lib import quadratic as quad
-from lib.second_order import (
+from lib.theory import quadratic as quad
+from lib.theory.second_order import (
     gauss_newton_matrix,
     gauss_newton_product,
     levenberg_marquardt,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lib import checks, update_checks
+from lib.teaching import checks, update_checks
 
 
 def loops_forever(theta, grad, lr):

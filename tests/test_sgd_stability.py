@@ -1,11 +1,11 @@
-"""lib.sgd_stability: mean-square stability of mini-batch SGD and the stable rate with stale gradients."""
+"""lib.theory.sgd_stability: mean-square stability of mini-batch SGD, the stable rate with stale gradients."""
 
 from itertools import combinations
 
 import numpy as np
 import pytest
 
-from lib import sgd_stability
+from lib.theory import sgd_stability
 
 RNG = np.random.default_rng(5)
 X = RNG.normal(size=(6, 2)) * np.array([1.5, 0.5])

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import lib
-from lib import networks, spectrum
+from lib.calculus import spectrum
+from lib.models import networks
 
 
 def quadratic(x, a):

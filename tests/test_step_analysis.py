@@ -1,4 +1,4 @@
-"""lib.step_analysis: a gradient step's change of the loss and of the gradient norm."""
+"""lib.calculus.step_analysis: a gradient step's change of the loss and of the gradient norm."""
 
 import jax
 import jax.numpy as jnp
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import lib
-from lib import step_analysis
+from lib.calculus import step_analysis
 
 RNG = np.random.default_rng(5)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import lib
-from lib import surfaces
+from lib.models import surfaces
 
 
 def sigmoid(z):

@@ -2,9 +2,9 @@
 
 The explorers' surfaces are SymPy expressions; lib gets the loss through ``sympy.lambdify``
 and a web page gets the loss and gradient through SymPy's JavaScript printer. These tests run
-that JavaScript in node (``lib/explorer-helpers.js``: ``makeLoss``, ``descend``,
+that JavaScript in node (``lib/explorer/explorer-helpers.js``: ``makeLoss``, ``descend``,
 ``momentumRegime``) and compare it with JAX (``jax.value_and_grad``, :func:`lib.descend`) and
-with :func:`lib.quadratic.momentum_regimes`: at random points, and over whole trajectories at
+with :func:`lib.theory.quadratic.momentum_regimes`: at random points, and over whole trajectories at
 random slider settings of every explorer surface.
 """
 
@@ -20,8 +20,10 @@ import pytest
 import sympy
 
 import lib
-from lib import explorers, quadratic, surfaces
-from lib import symbolic_surfaces as symbolic
+from lib.explorer import widget as explorers
+from lib.models import surfaces
+from lib.models import symbolic_surfaces as symbolic
+from lib.theory import quadratic
 
 HELPERS = Path(explorers.__file__).parent / "explorer-helpers.js"
 NODE = shutil.which("node")

@@ -1,4 +1,4 @@
-"""lib.tuning.tune_learning_rate against closed forms on 1-D quadratics and against lib.descend."""
+"""lib.theory.tuning.tune_learning_rate against closed forms on 1-D quadratics and against lib.descend."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import lib
-from lib.tuning import tune_learning_rate
+from lib.theory.tuning import tune_learning_rate
 
 LAMBDA = 4.0
 

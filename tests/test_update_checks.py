@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib import update_checks as uc
+from lib.teaching import update_checks as uc
 
 # ------------------------------------------------------------------ right implementations
 

@@ -1,4 +1,4 @@
-"""Tests for lib.weight_symmetry: distance up to unit permutations and sign flips, and grouping."""
+"""Tests for lib.models.weight_symmetry: distance up to unit permutations and sign flips, and grouping."""
 
 import itertools
 
@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jax.flatten_util import ravel_pytree
 
-from lib import networks
-from lib.weight_symmetry import (
+from lib.models import networks
+from lib.models.weight_symmetry import (
     distance_matrix,
     distinct_points,
     group_by_symmetry,

@@ -149,7 +149,7 @@ def test_chapter_runs_and_reads_like_the_website(binder, browser, chapter):
             continue
         results = {e["expression"]: e["result"] for e in cell.metadata.get("user_expressions", [])}
         for name, spec in EXPRESSION.findall(cell.source):
-            expression = f"lib.glue.text({name!r}, {spec!r})"
+            expression = f"lib.teaching.glue.text({name!r}, {spec!r})"
             result = results.get(expression)
             assert result is not None, f"{chapter}: {expression} was not evaluated"
             assert result["status"] == "ok", f"{chapter}: {expression} failed: {result.get('evalue')}"

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { descend, makeLoss, stepwiseDifference } from "../../lib/explorer-helpers.js";
+import { descend, makeLoss, stepwiseDifference } from "../../lib/explorer/explorer-helpers.js";
 
 const FIXTURE = JSON.parse(readFileSync(new URL("./fixtures/jax-runs.json", import.meta.url), "utf8"));
 

@@ -14,7 +14,7 @@ is there (:data:`TWO_STAGE`) and the matrix is large enough to gain from it
 Measured on 2 cores for network Hessians: one-stage 0.59 s against two-stage
 0.83 s at n = 2,035, 4.3–4.7 s against 4.8 s at n = 3,985, and 9.6 s against
 7.9 s at n = 5,035. Both read only the lower triangle and agree to rounding
-(``tests/test_dense.py``); ``make bench`` prints the times.
+(``tests/calculus/test_dense.py``); ``make bench`` prints the times.
 
 On an accelerator the order reverses: the Hessian is formed on the device, and
 copying it to the host for LAPACK costs more than the device's own solver (on an

@@ -10,7 +10,7 @@ expression (:mod:`lib.models.symbolic_surfaces`): ``lib`` evaluates it, and its 
 ``sympy.lambdify(..., "jax")``; the page gets the same loss and gradient printed as JavaScript
 (``view["engine"]``) and runs :func:`lib.descend`'s rule itself in float64
 (``descend`` in ``explorer-helpers.js``: heavy ball or Nesterov, the same divergence test).
-``tests/test_symbolic_surfaces.py`` runs that JavaScript in node against JAX: points, steps,
+``tests/explorer/test_symbolic_surfaces.py`` runs that JavaScript in node against JAX: points, steps,
 whole trajectories.
 
 *At construction* (in the kernel, or while the book is built):
@@ -629,7 +629,7 @@ class Explorer(anywidget.AnyWidget):
         once more with ``jax.eval_shape``) and compiles. A slider move changes only α, μ
         and the Nesterov flag, which the traits have checked, so later calls go straight
         to the jitted driver ``lib.descend`` uses: the same compiled program, the same
-        numbers bit for bit (tests/test_explorers.py), without ~1 ms of checks per move
+        numbers bit for bit (tests/explorer/test_explorers.py), without ~1 ms of checks per move
         (more than the run itself; ~13 ms on a busy 2-core machine).
         """
         if self._checked_run is None:

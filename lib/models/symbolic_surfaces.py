@@ -16,7 +16,7 @@ as a SymPy expression, and turned into the two programs that compute with it:
 Both programs evaluate the same formulas, operation by operation, in IEEE double precision
 (integer powers as JAX computes them, by repeated squaring; every constant to the last bit);
 they may differ in the last bit of a transcendental function (``exp``), never in the formula.
-``tests/test_symbolic_surfaces.py`` runs the JavaScript in node and compares it with JAX,
+``tests/explorer/test_symbolic_surfaces.py`` runs the JavaScript in node and compares it with JAX,
 point by point and over whole trajectories.
 
 The logistic function is :class:`Sigmoid`, a SymPy function whose derivative is

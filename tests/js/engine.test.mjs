@@ -1,6 +1,6 @@
 // The page's own runs (lib/explorer/explorer-helpers.js): gradient descent on a surface printed from SymPy,
 // the sliders' ladders, the rate at one (α, μ), where a diverged run leaves the plot.
-// `node --test tests/js/` (make test-js). The contract against JAX is tests/test_symbolic_surfaces.py.
+// `node --test tests/js/` (make test-js). The contract against JAX is tests/explorer/test_symbolic_surfaces.py.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 

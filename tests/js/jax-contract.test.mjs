@@ -1,6 +1,6 @@
 // The page's runs against JAX's, in node: tests/js/fixtures/jax-runs.json holds lib.descend's runs
 // (30 steps) on every explorer surface with the JavaScript SymPy printed for it;
-// tests/test_symbolic_surfaces.py keeps the fixture equal to what lib computes now (and runs the
+// tests/explorer/test_symbolic_surfaces.py keeps the fixture equal to what lib computes now (and runs the
 // same comparison on many more settings, calling node itself). `node --test tests/js/`.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

@@ -223,7 +223,7 @@ def test_bad_expressions_raise_naming_the_argument():
 
 # ------------------------------------------------------------------ the fixture tests/js reads
 
-FIXTURE = Path(__file__).parent / "js" / "fixtures" / "jax-runs.json"
+FIXTURE = Path(__file__).parents[1] / "js" / "fixtures" / "jax-runs.json"
 FIXTURE_RUNS = [("two_weight_net", 0.05, 0.9, False), ("saddle", 0.05, 0.0, False),
                 ("plateau", 1.0, 0.9, True), ("rosenbrock", 1e-3, 0.5, False),
                 ("ravine_25", 0.07, 0.5, False), ("cliff", 1.0, 0.0, False)]
@@ -240,7 +240,7 @@ def jax_runs_fixture() -> dict:
                      "x0": list(surface.x0),
                      "settings": {"lr": lr, "momentum": momentum, "nesterov": nesterov, "steps": 30},
                      "points": run.points.tolist(), "losses": run.losses.tolist()})
-    return {"note": "Written by tests/test_symbolic_surfaces.py (UPDATE_JS_FIXTURE=1); read by "
+    return {"note": "Written by tests/explorer/test_symbolic_surfaces.py (UPDATE_JS_FIXTURE=1); read by "
                     "tests/js/jax-contract.test.mjs.", "runs": runs}
 
 

@@ -66,10 +66,10 @@ from otter.test_files import test_case
 
 import lib
 from lib import adaptive
-from lib.theory import quadratic as quad
 from lib.teaching import update_checks
 from lib.teaching.grading import (require_answer, require_callable, require_check, require_choice,
-                         require_close, require_shape, student_variant)
+                                  require_close, require_shape, student_variant)
+from lib.theory import quadratic as quad
 from lib.theory.quadratic import heavy_ball
 '''
 PREAMBLE_NAMES = {"jnp", "np", "test_case", "lib", "adaptive", "quad", "update_checks",
@@ -374,9 +374,9 @@ import otter
 
 import lib
 from lib import adaptive
-from lib.theory import quadratic as quad
 from lib.teaching import update_checks
 from lib.teaching.variants import for_student
+from lib.theory import quadratic as quad
 
 grader = otter.Notebook(tests_dir="tests")
 params = for_student(STUDENT_ID, {assignment.name!r})'''

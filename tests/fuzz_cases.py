@@ -633,7 +633,7 @@ def _prepare(case):
     module, _, function = case.path.rpartition(".")
     if module == "lib.teaching.update_checks" and function in readers:  # a right answer, from the checks' own tests
         reader = readers[function]
-        fill[case.path] = ("fn", lambda: getattr(importlib.import_module("tests.test_update_checks"), reader))
+        fill[case.path] = ("fn", lambda: getattr(importlib.import_module("tests.teaching.test_update_checks"), reader))
     if case.path in fill:
         name, make = fill[case.path]
         try:
@@ -676,14 +676,14 @@ def public_callables():
     import lib
 
     found = []
-    for info in pkgutil.iter_modules(lib.__path__):
-        if info.name.startswith("_"):
+    for info in pkgutil.walk_packages(lib.__path__, prefix="lib."):  # the subpackages' modules too
+        if info.ispkg or any(part.startswith("_") for part in info.name.split(".")):
             continue
-        module = importlib.import_module(f"lib.{info.name}")
+        module = importlib.import_module(info.name)
         for name in getattr(module, "__all__", []):
             obj = getattr(module, name)
             if callable(obj) and not inspect.isclass(obj):
-                found.append(f"lib.{info.name}.{name}")
+                found.append(f"{info.name}.{name}")
     return found
 
 

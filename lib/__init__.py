@@ -9,31 +9,27 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-# Topic modules, used as ``lib.<module>.<name>``; ``lib.explorers`` (anywidget) is
-# imported on demand so that the numerical core does not need a front end.
+# Subpackages by concept, lowest first (the import contract in pyproject.toml keeps each one
+# importing only those below it): calculus (derivatives of a loss), models (losses, networks,
+# data, surfaces), the optimizer modules, theory (what the book derives about the optimizers),
+# teaching (self-checks, grading, glue) and explorer (anywidget; imported on demand, as
+# ``from lib.explorer import Explorer``, so that the numerical core needs no front end).
+# The optimizer modules are used as ``lib.<module>.<name>``; the others as ``lib.models.networks``.
 from . import (  # noqa: E402
-    activations,
     adaptive,
-    checks,
+    calculus,
     clipping,
-    datasets,
-    deep_chains,
-    dense,
-    gradient_noise,
-    networks,
+    models,
     plotting,
-    quadratic,
-    regression,
     schedules,
-    second_order,
-    spectrum,
     stochastic,
-    surfaces,
-    tuning,
+    teaching,
+    theory,
 )
-from .critical import KINDS, CriticalPoint, classify_critical_point, escape_direction  # noqa: E402
-from .dense import hessian_eigenvalues  # noqa: E402
-from .derivatives import flatten, gradient, hessian  # noqa: E402
+from .calculus.critical import KINDS, CriticalPoint, classify_critical_point, escape_direction  # noqa: E402
+from .calculus.dense import hessian_eigenvalues  # noqa: E402
+from .calculus.derivatives import flatten, gradient, hessian  # noqa: E402
+from .calculus.spectrum import hvp, spectral_density, top_eigenvalues  # noqa: E402
 from .optimizers import (  # noqa: E402
     MomentumState,
     Rule,
@@ -46,7 +42,6 @@ from .optimizers import (  # noqa: E402
     optimize,
     trace_count,
 )
-from .spectrum import hvp, spectral_density, top_eigenvalues  # noqa: E402
 
 __all__ = [
     "KINDS", "CriticalPoint", "classify_critical_point", "escape_direction",

@@ -515,3 +515,32 @@ def batch_size(name: str, value, n: int) -> int:
     if value > n:
         raise ValueError(f"{name} must be <= the number of examples N = {n}, got {value}")
     return value
+
+
+def positive_spectrum(name: str, eigenvalues) -> np.ndarray:
+    """The eigenvalues of a positive definite Hessian as a flat float array: at least one, all > 0."""
+    values = np.atleast_1d(real_array(name, eigenvalues, "an array")).ravel()
+    if values.size == 0:
+        raise ValueError(f"{name} must hold at least one eigenvalue")
+    if np.any(values <= 0):
+        raise ValueError(f"{name} must all be > 0 (a positive definite Hessian), "
+                         f"got minimum {values.min():g}")
+    return values
+
+
+def answer_array(name: str, value) -> np.ndarray:
+    """A reader's answer as a float array (nan allowed: a wrong answer, not a misread question).
+
+    ``True`` is not the number 1 here: a bool answers a yes/no question, not a numeric one.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {type(value).__name__}")
+    array = numeric_array(name, value).astype(np.float64)
+    if array.size == 0:
+        raise ValueError(f"{name} must hold at least one number, got an empty array")
+    return array
+
+
+def shape_text(shape) -> str:
+    """``"a scalar"`` for the shape ``()``, else ``"shape (2, 2)"``: the shape as an error message says it."""
+    return "a scalar" if shape == () else f"shape {shape}"

@@ -44,10 +44,10 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from . import _validate
-from .optimizers import Rule, Trajectory, momentum_rule, optimize
 
 # The cliff loss lives with the other surfaces; these names are kept for the chapters.
-from .surfaces import CLIFF_HEIGHT, CLIFF_STEEPNESS, cliff_loss, cliff_surface  # noqa: F401
+from .models.surfaces import CLIFF_HEIGHT, CLIFF_STEEPNESS, cliff_loss, cliff_surface  # noqa: F401
+from .optimizers import Rule, Trajectory, momentum_rule, optimize
 
 __all__ = ["global_norm", "clip_by_norm", "clip_by_global_norm", "clip_by_value", "clip_gradient",
            "clipped", "angle_degrees", "ClippedTrajectory", "descend_clipped", "CLIP_KINDS"]

@@ -47,7 +47,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from . import _validate
-from .gradient_noise import (  # noqa: F401  (kept here for the chapters)
+from .calculus.gradient_noise import (  # noqa: F401  (kept here for the chapters)
     measured_minibatch_variance,
     minibatch_gradients,
     minibatch_variance,

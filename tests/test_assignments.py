@@ -19,7 +19,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from lib import variants
+from lib.teaching import variants
 from tools import assignments as asg
 from tools.grading import grade as grading
 from tools.grading.score import solution_env
@@ -36,7 +36,7 @@ def test_the_three_first_assignments_exist():
     assert set(NAMES) <= set(variants.ASSIGNMENTS)
 
 
-# ----- lib.variants -----
+# ----- lib.teaching.variants -----
 
 def test_a_variant_is_stable_across_processes_and_versions():
     # A golden value: if the derivation changes, submitted notebooks would be graded for other numbers.
@@ -117,7 +117,7 @@ def test_the_outputs_are_there(built, name):
     assert (folder / "solution" / f"{name}.ipynb").exists()
     with zipfile.ZipFile(folder / "autograder" / "autograder.zip") as zipped:
         assert {"run_autograder", "setup.sh", "requirements.txt", "build.json", "grader.json",
-                "code/lib/__init__.py", "code/lib/variants.py", "code/lib/grading.py",
+                "code/lib/__init__.py", "code/lib/teaching/variants.py", "code/lib/teaching/grading.py",
                 "code/tools/grading/extract.py", "code/tools/grading/score.py"} <= set(zipped.namelist())
         requirements = zipped.read("requirements.txt").decode()
         hidden = json.loads(zipped.read("grader.json"))

@@ -38,7 +38,7 @@ def test_chapters_run_without_myst_nb(path):
     text = path.read_text()
     assert "myst_nb" not in text
     if "glue(" in text:
-        assert "from lib.glue import glue" in text
+        assert "from lib.teaching.glue import glue" in text
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

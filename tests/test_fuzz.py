@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lib
-from lib import adaptive, clipping, quadratic
+from lib import adaptive, clipping
+from lib.theory import quadratic
 
 from . import fuzz_cases
 from .fuzz_cases import BAD, CASES

@@ -190,9 +190,9 @@ except OSError as err:
     note("hidden", type(err).__name__)
 # 2. Patch the grading code in this kernel.
 import numpy as np
-import lib.grading, lib.variants
-lib.grading.require_close = lambda *args, **kwargs: None
-lib.variants.variant = lambda *args, **kwargs: {{}}
+import lib.teaching.grading, lib.teaching.variants
+lib.teaching.grading.require_close = lambda *args, **kwargs: None
+lib.teaching.variants.variant = lambda *args, **kwargs: {{}}
 np.isclose = lambda *args, **kwargs: True
 np.allclose = lambda *args, **kwargs: True
 # 3. Write the verdict directly, now and from a process that outlives the notebook.

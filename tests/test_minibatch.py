@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lib import adaptive, minibatch, networks, stochastic
+from lib import adaptive, minibatch, stochastic
+from lib.models import networks
 from lib.optimizers import momentum_rule
 
 RNG = np.random.default_rng(3)

@@ -82,7 +82,7 @@ def test_a_code_cell_with_backticks_in_its_strings_is_code_and_its_glue_names_ar
         ```` not a closing fence: it has text after the backticks
         """
         %config InlineBackend.figure_format = "svg"
-        from lib.glue import glue
+        from lib.teaching.glue import glue
         glue("sgd_loss", 1.0, display=False)
         for key in ["a", "b"]:
             glue(f"sgd_{key}_end", 2.0, display=False)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import glue
+from lib.teaching import glue
 from tools import portable_notebook as pn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,8 +21,8 @@ def test_glued_numbers_are_written_in_or_evaluated_live():
     # Live, a number is one the chapter's own code cells glue (here two of sgd's).
     live_text = "loss {glue:text}`sgd_budget_batch:.1e` and {glue:text}`sgd_budget_mini`"
     live = converter("live").markdown(live_text)
-    assert live == ("loss {eval}`lib.glue.text('sgd_budget_batch', '.1e')` and "
-                    "{eval}`lib.glue.text('sgd_budget_mini', '')`")
+    assert live == ("loss {eval}`lib.teaching.glue.text('sgd_budget_batch', '.1e')` and "
+                    "{eval}`lib.teaching.glue.text('sgd_budget_mini', '')`")
 
 
 def test_a_live_notebook_refuses_a_name_no_code_cell_glues():

@@ -12,7 +12,8 @@ import optax
 import pytest
 
 import lib
-from lib import adaptive, clipping, optimizers, quadratic, schedules, second_order, stochastic
+from lib import adaptive, clipping, optimizers, schedules, stochastic
+from lib.theory import quadratic, second_order
 
 X = np.linspace(-1.0, 1.0, 8)[:, None]
 T = 3.0 * X[:, 0] + 0.5

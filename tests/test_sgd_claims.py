@@ -9,7 +9,8 @@ lib.stochastic's unit tests are in test_stochastic.py. What is left is the answe
 import jax.numpy as jnp
 import numpy as np
 
-from lib import datasets, networks, stochastic
+from lib import stochastic
+from lib.models import datasets, networks
 
 WEIGHT_DECAY = 1e-2
 

@@ -2,7 +2,7 @@
 
 Each ``assignments/<chapter>.yml`` names the chapter's exercises that become questions and
 adds what the chapter cannot hold: the student's variant (parameters drawn by
-:mod:`lib.variants` from ``STUDENT_ID``), the answer cells and the autograder's tests. The
+:mod:`lib.teaching.variants` from ``STUDENT_ID``), the answer cells and the autograder's tests. The
 question text is the chapter's exercise block, converted by ``tools/portable_notebook.py``
 (the parser of the plain notebooks), so it never drifts from the book.
 
@@ -65,11 +65,11 @@ from otter.test_files import test_case
 
 import lib
 from lib import adaptive
-from lib import quadratic as quad
-from lib import update_checks
-from lib.grading import (require_answer, require_callable, require_check, require_choice,
-                         require_close, require_shape, student_variant)
-from lib.quadratic import heavy_ball
+from lib.teaching import update_checks
+from lib.teaching.grading import (require_answer, require_callable, require_check, require_choice,
+                                  require_close, require_shape, student_variant)
+from lib.theory import quadratic as quad
+from lib.theory.quadratic import heavy_ball
 '''
 PREAMBLE_NAMES = {"jnp", "np", "test_case", "lib", "adaptive", "quad", "update_checks",
                   "require_answer", "require_callable", "require_check", "require_choice",
@@ -363,9 +363,9 @@ import otter
 
 import lib
 from lib import adaptive
-from lib import quadratic as quad
-from lib import update_checks
-from lib.variants import for_student
+from lib.teaching import update_checks
+from lib.teaching.variants import for_student
+from lib.theory import quadratic as quad
 
 grader = otter.Notebook(tests_dir="tests")
 params = for_student(STUDENT_ID, {assignment.name!r})'''

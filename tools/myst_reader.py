@@ -501,7 +501,7 @@ def _python(code: str) -> str:
 
 
 def glued_in_code(code: str, where: Location | None = None) -> GluedNames:
-    """The names ``code`` passes to ``glue(name, ...)`` (or ``lib.glue.glue``, ``glue.glue``).
+    """The names ``code`` passes to ``glue(name, ...)`` (or ``lib.teaching.glue.glue``, ``glue.glue``).
 
     A constant name is taken as it is; an f-string becomes a pattern with ``*`` for each
     formatted value; any other expression matches every name.

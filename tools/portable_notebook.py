@@ -20,7 +20,7 @@ Computed numbers are written in two ways, one per kind of notebook:
               ``.ipynb`` offered by each page's download button; runs on Colab). A
               first cell installs the book's package from the repository named in
               ``_config.yml``.
-``live``      each number is an inline expression ``{eval}`lib.glue.text(...)``` that
+``live``      each number is an inline expression ``{eval}`lib.teaching.glue.text(...)``` that
               jupyterlab-myst evaluates in the kernel once the cells above have run
               (JupyterLab on Binder or a hub, ``make lab``). Written without executing
               anything, so Binder can make these notebooks from the sources.
@@ -45,7 +45,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from lib.glue import format_plain  # noqa: E402  (the website's glue formatting, shared)
+from lib.teaching.glue import format_plain  # noqa: E402  (the website's glue formatting, shared)
 from tools import myst_reader as myst  # noqa: E402  (the chapters' MyST, read as MyST reads it)
 
 # Pages with code that cannot run outside the repository: no notebook is offered for them.
@@ -218,7 +218,7 @@ class Converter:
                 if key not in self.glued:
                     raise myst.UnknownName(role.where,
                                            f"no code cell of {self.doc} glues a value named {key!r}")
-                return "{eval}`lib.glue.text(%r, %r)`" % (key, spec)
+                return "{eval}`lib.teaching.glue.text(%r, %r)`" % (key, spec)
             if key not in self.glue:
                 raise myst.UnknownName(role.where, f"no glued value named {key!r}")
             return format_plain(self.glue[key], spec or "s")

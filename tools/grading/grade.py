@@ -184,7 +184,7 @@ def run_in_sandbox(notebook: Path, plan: dict, public_tests: Path | None, hidden
 # ----- the batch -----
 
 def _normalise(student):
-    from lib.variants import normalise_id
+    from lib.teaching.variants import normalise_id
 
     try:
         return normalise_id(student)

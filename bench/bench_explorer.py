@@ -156,8 +156,8 @@ def static_site(html_dir: Path, page_path: str) -> dict:
 FIRST_TRAJECTORY = """
 import json, time
 import lib
-from lib import surfaces
-from lib.explorers import Explorer, Run
+from lib.models import surfaces
+from lib.explorer import Explorer, Run
 start = time.perf_counter()
 explorer = Explorer(surfaces.two_weight_net(), runs=[Run(), Run(momentum=0.9)])
 total = time.perf_counter() - start
@@ -170,8 +170,8 @@ def kernel() -> dict:
     import numpy as np
 
     import lib  # noqa: F401  (float64)
-    from lib import surfaces
-    from lib.explorers import Explorer, Run
+    from lib.explorer import Explorer, Run
+    from lib.models import surfaces
 
     fresh = subprocess.run([sys.executable, "-c", FIRST_TRAJECTORY], capture_output=True, text=True,
                            check=True, cwd=ROOT)
@@ -193,8 +193,8 @@ def kernel() -> dict:
 LAB_NOTEBOOK_CELL = """\
 import lib
 print(lib.__file__)
-from lib import surfaces
-from lib.explorers import Explorer, Run
+from lib.models import surfaces
+from lib.explorer import Explorer, Run
 Explorer(surfaces.two_weight_net(), runs=[Run(), Run(momentum=0.9)])
 """
 

@@ -2,7 +2,7 @@
 
 Usage: ``python -m bench.dense_worker ROUTE N_TARGET REPEATS``; prints one JSON line.
 ROUTE is ``lib`` (``lib.hessian``: jitted forward-over-reverse in batches of
-columns, then ``lib.dense.eigenvalues``: LAPACK's two-stage reduction), ``naive``
+columns, then ``lib.calculus.dense.eigenvalues``: LAPACK's two-stage reduction), ``naive``
 (unjitted ``jax.jacrev(jax.grad(f))``, reverse-over-reverse, then
 ``numpy.linalg.eigvalsh``) or ``torch`` (``torch.func.hessian``, then
 ``numpy.linalg.eigvalsh``). The peak-memory figure is the growth of the process's
@@ -26,7 +26,7 @@ def _jax_routes(route, params, x, y):
     from jax.flatten_util import ravel_pytree
 
     import lib
-    from lib import networks
+    from lib.models import networks
 
     f = networks.cross_entropy_loss
     if route == "lib":
@@ -66,14 +66,14 @@ def _torch_route(params, x, y):
 
 def measure(route: str, n_target: int, repeats: int) -> dict:
     import lib
-    from lib import networks
+    from lib.models import networks
 
     x, y = digits_batch()
     sizes = sizes_for(n_target)
     params = networks.init_mlp(0, sizes)
     n = networks.count_parameters(params)
     build = _torch_route(params, x, y) if route == "torch" else _jax_routes(route, params, x, y)
-    solve = lib.dense.eigenvalues if route == "lib" else np.linalg.eigvalsh
+    solve = lib.calculus.dense.eigenvalues if route == "lib" else np.linalg.eigvalsh
     before = peak_rss_mb()
 
     def run():

@@ -8,7 +8,7 @@ which sees XLA's and LAPACK's allocations) belongs to one measurement only.
 
 Sections:
 
-1. dense Hessian + all eigenvalues (``lib.hessian`` + ``lib.dense.eigenvalues``)
+1. dense Hessian + all eigenvalues (``lib.hessian`` + ``lib.calculus.dense.eigenvalues``)
    against the naive route (unjitted ``jax.jacrev(jax.grad(f))``) and, when
    installed, ``torch.func.hessian``;
 2. the cost of a Hessian-vector product relative to a gradient;
@@ -119,8 +119,8 @@ def dense_section(sizes, repeats, env):
     header.append("target")
     _table(header, rows)
     print("\nlib = lib.hessian (jitted forward-over-reverse, columns in batches of "
-          "lib.derivatives.HESSIAN_COLUMN_BATCH) + lib.dense.eigenvalues (numpy.linalg.eigvalsh, "
-          "or two-stage LAPACK from n = 4,000); "
+          "lib.calculus.derivatives.HESSIAN_COLUMN_BATCH) + lib.calculus.dense.eigenvalues "
+          "(numpy.linalg.eigvalsh, or two-stage LAPACK from n = 4,000); "
           "naive = unjitted jax.jacrev(jax.grad(f)) + numpy.linalg.eigvalsh.\nTimes: median of "
           f"{repeats} calls after a warm-up; 1st call includes compilation. peak MB: growth of "
           "the process's max RSS; H MB = 8 n² bytes; Δλ_max: relative difference of the largest "

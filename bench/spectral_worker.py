@@ -3,7 +3,7 @@
 Usage: ``python -m bench.spectral_worker N_TARGET REPEATS ITERATIONS``; prints one
 JSON line: the median times of a gradient, of a Hessian-vector product
 (forward-over-reverse, ``jax.jvp`` of ``jax.grad``), and of a full
-``lib.spectrum.top_eigenvalues`` run with ITERATIONS Lanczos steps, plus the
+``lib.calculus.spectrum.top_eigenvalues`` run with ITERATIONS Lanczos steps, plus the
 peak-memory growth of the process.
 """
 
@@ -20,7 +20,8 @@ from bench.common import digits_batch, median_time, peak_rss_mb, sizes_for
 
 def measure(n_target: int, repeats: int, iterations: int) -> dict:
     import lib  # noqa: F401  (float64)
-    from lib import derivatives, networks, spectrum
+    from lib.calculus import derivatives, spectrum
+    from lib.models import networks
 
     x, y = digits_batch()
     x, y = jnp.asarray(x), jnp.asarray(y)
@@ -31,7 +32,7 @@ def measure(n_target: int, repeats: int, iterations: int) -> dict:
     v = jax.random.normal(jax.random.PRNGKey(1), (n,), dtype=jnp.float64)
     before = peak_rss_mb()
 
-    # The jitted kernels behind lib.gradient and lib.spectrum.hvp, without the
+    # The jitted kernels behind lib.gradient and lib.calculus.spectrum.hvp, without the
     # argument checks, so that the ratio compares the differentiation alone.
     grad_first, grad_s = median_time(
         lambda: derivatives._flat_gradient(f, params, (x, y)).block_until_ready(), repeats)

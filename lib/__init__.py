@@ -9,28 +9,25 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-# Topic modules, used as ``lib.<module>.<name>``; ``lib.explorers`` (anywidget) is
-# imported on demand so that the numerical core does not need a front end.
+# Subpackages by concept, lowest first (the import contract in pyproject.toml keeps each one
+# importing only those below it): calculus (derivatives of a loss), models (losses, networks,
+# data, surfaces), optim (optimizer rules, the driver, schedules, clipping, mini-batches), theory
+# (what the book derives about the optimizers), teaching (self-checks, grading, glue) and explorer
+# (anywidget; imported on demand, as ``from lib.explorer import Explorer``, so that the numerical
+# core needs no front end). The optimizers chapters use most are re-exported here: ``lib.optimize``,
+# ``lib.descend``, ``lib.adam()`` …; the rest as ``lib.optim.schedules``, ``lib.models.networks``.
 from . import (  # noqa: E402
-    activations,
-    checks,
-    datasets,
-    deep_chains,
-    dense,
-    gradient_noise,
-    networks,
+    calculus,
+    models,
     optim,
     plotting,
-    quadratic,
-    regression,
-    second_order,
-    spectrum,
-    surfaces,
-    tuning,
+    teaching,
+    theory,
 )
-from .critical import KINDS, CriticalPoint, classify_critical_point, escape_direction  # noqa: E402
-from .dense import hessian_eigenvalues  # noqa: E402
-from .derivatives import flatten, gradient, hessian  # noqa: E402
+from .calculus.critical import KINDS, CriticalPoint, classify_critical_point, escape_direction  # noqa: E402
+from .calculus.dense import hessian_eigenvalues  # noqa: E402
+from .calculus.derivatives import flatten, gradient, hessian  # noqa: E402
+from .calculus.spectrum import hvp, spectral_density, top_eigenvalues  # noqa: E402
 from .optim import (  # noqa: E402
     MinibatchTrajectory,
     Rule,
@@ -49,7 +46,6 @@ from .optim import (  # noqa: E402
     sgd,
     trace_count,
 )
-from .spectrum import hvp, spectral_density, top_eigenvalues  # noqa: E402
 
 __all__ = [
     "KINDS", "CriticalPoint", "classify_critical_point", "escape_direction",

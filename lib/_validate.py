@@ -26,8 +26,7 @@ def _is_number(dtype) -> bool:
 
 def _too_big(name: str, value) -> ValueError:
     """The error for an integer beyond the float64 range (``float(10**400)`` overflows)."""
-    digits = int(abs(int(value)).bit_length() * 0.30103) + 1
-    return ValueError(f"{name} must be a finite number, got an integer of about {digits} digits, "
+    return ValueError(f"{name} must be a finite number, got {_shown(value)}, "
                       f"beyond the float64 range (about 1.8e308)")
 
 
@@ -54,11 +53,12 @@ def real_scalar(name: str, value) -> float:
     return result
 
 
-def real_array(name: str, value, what: str = "an array") -> np.ndarray:
+def real_array(name: str, value, what: str = "an array", finite: bool = True) -> np.ndarray:
     """``value`` as a finite float64 numpy array, or raise naming ``name``.
 
-    Rejects strings, object, non-numeric and complex dtypes (``TypeError``)
-    and nan/inf entries (``ValueError``); shape checks are the caller's. ``what``
+    Rejects strings, object, boolean, non-numeric and complex dtypes (``TypeError``)
+    and, if ``finite``, nan/inf entries (``ValueError``; ``finite=False`` keeps them, for
+    records where nan marks a diverged run); shape checks are the caller's. ``what``
     describes the expected value in the messages, e.g. ``"a square matrix"``.
     """
     if isinstance(value, (str, bytes)):
@@ -67,7 +67,7 @@ def real_array(name: str, value, what: str = "an array") -> np.ndarray:
     if array.dtype == object or not _is_number(array.dtype) or np.iscomplexobj(array):
         raise TypeError(f"{name} must be {what} of real numbers, got dtype {array.dtype}")
     array = array.astype(np.float64)
-    if not np.all(np.isfinite(array)):
+    if finite and not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains non-finite values (nan or inf)")
     return array
 
@@ -123,21 +123,57 @@ def in_unit_interval(name: str, value) -> float:
     return result
 
 
-def positive_int(name: str, value) -> int:
+#: The largest integer a float64 holds exactly (2**53): a count beyond it cannot enter the
+#: floating-point arithmetic of a formula, a shape or an index without being rounded or overflowing.
+MAX_INT = 2**53
+
+
+def _shown(value: int) -> str:
+    """An integer as a message shows it: its digits, or how many there are when they are too many."""
+    if abs(int(value)) < 10**20:
+        return str(int(value))
+    return f"an integer of about {int(abs(int(value)).bit_length() * 0.30103) + 1} digits"
+
+
+def _integer(name: str, value, minimum: int) -> int:
+    """An ``int`` (not a bool, float or time delta) with ``minimum <= value <= MAX_INT``."""
     if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {_shown(value)}")
+    if value > MAX_INT:
+        raise ValueError(f"{name} must be <= 2**53 = {MAX_INT:,} (the largest integer a float holds "
+                         f"exactly), got {_shown(value)}")
     return int(value)
+
+
+def positive_int(name: str, value) -> int:
+    """An integer ``1 <= value <= 2**53`` (a size, a count)."""
+    return _integer(name, value, 1)
 
 
 def nonnegative_int(name: str, value) -> int:
-    """An integer >= 0 (a seed, an index)."""
-    if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return int(value)
+    """An integer ``0 <= value <= 2**53`` (an index, a delay)."""
+    return _integer(name, value, 0)
+
+
+def integers(name: str, value, minimum: int = 1) -> np.ndarray:
+    """``value`` (a Python or numpy integer, or an array of them, any shape) as an int64 array,
+    each entry ``minimum <= k <= 2**53``; floats, booleans, time deltas, strings, ragged lists and
+    integers beyond the float range are refused with a message naming ``name``."""
+    what = "an integer or an array of integers"
+    if isinstance(value, numbers.Integral) and not isinstance(value, _NOT_NUMBERS):
+        return np.asarray(_integer(name, value, minimum), dtype=np.int64)
+    array = numeric_array(name, value, what)
+    if array.size == 0:
+        raise ValueError(f"{name} must hold at least one integer, got shape {array.shape}")
+    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name} must be {what}, got dtype {array.dtype}")
+    if np.any(array < minimum):
+        raise ValueError(f"{name} must be >= {minimum} throughout, got {array.min()}")
+    if np.any(array > MAX_INT):
+        raise ValueError(f"{name} must be <= 2**53 = {MAX_INT:,} throughout, got {array.max()}")
+    return array.astype(np.int64)
 
 
 def boolean(name: str, value) -> bool:
@@ -203,6 +239,15 @@ def shapes_given(x, args, args_name: str = "args") -> str:
     return f"shapes {shapes}" + "".join(f", {args_name}[{i}] {_describe(a)}" for i, a in enumerate(args))
 
 
+def _output(f, x, args, name: str, f_name: str, args_name: str = "args"):
+    """``jax.eval_shape(f, x, *args)`` (the output's shape and dtype), or a ValueError naming ``f_name``."""
+    try:
+        return jax.eval_shape(f, x, *args)
+    except Exception as err:  # shape or type errors inside the user's function
+        raise ValueError(f"{f_name} could not be evaluated at {name} "
+                         f"({shapes_given(x, args, args_name)}): {err}") from err
+
+
 def scalar_loss(f, x, args, name: str = "x", evaluate: bool = True, f_name: str = "f",
                 args_name: str = "args") -> None:
     """Raise unless ``f(x, *args)`` is a real scalar, finite, and reads no index out of range.
@@ -214,11 +259,7 @@ def scalar_loss(f, x, args, name: str = "x", evaluate: bool = True, f_name: str 
     A loss that is nan or inf where ``lib`` starts would make every later number
     meaningless, so it is refused too (``ValueError`` naming ``name``).
     """
-    try:
-        out = jax.eval_shape(f, x, *args)
-    except Exception as err:  # shape or type errors inside the user's function
-        raise ValueError(f"{f_name} could not be evaluated at {name} "
-                         f"({shapes_given(x, args, args_name)}): {err}") from err
+    out = _output(f, x, args, name, f_name, args_name)
     shape = getattr(out, "shape", None)
     if shape != ():
         raise ValueError(f"{f_name} must return a scalar loss, got an output of shape {shape}")
@@ -235,9 +276,8 @@ def _checked_loss(f, x, args):
     return checkify.checkify(lambda x, args: f(x, *args), errors=checkify.index_checks)(x, args)
 
 
-def loss_value(f, x, args, name: str = "x", f_name: str = "f") -> float:
-    """``f(x, *args)`` as a float, evaluated once with JAX's index checks; ``ValueError`` if an
-    index is out of range or the value is not finite (the message names ``name``)."""
+def _index_checked(f, x, args, name: str, f_name: str):
+    """``f(x, *args)`` evaluated once with JAX's index checks; ``ValueError`` if an index is out of range."""
     args = tuple(args)
     try:
         error, value = _checked_loss(f, x, args)
@@ -247,12 +287,38 @@ def loss_value(f, x, args, name: str = "x", f_name: str = "f") -> float:
     if message:
         first = message.strip().splitlines()[0]
         raise ValueError(f"{f_name} reads past the end of an array at {name} ({first}); JAX would silently "
-                         f"clamp the index to the last entry, so the loss and its gradient would be "
-                         f"wrong. Check the indices in f against the shapes of {name} and the data.")
-    value = float(value)
+                         f"clamp the index to the last entry, so its value and gradient would be "
+                         f"wrong. Check the indices in {f_name} against the shapes of {name} and the data.")
+    return value
+
+
+def loss_value(f, x, args, name: str = "x", f_name: str = "f") -> float:
+    """``f(x, *args)`` as a float, evaluated once with JAX's index checks; ``ValueError`` if an
+    index is out of range or the value is not finite (the message names ``name``)."""
+    value = float(_index_checked(f, x, args, name, f_name))
     if not np.isfinite(value):
         raise ValueError(f"{f_name} is {value} at {name}: the loss must be finite where the computation "
                          f"starts (a nan or inf there leaves no gradient to follow)")
+    return value
+
+
+def vector_values(f, x, args, name: str = "x", f_name: str = "residuals") -> np.ndarray:
+    """``f(x, *args)``, a function returning an array (residuals, any shape), as a flat float64
+    numpy array of at least one entry, evaluated once with JAX's index checks. Raises naming
+    ``f_name`` if it cannot be evaluated, returns no numbers or a non-floating dtype (an int, bool
+    or complex output has no real Jacobian here), reads past the end of an array, or is not
+    finite at ``x`` (named by ``name``)."""
+    out = _output(f, x, args, name, f_name)
+    dtype = getattr(out, "dtype", None)
+    if dtype is None or not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(f"{f_name} must return an array of real floating-point numbers, got "
+                        f"{f'dtype {dtype}' if dtype is not None else type(out).__name__} "
+                        f"(an int, bool or complex output has no real Jacobian here; return floats)")
+    if int(np.prod(out.shape)) == 0:
+        raise ValueError(f"{f_name} must return at least one number")
+    value = np.ravel(np.asarray(_index_checked(f, x, args, name, f_name), dtype=np.float64))
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{f_name} returned non-finite values (nan or inf) at {name}")
     return value
 
 
@@ -449,3 +515,32 @@ def batch_size(name: str, value, n: int) -> int:
     if value > n:
         raise ValueError(f"{name} must be <= the number of examples N = {n}, got {value}")
     return value
+
+
+def positive_spectrum(name: str, eigenvalues) -> np.ndarray:
+    """The eigenvalues of a positive definite Hessian as a flat float array: at least one, all > 0."""
+    values = np.atleast_1d(real_array(name, eigenvalues, "an array")).ravel()
+    if values.size == 0:
+        raise ValueError(f"{name} must hold at least one eigenvalue")
+    if np.any(values <= 0):
+        raise ValueError(f"{name} must all be > 0 (a positive definite Hessian), "
+                         f"got minimum {values.min():g}")
+    return values
+
+
+def answer_array(name: str, value) -> np.ndarray:
+    """A reader's answer as a float array (nan allowed: a wrong answer, not a misread question).
+
+    ``True`` is not the number 1 here: a bool answers a yes/no question, not a numeric one.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {type(value).__name__}")
+    array = numeric_array(name, value).astype(np.float64)
+    if array.size == 0:
+        raise ValueError(f"{name} must hold at least one number, got an empty array")
+    return array
+
+
+def shape_text(shape) -> str:
+    """``"a scalar"`` for the shape ``()``, else ``"shape (2, 2)"``: the shape as an error message says it."""
+    return "a scalar" if shape == () else f"shape {shape}"

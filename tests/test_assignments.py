@@ -19,7 +19,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from lib import variants
+from lib.teaching import variants
 from tools import assignments as asg
 from tools.grading import grade as grading
 from tools.grading.score import solution_env
@@ -36,7 +36,7 @@ def test_the_three_first_assignments_exist():
     assert set(NAMES) <= set(variants.ASSIGNMENTS)
 
 
-# ----- lib.variants -----
+# ----- lib.teaching.variants -----
 
 def test_a_variant_is_stable_across_processes_and_versions():
     # A golden value: if the derivation changes, submitted notebooks would be graded for other numbers.
@@ -116,11 +116,13 @@ def test_the_outputs_are_there(built, name):
     assert (folder / "student" / f"{name}.ipynb").exists()
     assert (folder / "solution" / f"{name}.ipynb").exists()
     with zipfile.ZipFile(folder / "autograder" / "autograder.zip") as zipped:
-        assert {"run_autograder", "setup.sh", "environment.yml", "otter_config.json",
-                "files/lib/__init__.py", "files/lib/variants.py", "files/lib/grading.py",
-                *(f"tests/{q.name}.py" for q in asg.load(name).questions)} <= set(zipped.namelist())
-        environment = zipped.read("environment.yml").decode()
-    assert "jax==" in environment and "otter-grader" in environment  # what Gradescope installs
+        assert {"run_autograder", "setup.sh", "requirements.txt", "build.json", "grader.json",
+                "code/lib/__init__.py", "code/lib/teaching/variants.py", "code/lib/teaching/grading.py",
+                "code/tools/grading/extract.py", "code/tools/grading/score.py"} <= set(zipped.namelist())
+        requirements = zipped.read("requirements.txt").decode()
+        hidden = json.loads(zipped.read("grader.json"))
+    assert "jax==" in requirements and "otter-grader==" in requirements  # what Gradescope installs
+    assert [q["name"] for q in hidden["questions"]] == [q.name for q in asg.load(name).questions]
 
 
 @pytest.mark.parametrize("name", NAMES)

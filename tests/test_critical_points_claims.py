@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lib
-from lib import checks, networks
-from lib.spectrum import hvp
+from lib.calculus.spectrum import hvp
+from lib.models import networks
+from lib.teaching import checks
 
 XOR_INPUTS = jnp.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_TARGETS = jnp.array([0.0, 1.0, 1.0, 0.0])

@@ -10,7 +10,7 @@ norm preservation behind it is measured.
 import numpy as np
 from jax.scipy.special import digamma
 
-from lib import deep_chains
+from lib.models import deep_chains
 
 
 def test_lyapunov_exponent_of_gaussian_products():

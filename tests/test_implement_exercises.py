@@ -12,17 +12,23 @@ from pathlib import Path
 
 import pytest
 
+from tools import myst_reader as myst
+
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
-SOLUTION = re.compile(r"^(`{4,})\{solution\} (ex-[\w-]*-implement-[\w-]+)\n(.*?)^\1\s*$", re.M | re.S)
-PYTHON = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
 
 
 def implement_solutions():
     found = []
     for path in sorted(CHAPTERS.glob("*.md")):
-        for match in SOLUTION.finditer(path.read_text()):
-            code = "\n".join(PYTHON.findall(match.group(3)))
-            found.append(pytest.param(code, id=match.group(2)))
+        document = myst.read(path)
+        for solution in document.directives("solution"):
+            if not (solution.argument.startswith("ex-") and "-implement-" in solution.argument):
+                continue
+            body = document.nested(solution)
+            code = "\n".join("\n".join(body.lines[s.start + 1:s.end - 1]) + "\n"
+                              for s in body.segments() if s.kind == "code"
+                              and body.lines[s.start].strip() == "```python")
+            found.append(pytest.param(code, id=solution.argument))
     return found
 
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lib
-from lib import activations
+from lib.models import activations
 
 # ------------------------------------------------------------------------ saturation
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import glue
+from lib.teaching import glue
 from tools import portable_notebook as pn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,9 +18,17 @@ def converter(mode="download", values=None, doc="chapters/sgd"):
 def test_glued_numbers_are_written_in_or_evaluated_live():
     text = "loss {glue:text}`x:.1e` after {glue:text}`n:,` steps and {glue:text}`n`"
     assert converter().markdown(text) == "loss 1.2e-04 after 1,347 steps and 1347"
-    live = converter("live").markdown(text)
-    assert live == ("loss {eval}`lib.glue.text('x', '.1e')` after {eval}`lib.glue.text('n', ',')` "
-                    "steps and {eval}`lib.glue.text('n', '')`")
+    # Live, a number is one the chapter's own code cells glue (here two of sgd's).
+    live_text = "loss {glue:text}`sgd_budget_batch:.1e` and {glue:text}`sgd_budget_mini`"
+    live = converter("live").markdown(live_text)
+    assert live == ("loss {eval}`lib.teaching.glue.text('sgd_budget_batch', '.1e')` and "
+                    "{eval}`lib.teaching.glue.text('sgd_budget_mini', '')`")
+
+
+def test_a_live_notebook_refuses_a_name_no_code_cell_glues():
+    message = r"chapters/sgd\.md:12: no code cell of chapters/sgd glues a value named 'x'"
+    with pytest.raises(KeyError, match=message):
+        converter("live").markdown("text\n\nloss {glue:text}`x:.1e`", line=10)
 
 
 def test_live_expressions_format_like_the_website():
@@ -37,8 +45,8 @@ def test_live_expressions_format_like_the_website():
 
 
 def test_a_missing_glued_value_fails_the_conversion():
-    with pytest.raises(KeyError, match="no glued value named 'y'"):
-        converter().markdown("{glue:text}`y:.2f`")
+    with pytest.raises(KeyError, match=r"chapters/sgd\.md:7: no glued value named 'y'"):
+        converter().markdown("{glue:text}`y:.2f`", line=7)
 
 
 def test_admonitions_and_exercises_become_block_quotes_and_solutions_fold():
@@ -53,7 +61,7 @@ def test_admonitions_and_exercises_become_block_quotes_and_solutions_fold():
     assert "> **Learning objectives**\n>\n> After this chapter you can" in text
     assert f"> **{number}** (Batch size and learning rate)\n>\n> Double the batch size." in text
     assert f"<details>\n<summary>Solution to {number}</summary>\n\nHalve the variance.\n\n</details>" in text
-    assert not pn.RAW_MYST.search(text)
+    assert pn.raw_myst(text) is None
 
 
 def test_references_and_citations_read_as_on_the_website():
@@ -68,10 +76,14 @@ def test_references_and_citations_read_as_on_the_website():
 
 
 def test_syntax_without_a_plain_form_is_an_error_not_left_raw():
-    with pytest.raises(ValueError, match=r"role \{unknownrole\}"):
+    with pytest.raises(ValueError, match=r"sgd\.md:1: the role \{unknownrole\}"):
         converter().markdown("{unknownrole}`x`")
-    with pytest.raises(ValueError, match=r"directive \{glossary\}"):
-        converter().markdown(":::{glossary}\nterm\n:::")
+    with pytest.raises(ValueError, match=r"sgd\.md:4: the directive \{glossary\}"):
+        converter().markdown("Text.\n\n:::{glossary}\nterm\n:::", line=2)
+    with pytest.raises(ValueError, match=r"sgd\.md:3: unclosed fence: the \{note\} directive"):
+        converter().markdown("Text.\n\n```{note}\nnever closed\n")
+    with pytest.raises(KeyError, match=r"sgd\.md:5: unknown reference target 'no-such-label'"):
+        converter().markdown("see {ref}`no-such-label`", line=5)
     with pytest.raises(ValueError, match="mode"):
         pn.Converter(BOOK, "chapters/sgd", "pdf")
 
@@ -119,3 +131,12 @@ def test_every_chapter_converts_to_a_live_notebook(doc):
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert code and not any("install" in c.metadata.get("tags", []) for c in code)
     assert "instructors" not in doc and "status" not in doc
+
+
+def test_raw_myst_left_in_a_cell_is_found_and_located():
+    assert pn.raw_myst("plain *text* and `{glue:text}` in code") is None
+    assert pn.raw_myst("a\n\nb {cite}`key`", path="x.ipynb") == "x.ipynb:3: {cite}`key`"
+    assert pn.raw_myst("(fig-x)=\n# Title") == "<cell>:1: (fig-x)="
+    assert pn.raw_myst(":class: tip\ntext").endswith(":class: tip")
+    assert pn.raw_myst("::::{admonition} T\n:class: tip\n{eval}`1+1`\n::::", live=True) is None
+    assert pn.raw_myst("::::{admonition} T\n:class: tip\n{eval}`1+1`\n::::").startswith("<cell>:3: {eval}")

@@ -1,7 +1,7 @@
 """Claims of the chapter "Saddle points in high dimensions" beyond what its hidden cells assert.
 
-The data come from ``lib.datasets.diabetes_components`` and the symmetry map from
-``lib.weight_symmetry.permute_units``, as in the chapter; the network, weight decay, learning rate
+The data come from ``lib.models.datasets.diabetes_components`` and the symmetry map from
+``lib.models.weight_symmetry.permute_units``, as in the chapter; the network, weight decay, learning rate
 and seeds are the chapter's. The chapter asserts in its hidden cells the random-matrix
 probabilities, the copies of its minimum ``theta_star`` and their losses, averaging copies,
 identical units under gradient descent and the saddle they sit on with its escape rate, zero and
@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from jax.flatten_util import ravel_pytree
 
 import lib
-from lib import datasets, networks
-from lib.critical_search import find_critical_point
-from lib.weight_symmetry import permute_units, unit_rows
+from lib.calculus.critical_search import find_critical_point
+from lib.models import datasets, networks
+from lib.models.weight_symmetry import permute_units, unit_rows
 
 K, SIZES, DECAY, LR, STEPS = 4, [3, 4, 1], 1e-2, 0.3, 3000
 

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import lib
-from lib import datasets, networks
+from lib.models import datasets, networks
 
 WEIGHT_DECAY = 1e-2
 

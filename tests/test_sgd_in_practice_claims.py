@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import lib
-from lib import data_parallel, gradient_noise, noise_floor, saddle_escape
+from lib.calculus import gradient_noise
+from lib.theory import data_parallel, noise_floor, saddle_escape
 
 RNG = np.random.default_rng(2026)
 

@@ -2,7 +2,7 @@
 //
 // MyST-NB writes each executed widget as a view <script> pointing into one
 // widget-state <script>. Every interactive widget of this book is an anywidget
-// (lib.explorers.Explorer), whose state carries its own ES module (`_esm`) and
+// (lib.explorer.Explorer), whose state carries its own ES module (`_esm`) and
 // CSS. Rendering those needs only a stand-in for the model API that module
 // uses (get/set/on/off/send/save_changes), about 100 lines here, instead of the
 // ipywidgets HTML manager (require.js plus 3.6 MB). With no kernel, `send`

@@ -1,8 +1,8 @@
-"""Gradable assignments (otter-grader) built from the chapters, one variant per student.
+"""Gradable assignments built from the chapters, one variant per student.
 
 Each ``assignments/<chapter>.yml`` names the chapter's exercises that become questions and
 adds what the chapter cannot hold: the student's variant (parameters drawn by
-:mod:`lib.variants` from ``STUDENT_ID``), the answer cells and the autograder's tests. The
+:mod:`lib.teaching.variants` from ``STUDENT_ID``), the answer cells and the autograder's tests. The
 question text is the chapter's exercise block, converted by ``tools/portable_notebook.py``
 (the parser of the plain notebooks), so it never drifts from the book.
 
@@ -13,10 +13,11 @@ question text is the chapter's exercise block, converted by ``tools/portable_not
                  beside it as ``<name>-student.zip``, for the LMS);
 ``solution/``    the same notebook with the solutions (and the book's worked solution),
                  and every test;
-``autograder/``  ``autograder.zip`` from ``otter generate`` (Gradescope's format, also
-                 what ``otter run`` grades offline). Its hidden tests recompute each
-                 answer with ``lib`` for the student's own variant; ``lib`` travels in
-                 the zip and its dependencies are pinned in the zip's requirements.
+``autograder/``  ``autograder.zip`` for Gradescope (:mod:`tools.grading.gradescope`): the
+                 notebook runs as an unprivileged user and hands back only its answers;
+                 a root process scores them with the hidden tests, which recompute each
+                 answer with ``lib`` for the student's own variant. ``lib`` travels in the
+                 zip, file for file as built, and every dependency is pinned.
 
 ``grade`` grades a folder of notebooks, each in its own bubblewrap sandbox, and merges the
 scores into the assignment's gradebook (:mod:`tools.grading`).
@@ -30,12 +31,10 @@ from __future__ import annotations
 import argparse
 import ast
 import builtins
-import contextlib
 import json
 import re
 import shutil
 import sys
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -53,10 +52,10 @@ CONFIGS = ROOT / "assignments"
 OUTPUT = ROOT / "_build" / "assignments"
 # The solution notebook's identifier (students' notebooks start blank).
 EXAMPLE_ID = "example-student"
-# Gradescope's image installs this Python; the book is built and tested with 3.11.
-GRADER_PYTHON = "3.11"
-# Python packages the autograder's tests import besides lib's own dependencies.
-GRADER_EXTRA_PACKAGES = ["jaxlib", "scipy", "optax"]
+# Python packages the Gradescope autograder needs besides lib's own dependencies: what the tests
+# import, the notebook's kernel (nbclient runs it), otter-grader (the tests' test_case decorator).
+GRADER_EXTRA_PACKAGES = ["jaxlib", "scipy", "optax", "nbclient", "nbformat", "ipykernel", "jupyter_client",
+                         "otter-grader"]
 
 # The top of every test file: what the tests' code may use without importing it.
 TEST_PREAMBLE = '''\
@@ -65,10 +64,10 @@ import numpy as np
 from otter.test_files import test_case
 
 import lib
-from lib import quadratic as quad
-from lib import update_checks
-from lib.grading import (require_answer, require_callable, require_check, require_choice,
-                         require_close, require_shape, student_variant)
+from lib.teaching import update_checks
+from lib.teaching.grading import (require_answer, require_callable, require_check, require_choice,
+                                  require_close, require_shape, student_variant)
+from lib.theory import quadratic as quad
 '''
 PREAMBLE_NAMES = {"jnp", "np", "test_case", "lib", "quad", "update_checks",
                   "require_answer", "require_callable", "require_check", "require_choice",
@@ -121,32 +120,19 @@ class Assignment:
 
 # ----- reading the chapter and the configuration -----
 
-def _directive(lines: list[str], name: str, label: str) -> tuple[str, list[str]] | None:
-    """(argument, body lines) of the ``{name}`` directive labelled ``label`` (exercise: ``:label:``,
-    solution: its argument), options removed."""
-    for i, line in enumerate(lines):
-        fence = pn.FENCE.match(line)
-        if not fence or fence["name"] != name:
-            continue
-        end = pn.Converter._closing(lines, i, fence["fence"])
-        options, body = pn.Converter._options(lines[i + 1:end])
-        if (options.get("label") if name == "exercise" else fence["arg"].strip()) == label:
-            return fence["arg"].strip(), body
+def _directive(document: pn.myst.Document, name: str, label: str) -> pn.myst.Directive | None:
+    """The ``{name}`` directive labelled ``label`` (exercise: ``:label:``, solution: its argument)."""
+    for directive in document.directives(name):
+        if (directive.options.get("label") if name == "exercise" else directive.argument) == label:
+            return directive
     return None
 
 
-def _without_code(lines: list[str]) -> list[str]:
+def _without_code(document: pn.myst.Document) -> list[str]:
     """The lines minus fenced code blocks: the chapter's self-check snippets call helpers that
     live in its hidden cells; the assignment's answer and check cells replace them."""
-    kept, i = [], 0
-    while i < len(lines):
-        fence = pn.FENCE.match(lines[i])
-        if fence and fence["fence"].startswith("`") and fence["name"] is None:
-            i = pn.Converter._closing(lines, i, fence["fence"]) + 1
-            continue
-        kept.append(lines[i])
-        i += 1
-    return kept
+    return [line for segment in document.segments() if segment.kind != "code"
+            for line in document.lines[segment.start:segment.end]]
 
 
 def _drop_paragraphs(markdown: str, drop: list[str], where: str) -> str:
@@ -188,13 +174,14 @@ def load(name: str, book: pn.Book | None = None) -> Assignment:
     config = yaml.safe_load(path.read_text())
     book = book or pn.Book.load(ROOT)
     doc = f"chapters/{config['chapter']}"
-    source = (ROOT / f"{doc}.md").read_text()
-    lines = source.splitlines()
     glue = pn.load_glue(ROOT / "_build" / "jupyter_execute" / "chapters", config["chapter"])
     converter = pn.Converter(book, doc, "download", glue)
+    chapter = converter.source
+    # A number the questions show must be one the chapter's code glues, built or not.
+    pn.myst.check_glue(chapter)
     # The notebook holds none of the chapter's figures and sections: every reference links to the page.
     converter.doc = f"assignments/{name}"
-    title = next(m["title"] for m in map(pn.HEADING.match, lines) if m)
+    title = chapter.title().title
     questions = []
     for number, raw in enumerate(config["questions"], start=1):
         where = f"{path.name}: question {number}"
@@ -205,12 +192,14 @@ def load(name: str, book: pn.Book | None = None) -> Assignment:
             raise ValueError(f"{where}: give exactly one of exercise (a label in {doc}.md) or prompt")
         book_solution = ""
         if "exercise" in raw:
-            found = _directive(lines, "exercise", raw["exercise"])
-            if found is None:
+            exercise = _directive(chapter, "exercise", raw["exercise"])
+            if exercise is None:
                 raise ValueError(f"{where}: no exercise labelled {raw['exercise']!r} in {doc}.md")
-            exercise_title, body = found
+            exercise_title = exercise.argument
             try:
-                prompt = converter.markdown("\n".join(_without_code(body)))
+                # Messages name the chapter's lines (shifted after a removed code block).
+                body = _without_code(chapter.nested(exercise))
+                prompt = converter.markdown("\n".join(body), exercise.location().line)
             except KeyError as err:  # a {glue:text} number: its value comes from the built book
                 raise ValueError(f"{where}: {err.args[0]}; run `make book` first") from None
             prompt = _drop_paragraphs(prompt, raw.get("drop", []), where)
@@ -219,10 +208,10 @@ def load(name: str, book: pn.Book | None = None) -> Assignment:
                 if old not in prompt:
                     raise ValueError(f"{where}: replace: the question's text has no {old!r}")
                 prompt = prompt.replace(old, converter.inline(new))
-            solution = _directive(lines, "solution", raw["exercise"])
+            solution = _directive(chapter, "solution", raw["exercise"])
             if solution:
                 try:
-                    book_solution = converter.markdown("\n".join(solution[1]))
+                    book_solution = converter.markdown(solution.body, solution.location().line)
                 except KeyError:  # numbers not built yet: point to the page instead
                     book_solution = f"See the solution on the book's page: {book.site}{doc}.html"
             heading = raw.get("title", exercise_title)
@@ -371,9 +360,9 @@ import numpy as np
 import otter
 
 import lib
-from lib import quadratic as quad
-from lib import update_checks
-from lib.variants import for_student
+from lib.teaching import update_checks
+from lib.teaching.variants import for_student
+from lib.theory import quadratic as quad
 
 grader = otter.Notebook(tests_dir="tests")
 params = for_student(STUDENT_ID, {assignment.name!r})'''
@@ -430,9 +419,10 @@ def notebook(assignment: Assignment, book: pn.Book, *, solutions: bool) -> nbfor
     })
     for index, cell in enumerate(nb.cells):
         cell.id = f"cell-{index}"  # stable ids: the same sources give the same file
-        if cell.cell_type == "markdown" and pn.RAW_MYST.search(cell.source):
-            raise ValueError(f"{assignment.name}: MyST syntax left in a Markdown cell: "
-                             f"{pn.RAW_MYST.search(cell.source)[0]!r}")
+        left = pn.raw_myst(cell.source, path=f"{assignment.name}.ipynb, cell {index}") \
+            if cell.cell_type == "markdown" else None
+        if left:
+            raise ValueError(f"{assignment.name}: MyST syntax left in a Markdown cell: {left}")
     nbformat.validate(nb)
     return nb
 
@@ -440,9 +430,10 @@ def notebook(assignment: Assignment, book: pn.Book, *, solutions: bool) -> nbfor
 # ----- the autograder zip -----
 
 def _pins() -> dict[str, str]:
-    """``name==version`` lines of requirements.txt and constraints.txt, by normalised name."""
+    """``name==version`` lines of requirements.txt, constraints.txt and requirements-test.txt
+    (otter-grader), by normalised name."""
     pins = {}
-    for path in (ROOT / "constraints.txt", ROOT / "requirements.txt"):
+    for path in (ROOT / "constraints.txt", ROOT / "requirements.txt", ROOT / "requirements-test.txt"):
         for line in path.read_text().splitlines():
             match = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line.strip())
             if match:
@@ -469,30 +460,18 @@ def grader_requirements() -> str:
             + "\n".join(lines) + "\n")
 
 
-def autograder_zip(assignment: Assignment, folder: Path) -> Path:
-    """``otter generate``'s zip with every test, lib/ and the pinned requirements."""
-    from otter.generate import main as otter_generate
+def autograder_zip(assignment: Assignment, folder: Path, version: str | None = None) -> Path:
+    """Our Gradescope autograder zip (:mod:`tools.grading.gradescope`): the notebook runs as an
+    unprivileged user and only hands back answers; root scores them with every test, for the
+    student's variant, with the ``lib`` the assignment was built from."""
+    from tools.grading.gradescope import build_zip
 
-    tests = folder / "tests"
-    tests.mkdir(parents=True)
+    tests = folder / "tests"  # every test file, for reading (the zip carries them in grader.json)
+    tests.mkdir(parents=True, exist_ok=True)
     for question in assignment.questions:
         (tests / f"{question.name}.py").write_text(test_file(assignment, question, public_only=False))
-    (folder / "requirements.txt").write_text(grader_requirements())
-    config = {"assignment_name": assignment.name, "lang": "python",
-              # Gradescope shows the hidden tests' messages once grades are published.
-              "show_hidden": True}
-    (folder / "otter_config.json").write_text(json.dumps(config, indent=2) + "\n")
-    # otter generate only packs files under its working directory: stage lib/ there.
-    with tempfile.TemporaryDirectory() as staging:
-        shutil.copytree(ROOT / "lib", Path(staging) / "lib",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        output = folder / "autograder.zip"
-        with contextlib.chdir(staging):
-            otter_generate(tests_dir=str(tests), output_path=str(output),
-                           config=str(folder / "otter_config.json"),
-                           requirements=str(folder / "requirements.txt"), no_environment=True,
-                           files=["lib"], python_version=GRADER_PYTHON)
-    return output
+    record = {"assignment": assignment.name, "lib_version": version or lib_version()}
+    return build_zip(assignment, folder, requirements=grader_requirements(), record=record)
 
 
 def build(name: str, book: pn.Book | None = None, out: Path = OUTPUT) -> Path:
@@ -512,10 +491,11 @@ def build(name: str, book: pn.Book | None = None, out: Path = OUTPUT) -> Path:
             (folder / "tests" / f"{question.name}.py").write_text(text)
     # What the autograder records: the lib the students install (their feedback warns on another).
     (target / "autograder").mkdir(parents=True, exist_ok=True)
-    record = json.dumps({"assignment": name, "lib_version": lib_version()}, indent=1) + "\n"
+    version = lib_version()
+    record = json.dumps({"assignment": name, "lib_version": version}, indent=1) + "\n"
     (target / "build.json").write_text(record)
     (target / "autograder" / "build.json").write_text(record)
-    autograder_zip(assignment, target / "autograder")
+    autograder_zip(assignment, target / "autograder", version)
     # What students download from the LMS: the notebook with the tests/ folder grader.check reads,
     # in a folder named after the assignment.
     with zipfile.ZipFile(target / f"{name}-student.zip", "w", zipfile.ZIP_DEFLATED) as archive:

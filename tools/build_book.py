@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import portable_notebook  # noqa: E402
+from portable_notebook import myst  # noqa: E402  (tools/myst_reader.py)
 
 BUILD = ROOT / "_build"
 FINGERPRINT = BUILD / ".lib-fingerprint"
@@ -42,6 +43,14 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
+def check_sources(root: Path = ROOT) -> int:
+    """Refuse, before executing anything, a page that shows a glued number no code cell of its glues.
+
+    Returns how many glue references were checked; raises :class:`myst_reader.MystError` (file:line).
+    """
+    return myst.check_chapters([root / "intro.md", *sorted((root / "chapters").glob("*.md"))], root)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--all", action="store_true", help="re-execute and rebuild every page")
@@ -49,6 +58,11 @@ def main() -> int:
     parser.add_argument("--output", default=str(ROOT), help="folder that receives _build/")
     args = parser.parse_args()
 
+    try:
+        check_sources(ROOT)
+    except myst.MystError as err:
+        print(f"The book's sources are not valid MyST for the build: {err}", file=sys.stderr)
+        return 1
     build = Path(args.output) / "_build"
     stamp = build / FINGERPRINT.name
     current = fingerprint()

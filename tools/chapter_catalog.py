@@ -6,16 +6,20 @@ chapters change. Used by ``chapters/instructors.md`` (executed at build time).
 
 from __future__ import annotations
 
-import re
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tools import myst_reader as myst  # noqa: E402  (the chapters' MyST, read as MyST reads it)
+
 WORDS_PER_MINUTE = 200      # reading prose
 MINUTES_PER_CODE_CELL = 1.5  # reading and running a cell
 MINUTES_PER_EXERCISE = 12
+SEPARATE = myst.LITERAL | {"exercise", "solution"}  # not counted as prose
 
 
 class Exercise(NamedTuple):
@@ -40,25 +44,30 @@ def _toc_chapters():
 
 
 def read_chapter(path: Path) -> Chapter:
-    text = path.read_text()
-    label = re.search(r"^\((ch-[\w-]+)\)=", text, re.M)
-    title = re.search(r"^# (.+)$", text, re.M)
-    objectives_block = re.search(r"Learning objectives\n(.*?)\n:::", text, re.S)
-    objectives = []
-    for line in (objectives_block.group(1).splitlines() if objectives_block else []):
-        item = re.match(r"^\s*\d+\.\s+(.+)$", line)
-        if item:
-            objectives.append(item.group(1).strip())
-        elif objectives and line.strip():  # a wrapped line continues the item above
-            objectives[-1] += " " + line.strip()
-    exercises = [Exercise(label, title.strip()) for title, label in
-                 re.findall(r"^`{3,}\{exercise\}\s*(.*)\n:label:\s*(\S+)", text, re.M)]
-    code_cells = len(re.findall(r"^```\{code-cell\}", text, re.M))
-    prose = re.sub(r"```.*?```", " ", text, flags=re.S)
-    minutes = (len(prose.split()) / WORDS_PER_MINUTE + code_cells * MINUTES_PER_CODE_CELL
+    document = myst.read(path, ROOT)
+    label = next((target.label for target in document.labels() if target.label.startswith("ch-")), "")
+    title = next((heading.title for heading in document.headings() if heading.level == 1), path.stem)
+    objectives = next((document.nested(block).list_items() for block in document.directives("admonition")
+                       if block.argument == "Learning objectives"), [])
+    exercises = [Exercise(block.options["label"], block.argument) for block in document.directives("exercise")
+                 if block.options.get("label")]
+    code_cells = len(document.code_cells())
+    minutes = (len(prose(document).split()) / WORDS_PER_MINUTE + code_cells * MINUTES_PER_CODE_CELL
                + len(exercises) * MINUTES_PER_EXERCISE)
-    return Chapter(path.stem, label.group(1) if label else "", title.group(1).strip() if title else path.stem,
-                   objectives, exercises, int(round(minutes / 5.0) * 5))
+    return Chapter(path.stem, label, title, objectives, exercises, int(round(minutes / 5.0) * 5))
+
+
+def prose(document: myst.Document) -> str:
+    """The text read as prose: everything but code cells, code blocks and exercises with their
+    solutions (an exercise counts ``MINUTES_PER_EXERCISE``)."""
+    kept = []
+    for segment in document.segments():
+        if segment.kind in ("text", "skip"):
+            kept.extend(document.lines[segment.start:segment.end])
+        elif segment.kind == "directive" and segment.directive.name not in SEPARATE:
+            kept.append(segment.directive.argument)
+            kept.append(prose(document.nested(segment.directive)))
+    return "\n".join(kept)
 
 
 def catalog():

@@ -20,7 +20,7 @@ Computed numbers are written in two ways, one per kind of notebook:
               ``.ipynb`` offered by each page's download button; runs on Colab). A
               first cell installs the book's package from the repository named in
               ``_config.yml``.
-``live``      each number is an inline expression ``{eval}`lib.glue.text(...)``` that
+``live``      each number is an inline expression ``{eval}`lib.teaching.glue.text(...)``` that
               jupyterlab-myst evaluates in the kernel once the cells above have run
               (JupyterLab on Binder or a hub, ``make lab``). Written without executing
               anything, so Binder can make these notebooks from the sources.
@@ -45,21 +45,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from lib.glue import format_plain  # noqa: E402  (the website's glue formatting, shared)
+from lib.teaching.glue import format_plain  # noqa: E402  (the website's glue formatting, shared)
+from tools import myst_reader as myst  # noqa: E402  (the chapters' MyST, read as MyST reads it)
 
 # Pages with code that cannot run outside the repository: no notebook is offered for them.
 REPOSITORY_ONLY = {"instructors", "status"}
 # Where Binder's postBuild and `make lab` write the live notebooks (the launch buttons open them).
 LIVE_FOLDER = "notebooks"
-# Raw MyST a plain notebook must never show (the tests search every Markdown cell for these).
-RAW_MYST = re.compile(r"\{[a-z][a-z:-]*\}`|^\s*[`:]{3,}\s*\{|^\(\s*[\w-]+\s*\)=\s*$|^:[a-z-]+:\s", re.M)
-
-FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})\s*(?:\{(?P<name>[\w:-]+)\})?\s*(?P<arg>.*)$")
-ROLE = re.compile(r"\{(?P<role>[a-z][a-z:-]*)\}`(?P<content>[^`]+)`")
-LIVE_MYST = re.compile(r"\{eval\}`[^`]+`|^:{3,}(\{admonition\}|\{dropdown\}).*$|^:{3,}$|^:class: .*$", re.M)
-INLINE = re.compile(ROLE.pattern + r"|`[^`]+`")
-TARGET = re.compile(r"^\(\s*(?P<label>[\w-]+)\s*\)=\s*$")
-HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*$")
+# What jupyterlab-myst renders in a live notebook; anything else MyST in a Markdown cell is an error.
+LIVE_ROLES = {"eval"}
+LIVE_DIRECTIVES = {"admonition", "dropdown"}
 ADMONITIONS = {"note", "tip", "hint", "important", "warning", "caution", "attention", "danger",
                "error", "seealso"}
 
@@ -146,26 +141,19 @@ def _targets(root: Path, docs: list[str], numbers: dict[str, int] | None = None)
     for doc in docs:
         prefix = f"{numbers[doc]}." if doc in numbers else ""
         counts = {"figure": 0, "exercise": 0} if prefix else loose
-        text = (root / f"{doc}.md").read_text()
-        lines = text.splitlines()
-        for i, line in enumerate(lines):
-            match = TARGET.match(line)
-            if match:
-                heading = next((HEADING.match(after) for after in lines[i + 1:i + 3]
-                                if HEADING.match(after)), None)
-                if heading:
-                    targets[match["label"]] = Target(doc, _strip_roles(heading["title"]))
-            fence = FENCE.match(line)
-            if fence and fence["name"] == "exercise":
-                counts["exercise"] += 1
-                label = next((m[1] for m in (re.match(r"^:label:\s*(\S+)", after)
-                                             for after in lines[i + 1:i + 6]) if m), None)
-                if label:
-                    number = f"{prefix}{counts['exercise']}"
-                    targets[label] = Target(doc, f"Exercise {number}", fence["arg"].strip())
-        for cell in jupytext.reads(text, fmt="md:myst").cells:
-            options = cell.metadata.get("mystnb", {}).get("figure", {})
-            if cell.cell_type == "code" and "caption" in options:
+        document = myst.read(root / f"{doc}.md", root)
+        for label in document.labels():
+            if label.heading:
+                targets[label.label] = Target(doc, _strip_roles(label.heading.title))
+        for exercise in document.directives("exercise"):
+            counts["exercise"] += 1
+            if exercise.options.get("label"):
+                number = f"{prefix}{counts['exercise']}"
+                targets[exercise.options["label"]] = Target(doc, f"Exercise {number}", exercise.argument)
+        for cell in document.code_cells():
+            mystnb = cell.options.get("mystnb")
+            options = mystnb.get("figure", {}) if isinstance(mystnb, dict) else {}
+            if "caption" in options:
                 counts["figure"] += 1
                 if "name" in options:
                     targets[options["name"]] = Target(doc, f"Fig. {prefix}{counts['figure']}")
@@ -183,13 +171,24 @@ def _bibliography(path: Path) -> dict[str, dict[str, str]]:
 
 
 def _strip_roles(text: str) -> str:
-    return ROLE.sub(lambda m: _explicit_text(m["content"]), text)
+    document = myst.parse(text)
+    return "\n".join(document.rewrite(0, len(document.lines), lambda role: _explicit_text(role.content)))
+
+
+def _explicit(content: str) -> tuple[str | None, str]:
+    """A role's ``text <target>`` → ``(text, target)``; a bare target → ``(None, target)``."""
+    stripped = content.strip()
+    opening = stripped.rfind("<")
+    if stripped.endswith(">") and opening >= 0 and ">" not in stripped[opening + 1:-1] \
+            and len(stripped) - opening > 2:
+        return stripped[:opening].rstrip(), stripped[opening + 1:-1]
+    return None, stripped
 
 
 def _explicit_text(content: str) -> str:
     """``text <target>`` → ``text``; a bare target is returned as it is."""
-    match = re.match(r"^(.*?)\s*<([^<>]+)>$", content.strip(), re.S)
-    return match[1] if match else content
+    text, _ = _explicit(content)
+    return content if text is None else text
 
 
 class Converter:
@@ -202,56 +201,62 @@ class Converter:
             raise ValueError("glue (the chapter's glued text/plain values) is needed for mode='download'")
         self.book, self.doc, self.mode, self.glue = book, doc, mode, glue or {}
         self.cited: list[str] = []
+        self.source = myst.read(book.root / f"{doc}.md", book.root)
+        self.path = self.source.path
+        # In a live notebook a number is computed by the chapter's own cells: they must glue it.
+        self.glued = self.source.glued() if mode == "live" else None
         # Cited keys carry the chapter's prefix, declared by its bibliography directive.
-        prefix = re.search(r"^:keyprefix:\s*(\S+)", (book.root / f"{doc}.md").read_text(), re.M)
-        self.keyprefix = prefix[1] if prefix else ""
+        self.keyprefix = next((d.options["keyprefix"] for d in self.source.directives()
+                               if "keyprefix" in d.options), "")
 
     # ----- inline roles -----
-    def role(self, match: re.Match) -> str:
-        role, content = match["role"], match["content"]
-        if role == "glue:text":
-            name, _, spec = content.rpartition(":") if ":" in content else (content, "", "")
+    def role(self, role: myst.Role) -> str:
+        name, content = role.name, role.content
+        if name == "glue:text":
+            key, spec = myst.glue_key(role)
             if self.mode == "live":
-                return "{eval}`lib.glue.text(%r, %r)`" % (name, spec)
-            if name not in self.glue:
-                raise KeyError(f"{self.doc}: no glued value named {name!r}")
-            return format_plain(self.glue[name], spec or "s")
-        if role == "term":
+                if key not in self.glued:
+                    raise myst.UnknownName(role.where,
+                                           f"no code cell of {self.doc} glues a value named {key!r}")
+                return "{eval}`lib.teaching.glue.text(%r, %r)`" % (key, spec)
+            if key not in self.glue:
+                raise myst.UnknownName(role.where, f"no glued value named {key!r}")
+            return format_plain(self.glue[key], spec or "s")
+        if name == "term":
             return _explicit_text(content)
-        if role == "cite":
-            return "(" + "; ".join(self.citation(key.strip()) for key in content.split(",")) + ")"
-        if role in ("ref", "numref", "doc"):
-            return self.reference(role, content)
-        if role == "math":
+        if name == "cite":
+            return "(" + "; ".join(self.citation(key.strip(), role.where) for key in content.split(",")) + ")"
+        if name in ("ref", "numref", "doc"):
+            return self.reference(name, content, role.where)
+        if name == "math":
             return f"${content}$"
-        raise ValueError(f"{self.doc}: the role {{{role}}} has no plain-notebook form")
+        raise myst.MystError(role.where, f"the role {{{name}}} has no plain-notebook form")
 
-    def entry(self, key: str) -> dict[str, str]:
+    def entry(self, key: str, where: myst.Location | str | None = None) -> dict[str, str]:
         """The bibliography entry of a cited key (keys carry the chapter's ``keyprefix``)."""
         bibliography = self.book.bibliography
         entry = bibliography.get(key) or bibliography.get(key.removeprefix(self.keyprefix))
         if entry is None:
-            raise KeyError(f"{self.doc}: no bibliography entry for {key!r}")
+            raise myst.UnknownName(where or self.path, f"no bibliography entry for {key!r}")
         return entry
 
-    def citation(self, key: str) -> str:
-        entry = self.entry(key)
+    def citation(self, key: str, where: myst.Location | None = None) -> str:
+        entry = self.entry(key, where)
         self.cited.append(key)
         names = [name.split(",")[0].strip() for name in entry.get("author", "").split(" and ")]
         authors = names[0] if len(names) == 1 else (" and ".join(names) if len(names) == 2
                                                      else f"{names[0]} et al.")
         return f"{authors}, {entry.get('year', 'n.d.')}"
 
-    def reference(self, role: str, content: str) -> str:
-        label = re.search(r"<([^<>]+)>$", content)
-        label = label[1] if label else content.strip()
+    def reference(self, role: str, content: str, where: myst.Location | None = None) -> str:
+        _, label = _explicit(content)
         if role == "doc":
             doc = label.removeprefix("/")
             target = Target(doc, _explicit_text(content) if "<" in content else doc)
         else:
             target = self.book.targets.get(label)
             if target is None:
-                raise KeyError(f"{self.doc}: unknown reference target {label!r}")
+                raise myst.UnknownName(where or self.path, f"unknown reference target {label!r}")
         explicit = _explicit_text(content) if "<" in content else None
         if role == "numref" and explicit:
             number = target.text.split()[-1]
@@ -262,66 +267,42 @@ class Converter:
             return text
         return f"[{text}]({self.book.site}{target.doc}.html#{label})"
 
-    def inline(self, text: str) -> str:
-        """Replace roles; inline code spans are left as they are."""
-        return INLINE.sub(lambda m: self.role(m) if m["role"] else m[0], text)
+    def inline(self, text: str, line: int = 1) -> str:
+        """Replace roles; inline code spans are left as they are. ``line``: where ``text`` starts
+        in the chapter (for messages)."""
+        document = myst.parse(text, self.path, line)
+        return "\n".join(document.rewrite(0, len(document.lines), self.role))
 
     # ----- blocks -----
-    def markdown(self, source: str) -> str:
-        lines = source.splitlines()
-        out = self.blocks(lines)
+    def markdown(self, source: str, line: int = 1) -> str:
+        """Plain Markdown for MyST ``source``, which starts at line ``line`` of the chapter."""
+        out = self.blocks(myst.parse(source, self.path, line))
         text = "\n".join(out).strip("\n")
         text = re.sub(r"^>\n(?:>\n)+", ">\n", text, flags=re.M)  # one empty quoted line at most
         return re.sub(r"\n{3,}", "\n\n", text)
 
-    def blocks(self, lines: list[str]) -> list[str]:
-        out, i = [], 0
-        while i < len(lines):
-            line = lines[i]
-            fence = FENCE.match(line)
-            if fence and fence["name"] is None and fence["fence"].startswith("`"):
-                # A plain code block: copied untouched up to its closing fence.
-                end = self._closing(lines, i, fence["fence"])
-                out.extend(lines[i:end + 1])
-                i = end + 1
-                continue
-            if fence and fence["name"]:
-                end = self._closing(lines, i, fence["fence"])
-                options, body = self._options(lines[i + 1:end])
-                out.extend(self.directive(fence["name"], fence["arg"].strip(), options, body))
-                i = end + 1
-                continue
-            if TARGET.match(line) or re.match(r"^%", line):
-                i += 1  # label targets and MyST comments have no plain form
-                continue
-            out.append(self.inline(line))
-            i += 1
+    def blocks(self, document: myst.Document) -> list[str]:
+        out = []
+        for segment in document.segments():
+            if segment.kind == "code":  # a plain code block: copied untouched
+                out.extend(document.lines[segment.start:segment.end])
+            elif segment.kind == "directive":
+                out.extend(self.directive(segment.directive, document))
+            elif segment.kind == "text":
+                out.extend(document.rewrite(segment.start, segment.end, self.role))
+            # "skip": label targets and MyST comments have no plain form
         return out
 
-    @staticmethod
-    def _closing(lines: list[str], start: int, fence: str) -> int:
-        for j in range(start + 1, len(lines)):
-            if lines[j].strip() == fence:
-                return j
-        raise ValueError(f"unclosed fence {fence!r} opened by {lines[start]!r}")
-
-    @staticmethod
-    def _options(lines: list[str]) -> tuple[dict[str, str], list[str]]:
-        options, i = {}, 0
-        while i < len(lines) and (match := re.match(r"^:([\w-]+):\s*(.*)$", lines[i])):
-            options[match[1]] = match[2].strip()
-            i += 1
-        return options, lines[i:]
-
-    def directive(self, name: str, arg: str, options: dict[str, str], body: list[str]) -> list[str]:
-        inner = self.blocks(body)
+    def directive(self, directive: myst.Directive, document: myst.Document) -> list[str]:
+        name, arg, options, body = directive.name, directive.argument, directive.options, directive.body_lines
+        inner = [] if name in myst.LITERAL else self.blocks(document.nested(directive))
         if name == "admonition" or name in ADMONITIONS:
-            title = self.inline(arg) if name == "admonition" else name.capitalize()
+            title = self.inline(arg, directive.line) if name == "admonition" else name.capitalize()
             return self.box(title, options.get("class", name), inner)
         if name == "exercise":
             target = self.book.targets.get(options.get("label", ""))
             number = target.text if target else "Exercise"
-            title = f" ({self.inline(arg)})" if arg else ""
+            title = f" ({self.inline(arg, directive.line)})" if arg else ""
             return self.box(f"**{number}**{title}", "note", inner)
         if name == "solution":
             target = self.book.targets.get(arg)
@@ -334,7 +315,7 @@ class Converter:
             return self.references()
         if name == "math":
             return ["", "$$", *body, "$$", ""]
-        raise ValueError(f"{self.doc}: the directive {{{name}}} has no plain-notebook form")
+        raise myst.MystError(directive.where, f"the directive {{{name}}} has no plain-notebook form")
 
     def box(self, title: str, css_class: str, inner: list[str]) -> list[str]:
         """An admonition: jupyterlab-myst draws the real one; plain Markdown gets a block quote."""
@@ -394,6 +375,10 @@ def convert(book: Book, doc: str, mode: str, glue: dict[str, str] | None = None)
     text = (book.root / f"{doc}.md").read_text()
     source = jupytext.reads(text, fmt="md:myst")
     converter = Converter(book, doc, mode, glue)
+    # Every number the chapter shows must be glued: by its code cells (live), by the build (download).
+    myst.check_glue(converter.source, converter.glued if mode == "live" else converter.glue)
+    code_cells = iter(converter.source.code_cells())
+    cursor = 0  # where the next cell's text is searched in the chapter (for file:line in messages)
     page = f"{book.site}{doc}.html"
     if mode == "download":
         intro = (f"*A chapter of* Optimization in Deep Learning *as a plain notebook "
@@ -407,9 +392,12 @@ def convert(book: Book, doc: str, mode: str, glue: dict[str, str] | None = None)
         cells.append(install_cell(book))
     for cell in source.cells:
         if cell.cell_type == "markdown":
-            text = converter.markdown(cell.source)
-            if text.strip():
-                cells.append(nbformat.v4.new_markdown_cell(text))
+            found = text.find(cell.source, cursor) if cell.source else -1
+            line = text.count("\n", 0, found) + 1 if found >= 0 else 1
+            cursor = found + len(cell.source) if found >= 0 else cursor
+            converted = converter.markdown(cell.source, line)
+            if converted.strip():
+                cells.append(nbformat.v4.new_markdown_cell(converted))
             continue
         if cell.cell_type != "code":
             continue
@@ -420,30 +408,41 @@ def convert(book: Book, doc: str, mode: str, glue: dict[str, str] | None = None)
         if "remove-output" in tags:
             metadata.setdefault("jupyter", {})["outputs_hidden"] = True
         cells.append(nbformat.v4.new_code_cell(cell.source, metadata=metadata))
+        directive = next(code_cells, None)
         figure = cell.metadata.get("mystnb", {}).get("figure", {})
         if "caption" in figure:
             number = book.targets.get(figure.get("name", ""))
             label = f"**{number.text}.** " if number else ""
-            cells.append(nbformat.v4.new_markdown_cell(label + converter.markdown(figure["caption"])))
+            caption = converter.markdown(figure["caption"], directive.line if directive else 1)
+            cells.append(nbformat.v4.new_markdown_cell(label + caption))
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
     })
     for number, cell in enumerate(notebook.cells):
         cell.id = f"cell-{number}"  # stable ids: the same chapter gives the same file
-        # Live notebooks keep what jupyterlab-myst renders: {eval}, admonitions and dropdowns.
-        text = LIVE_MYST.sub("", cell.source) if mode == "live" else cell.source
-        if cell.cell_type == "markdown" and RAW_MYST.search(text):
-            raise ValueError(f"{doc}: MyST syntax left in a Markdown cell: "
-                             f"{RAW_MYST.search(text)[0]!r} in {cell.source[:200]!r}")
+        if cell.cell_type == "markdown":
+            # Live notebooks keep what jupyterlab-myst renders: {eval}, admonitions and dropdowns.
+            left = raw_myst(cell.source, live=mode == "live", path=f"{doc}.ipynb, cell {number}")
+            if left:
+                raise ValueError(f"{doc}: MyST syntax left in a Markdown cell: {left} "
+                                 f"in {cell.source[:200]!r}")
     nbformat.validate(notebook)
     return notebook
+
+
+def raw_myst(markdown: str, live: bool = False, path: str = "<cell>") -> str | None:
+    """The first MyST construct a plain notebook's Markdown would show raw (located), or None.
+
+    ``live``: what jupyterlab-myst renders ({eval}, admonitions, dropdowns) is allowed.
+    """
+    return myst.parse(markdown, path).leftover(LIVE_ROLES if live else (), LIVE_DIRECTIVES if live else ())
 
 
 def runnable_chapters(book: Book) -> list[str]:
     """Chapters with code that runs outside the repository."""
     return [doc for doc in book.chapters if Path(doc).name not in REPOSITORY_ONLY
-            and "```{code-cell}" in (book.root / f"{doc}.md").read_text()]
+            and myst.read(book.root / f"{doc}.md", book.root).code_cells()]
 
 
 def load_glue(folder: Path, name: str) -> dict[str, str]:

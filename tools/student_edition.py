@@ -10,42 +10,38 @@ Output: ``_build/student/_build/html``.
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tools import myst_reader as myst  # noqa: E402  (the chapters' MyST, read as MyST reads it)
+
 SOURCE_COPY = ROOT / "_build" / "student-src"
 OUTPUT = ROOT / "_build" / "student"
 HTML = OUTPUT / "_build" / "html"
 BOOK_FILES = ["_config.yml", "_toc.yml", "intro.md", "references.bib"]
 BOOK_DIRS = ["chapters", "tools", "_vendor"]
-OPENING = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution\}")
 #: Pages for teachers and maintainers, not for students: left out of the student edition
 #: (and so of its PDF): what the autograder cannot stop, and the build's status.
 NOT_FOR_STUDENTS = ["chapters/instructors", "chapters/status"]
 
 
-def strip_solutions(text: str) -> tuple[str, int]:
-    """Remove every ``{solution}`` directive (fenced by backticks or colons) from MyST text."""
-    lines, kept, removed, i = text.splitlines(keepends=True), [], 0, 0
-    while i < len(lines):
-        match = OPENING.match(lines[i])
-        if not match:
-            kept.append(lines[i])
-            i += 1
-            continue
-        fence = match.group("fence")
-        i += 1
-        while i < len(lines) and lines[i].rstrip() != fence:
-            i += 1
-        if i == len(lines):
-            raise ValueError(f"unclosed solution directive (fence {fence!r})")
-        i += 1  # the closing fence
-        removed += 1
-    return "".join(kept), removed
+def strip_solutions(text: str, path: str = "<text>") -> tuple[str, int]:
+    """Remove every ``{solution}`` directive (fenced by backticks or colons) from MyST text.
+
+    ``path`` names the text in messages (an unclosed fence is reported with its file:line).
+    """
+    document = myst.parse(text, path)
+    spans = document.spans("solution")
+    lines, kept, line = document.lines, [], 0
+    for start, end in spans:
+        kept.extend(lines[line:start])
+        line = end
+    kept.extend(lines[line:])
+    return "\n".join(kept), len(spans)
 
 
 def make_source_copy() -> int:
@@ -65,7 +61,10 @@ def make_source_copy() -> int:
         toc = toc.replace(f"      - file: {page}\n", "")
     (SOURCE_COPY / "_toc.yml").write_text(toc)
     for path in [SOURCE_COPY / "intro.md", *sorted((SOURCE_COPY / "chapters").glob("*.md"))]:
-        text, removed = strip_solutions(path.read_text())
+        name = str(path.relative_to(SOURCE_COPY))
+        text, removed = strip_solutions(path.read_text(), name)
+        # Every number the edition shows is glued by its own code cells (solutions gone or not).
+        myst.check_glue(myst.parse(text, name))
         path.write_text(text)
         total += removed
     config = (SOURCE_COPY / "_config.yml").read_text()

@@ -13,7 +13,7 @@ batches; the last one is shorter when :math:`S` does not divide :math:`N`. With
 
 :func:`evaluate_points` evaluates a function of the parameters (a test loss, an accuracy) at
 the iterates a run recorded. The statistics of stochastic gradients are in
-:mod:`lib.gradient_noise`.
+:mod:`lib.calculus.gradient_noise`.
 """
 
 from __future__ import annotations

@@ -124,14 +124,22 @@ def explorer_page(browser, url, ready=".optx .optx-plot[data-drawn]", viewport=(
 PHONE_WIDTH, PHONE_HEIGHT = 360, 800
 
 
-@pytest.fixture(scope="module")
-def phone(browser):
-    """A page on a phone: 360 × 800 CSS px, touch, twice the pixel density."""
+@contextlib.contextmanager
+def phone_page(browser):
+    """A probed page (:class:`PageProbe`) on a phone: 360 × 800 CSS px, touch, twice the pixel density."""
     context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT}, is_mobile=True,
                                   has_touch=True, device_scale_factor=2)
-    page = context.new_page()
-    yield page
-    context.close()
+    try:
+        yield PageProbe(context.new_page())
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def phone(browser):
+    """A page on a phone (:func:`phone_page`), shared by a module's tests."""
+    with phone_page(browser) as probe:
+        yield probe.page
 
 
 @pytest.fixture

@@ -71,11 +71,32 @@ def run_all_cells(page, kernel_timeout_ms: int = 180_000) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    try:  # JupyterLab may ask which kernel to start; accept its (python3) proposal.
-        page.locator(".jp-Dialog .jp-mod-accept").click(timeout=15_000)
-    except PlaywrightTimeout:
-        pass
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=kernel_timeout_ms)
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator(".lm-Menu-item[data-command='runmenu:run-all'], "
-                 ".lm-Menu-item[data-command='notebook:run-all-cells']").first.click()
+    # JupyterLab may ask which kernel to start, and on a cold machine it asks late: accept its
+    # (python3) proposal whenever the dialog appears, until the kernel reports idle.
+    idle = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+    dialog = ".jp-Dialog .jp-mod-accept"
+    deadline = time.monotonic() + kernel_timeout_ms / 1000
+    while True:
+        try:
+            page.wait_for_selector(f"{idle}, {dialog}", timeout=max(1, (deadline - time.monotonic()) * 1000))
+        except PlaywrightTimeout:
+            raise PlaywrightTimeout(f"the kernel was not idle within {kernel_timeout_ms} ms") from None
+        if page.locator(dialog).count():
+            page.locator(dialog).first.click()
+            page.wait_for_selector(".jp-Dialog", state="detached", timeout=30_000)
+            continue
+        break
+    # On the first notebook a fresh server opens, Run All can come before the session is wired to
+    # its kernel and then runs nothing: repeat it until some cell is queued or run.
+    started = ("() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]"
+               ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))")
+    for _ in range(3):
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator(".lm-Menu-item[data-command='runmenu:run-all'], "
+                     ".lm-Menu-item[data-command='notebook:run-all-cells']").first.click()
+        try:
+            page.wait_for_function(started, timeout=20_000, polling=500)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise PlaywrightTimeout("Run ▸ Run All Cells ran no cell, three times")

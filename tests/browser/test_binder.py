@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 HTML = ROOT / "_build" / "html"
 CHAPTER_TIMEOUT_MS = int(os.environ.get("CHAPTER_TIMEOUT_MS", 900_000))
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "_build" / "screenshots"))
-EXPRESSION = re.compile(r"\{eval\}`lib\.glue\.text\('([^']+)', '([^']*)'\)`")
+EXPRESSION = re.compile(r"\{eval\}`lib\.teaching\.glue\.text\('([^']+)', '([^']*)'\)`")
 RAW_MYST = re.compile(r"\{[a-z][a-z:-]*\}`|:::\s*\{|```\s*\{|^\(\s*[\w-]+\s*\)=", re.M)
 # Numbers measured with a clock on the machine that built the website (timings and what is
 # computed from them): they differ from run to run. Every other number must match exactly.
@@ -128,6 +128,10 @@ def test_chapter_runs_and_reads_like_the_website(binder, browser, chapter):
         page.wait_for_timeout(1500)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"binder-{chapter}.png"))
+    except Exception:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # what JupyterLab showed when it went wrong
+        page.screenshot(path=str(SCREENSHOTS / f"binder-{chapter}-failed.png"))
+        raise
     finally:
         context.close()
 
@@ -149,7 +153,7 @@ def test_chapter_runs_and_reads_like_the_website(binder, browser, chapter):
             continue
         results = {e["expression"]: e["result"] for e in cell.metadata.get("user_expressions", [])}
         for name, spec in EXPRESSION.findall(cell.source):
-            expression = f"lib.glue.text({name!r}, {spec!r})"
+            expression = f"lib.teaching.glue.text({name!r}, {spec!r})"
             result = results.get(expression)
             assert result is not None, f"{chapter}: {expression} was not evaluated"
             assert result["status"] == "ok", f"{chapter}: {expression} failed: {result.get('evalue')}"

@@ -22,6 +22,8 @@ import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from tools import myst_reader as myst
+
 from .environments import ROOT, fresh_venv, git_repository_of_working_tree, kernelspec
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -86,8 +88,7 @@ def test_markdown_is_plain(path):
             match = RAW_MYST.search(cell.source)
             assert match is None, f"raw MyST {match[0]!r} in: {cell.source[:300]}"
     # Every solution is folded: one <details> per solution in the chapter's source.
-    source = (ROOT / "chapters" / f"{path.stem}.md").read_text()
-    solutions = len(re.findall(r"^[`:]{3,}\{solution\}", source, re.M))
+    solutions = len(myst.read(ROOT / "chapters" / f"{path.stem}.md", ROOT).directives("solution"))
     folded = sum(c.source.count("<details>") for c in notebook.cells if c.cell_type == "markdown")
     assert folded == solutions
     first_code = next(c for c in notebook.cells if c.cell_type == "code")
@@ -108,6 +109,9 @@ def test_a_failing_install_stops_with_a_clear_message(colab, tmp_path, monkeypat
     gitconfig = tmp_path / "gitconfig"
     gitconfig.write_text(f'[url "file://{tmp_path}/nowhere"]\n\tinsteadOf = {url}\n')
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    # pip caches the wheel it built from the pinned commit: without this, an earlier test's
+    # install would be reused and git (the part that fails here) never asked.
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
     notebook = nbformat.read(downloads()[0], as_version=4)
     install = next(c for c in notebook.cells if c.cell_type == "code")
     notebook.cells = [install]

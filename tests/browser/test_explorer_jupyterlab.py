@@ -100,7 +100,7 @@ def test_a_chapter_source_opens_as_a_notebook(jupyterlab, browser):
 
 def test_slider_move_is_recomputed_exactly_by_the_kernel(lab_page):
     import lib
-    from lib import surfaces
+    from lib.models import surfaces
 
     page = lab_page
     run_all_cells(page)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import PHONE_HEIGHT, PHONE_WIDTH, PageProbe, explorer_page, settle
+from .conftest import PHONE_HEIGHT, explorer_page, phone_page, settle
 
 pytestmark = pytest.mark.browser
 
@@ -170,11 +170,8 @@ def test_on_a_phone_the_plot_stays_in_view_while_the_last_slider_moves(browser, 
                                                                        screenshot_dir):
     """At 360 × 800 the plot stays on screen (under the site's header) while the reader scrolls down
     to the last run's sliders and moves them."""
-    context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
-    probe = PageProbe(context.new_page())
-    page = probe.page
-    try:
+    with phone_page(browser) as probe:
+        page = probe.page
         page.goto(f"{site_url}/chapters/{name}.html")
         settle(page)
         page.wait_for_selector(".optx .optx-plot[data-drawn]", timeout=30_000)
@@ -199,8 +196,6 @@ def test_on_a_phone_the_plot_stays_in_view_while_the_last_slider_moves(browser, 
             assert plot["y"] + plot["height"] <= control["y"], "the plot does not cover the slider"
             page.screenshot(path=str(screenshot_dir / f"explorer-{name}-{index}-phone.png"))
         assert probe.console_errors == []
-    finally:
-        context.close()
 
 
 def test_the_focus_ring_has_three_to_one_contrast_on_white(browser, site_url):

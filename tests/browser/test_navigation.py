@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from .conftest import HTML, PHONE_HEIGHT, PHONE_WIDTH, settle
+from .conftest import HTML, PHONE_HEIGHT, PHONE_WIDTH, phone_page, settle
 
 pytestmark = pytest.mark.browser
 
@@ -54,10 +54,8 @@ def test_contrast_is_computed_as_wcag_defines_it():
 
 @pytest.fixture
 def touch_phone(browser):
-    context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
-    yield context.new_page()
-    context.close()
+    with phone_page(browser) as probe:
+        yield probe.page
 
 
 def test_menu_button_opens_and_closes_the_contents_on_a_phone(touch_phone, site_url, screenshot_dir):

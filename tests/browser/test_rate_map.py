@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from .conftest import PHONE_HEIGHT, PHONE_WIDTH, PageProbe, explorer_page, settle
+from .conftest import PHONE_WIDTH, explorer_page, phone_page, settle
 from .test_explorer_site import wait_for_redraw
 
 pytestmark = pytest.mark.browser
@@ -123,11 +123,8 @@ def test_clicking_the_map_sets_run_a_and_the_readout(desktop, screenshot_dir):
 
 
 def test_the_map_works_on_a_phone(browser, site_url, screenshot_dir):
-    context = browser.new_context(viewport={"width": PHONE, "height": PHONE_HEIGHT}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
-    probe = PageProbe(context.new_page())
-    page = probe.page
-    try:
+    with phone_page(browser) as probe:
+        page = probe.page
         page.goto(f"{site_url}/{PAGE}")
         settle(page)
         page.wait_for_selector(".optx-map-frame", timeout=30_000)
@@ -154,5 +151,3 @@ def test_the_map_works_on_a_phone(browser, site_url, screenshot_dir):
             path=str(screenshot_dir / "rate-map-phone.png"),
             style=".bd-header, .bd-header-article, .skip-link { visibility: hidden !important; }")
         assert probe.console_errors == []
-    finally:
-        context.close()

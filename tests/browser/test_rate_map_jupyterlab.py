@@ -25,8 +25,8 @@ kernelspec: {display_name: Python 3, language: python, name: python3}
 ---
 
 ```{code-cell} ipython3
-from lib import surfaces
-from lib.explorers import Explorer, Run
+from lib.models import surfaces
+from lib.explorer import Explorer, Run
 
 Explorer(surfaces.ravine(kappa=25), runs=[Run(lr=0.002)], rate_map=True, grid_size=(5, 3), steps=40)
 ```
@@ -49,8 +49,8 @@ def jupyterlab(tmp_path_factory):
 
 def test_a_click_on_the_map_is_computed_exactly_by_the_kernel(jupyterlab, browser, screenshot_dir):
     import lib
-    from lib import quadratic as quad
-    from lib import surfaces
+    from lib.models import surfaces
+    from lib.theory import quadratic as quad
 
     base, name = jupyterlab
     context = browser.new_context(viewport={"width": 1400, "height": 1000})

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from tools import myst_reader as myst
 from tools.student_edition import HTML as STUDENT
-from tools.student_edition import OPENING, strip_solutions
+from tools.student_edition import strip_solutions
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "_build" / "html"
@@ -65,7 +66,7 @@ def test_every_solution_in_the_sources_is_rendered_in_the_main_edition():
     for page in {p.with_suffix("") for p in MAIN.rglob("*.html")}:
         source = ROOT / page.relative_to(MAIN).with_suffix(".md")
         if source.exists():
-            in_sources += sum(bool(OPENING.match(line)) for line in source.read_text().splitlines())
+            in_sources += len(myst.read(source, ROOT).directives("solution"))
     rendered = sum((MAIN / page).read_text().count('<div class="solution') for page in pages_with_solutions())
     assert in_sources > 0 and rendered == in_sources
 

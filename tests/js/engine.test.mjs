@@ -1,15 +1,15 @@
-// The page's own runs (lib/explorer-helpers.js): gradient descent on a surface printed from SymPy,
+// The page's own runs (lib/explorer/explorer-helpers.js): gradient descent on a surface printed from SymPy,
 // the sliders' ladders, the rate at one (α, μ), where a diverged run leaves the plot.
-// `node --test tests/js/` (make test-js). The contract against JAX is tests/test_symbolic_surfaces.py.
+// `node --test tests/js/` (make test-js). The contract against JAX is tests/explorer/test_symbolic_surfaces.py.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
   descend, exactLabel, exitPoint, ladderLr, ladderMomentum, makeLoss, momentumRegime,
   positionFromLr, positionFromMomentum, sigmoid, stepwiseDifference,
-} from "../../lib/explorer-helpers.js";
+} from "../../lib/explorer/explorer-helpers.js";
 
-// f(w) = ½(w₁² + κw₂²), as lib.symbolic_surfaces.javascript prints ravine(25).
+// f(w) = ½(w₁² + κw₂²), as lib.models.symbolic_surfaces.javascript prints ravine(25).
 const RAVINE = { loss: "(1/2)*((w1)*(w1)) + 12.5*((w2)*(w2))", grad: ["w1", "25.0*w2"] };
 const VIEW = { lr_range: [0.0008, 0.16], lr_positions: 109, momentum_positions: 60, momentum_max: 0.99 };
 
@@ -86,7 +86,7 @@ test("exactLabel writes the value, or six digits for one that needs more", () =>
   assert.equal(exactLabel(0.1 * 0.2), "0.02");
 });
 
-test("momentumRegime: the four cases of lib.quadratic.momentum_regimes's docstring", () => {
+test("momentumRegime: the four cases of lib.theory.quadratic.momentum_regimes's docstring", () => {
   const cases = [[0.05, 0, 0.95, 0], [0.05, 0.81, 0.9, 1], [0.19, 0, 0.9, 2], [0.3, 0, 2, 3]];
   for (const [lr, mu, rate, regime] of cases) {
     const at = momentumRegime(lr, mu, [1, 10]);

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import {
   clipSegment, decodeFloat32, FAR, formatNumber, keySteps, lrFromPosition, momentumFromPosition,
   pathData, positionFromLr, positionFromMomentum, valueAfterKey,
-} from "../../lib/explorer-helpers.js";
+} from "../../lib/explorer/explorer-helpers.js";
 
 // The view of Explorer(surfaces.two_weight_net()): 25 × 11 grid, 40 and 20 positions per cell.
 const VIEW = {
@@ -119,6 +119,6 @@ test("pathData draws through the points at 0.1 px and lifts the pen across clipp
 });
 
 test("explorer.js loads as an ES module and exports an anywidget render function", async () => {
-  const module = await import("../../lib/explorer.js");
+  const module = await import("../../lib/explorer/explorer.js");
   assert.equal(typeof module.default.render, "function");
 });

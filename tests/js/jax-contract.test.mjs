@@ -1,12 +1,12 @@
 // The page's runs against JAX's, in node: tests/js/fixtures/jax-runs.json holds lib.descend's runs
 // (30 steps) on every explorer surface with the JavaScript SymPy printed for it;
-// tests/test_symbolic_surfaces.py keeps the fixture equal to what lib computes now (and runs the
+// tests/explorer/test_symbolic_surfaces.py keeps the fixture equal to what lib computes now (and runs the
 // same comparison on many more settings, calling node itself). `node --test tests/js/`.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { descend, makeLoss, stepwiseDifference } from "../../lib/explorer-helpers.js";
+import { descend, makeLoss, stepwiseDifference } from "../../lib/explorer/explorer-helpers.js";
 
 const FIXTURE = JSON.parse(readFileSync(new URL("./fixtures/jax-runs.json", import.meta.url), "utf8"));
 

@@ -1,11 +1,11 @@
-// Unit tests of the rate map's pure helpers (lib/explorer-helpers.js): `node --test tests/js/`.
+// Unit tests of the rate map's pure helpers (lib/explorer/explorer-helpers.js): `node --test tests/js/`.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
   DIVERGED_RGB, lrFromPosition, mapKeyAxis, mapPixelFromValues, mapPixels, momentumFromPosition,
   positionsFromMapPixel, rateColor, rateReadout, regimeName, REGIME_RGB, viridis,
-} from "../../lib/explorer-helpers.js";
+} from "../../lib/explorer/explorer-helpers.js";
 
 // The view of Explorer(surfaces.ravine(kappa=25), rate_map=True): lr_range (0.02/κ, 4/κ).
 const VIEW = {

@@ -4,7 +4,7 @@ import { test } from "node:test";
 
 import {
   markerPath, RUN_STYLES, stepsLegend, trajectoryMatches, withRun,
-} from "../../lib/explorer-helpers.js";
+} from "../../lib/explorer/explorer-helpers.js";
 
 const RUNS = [
   { lr: 0.05, momentum: 0, nesterov: false },

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
 import lib
+from lib.models.surfaces import CLIFF_HEIGHT, CLIFF_STEEPNESS, cliff_loss
 from lib.optim import clipping
-from lib.surfaces import CLIFF_HEIGHT, CLIFF_STEEPNESS, cliff_loss
 
 from .runs import run_rule
 

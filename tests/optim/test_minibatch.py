@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import lib
-from lib import networks
+from lib.models import networks
 from lib.optim import minibatch
 
 RNG = np.random.default_rng(3)

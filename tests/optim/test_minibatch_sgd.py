@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import lib
-from lib import gradient_noise
+from lib.calculus import gradient_noise
 from lib.optim import minibatch, schedules
 
 RNG = np.random.default_rng(3)

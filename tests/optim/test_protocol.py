@@ -14,7 +14,7 @@ import pytest
 
 import lib
 from lib.optim import minibatch, schedules
-from lib.quadratic import quadratic_loss
+from lib.theory.quadratic import quadratic_loss
 
 X = np.linspace(-1.0, 1.0, 8)[:, None]
 T = 3.0 * X[:, 0] + 0.5

@@ -14,5 +14,8 @@ The pieces, in the order a submission meets them:
 :mod:`.score`     the trusted side: the hidden tests run in the instructor's process on the
                   decoded answers; slips are named, nothing of the tests is shown;
 :mod:`.gradebook` the CSV per assignment, merged by student, rewritten after every row;
-:mod:`.grade`     the batch: parallel sandboxes, identifier checks, feedback, summary.
+:mod:`.grade`     the batch: parallel sandboxes, identifier checks, feedback, summary;
+:mod:`.gradescope` the same split for one submission in Gradescope's container: the zip
+                  (``zip/setup.sh``, ``zip/run_autograder``), the notebook run as an
+                  unprivileged user, the verdicts written by root into ``results.json``.
 """

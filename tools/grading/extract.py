@@ -75,6 +75,11 @@ def _execute_extra(client, nb, cell) -> None:
         nb.cells.pop()
 
 
+def _timeout(index: int, plan: dict) -> dict:
+    return {"cell": index + 1, "ename": "Timeout",
+            "evalue": f"the cell ran past its time limit of {plan['cell_seconds']} s"}
+
+
 def run(notebook: Path, plan: dict, out: Path, root: str) -> dict:
     import nbformat
     from nbclient import NotebookClient
@@ -98,11 +103,12 @@ def run(notebook: Path, plan: dict, out: Path, root: str) -> dict:
             try:
                 client.execute_cell(cell, index)
             except CellTimeoutError:
-                report["error"] = {"cell": index + 1, "ename": "Timeout",
-                                   "evalue": f"the cell ran longer than {plan['cell_seconds']} s"}
+                report["error"] = _timeout(index, plan)
             except CellExecutionError as err:
-                report["error"] = {"cell": index + 1, "ename": err.ename or "Error",
-                                   "evalue": _first_line(err.evalue)}
+                # nbclient interrupts a cell at its timeout: the KeyboardInterrupt is the time limit.
+                timed_out = err.ename == "KeyboardInterrupt" and time.monotonic() - t0 >= plan["cell_seconds"]
+                report["error"] = _timeout(index, plan) if timed_out else {
+                    "cell": index + 1, "ename": err.ename or "Error", "evalue": _first_line(err.evalue)}
             cell_times.append({"cell": index + 1, "seconds": time.monotonic() - t0,
                                "tags": list(cell.metadata.get("tags", []))})
             report["cells"] += 1

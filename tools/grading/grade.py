@@ -110,9 +110,10 @@ def answer_cells(nb, assignment) -> dict[str, int]:
 
 
 def read_private(path: Path) -> dict | None:
-    """A JSON file the sandbox wrote: a regular file (no link followed), at most MAX_BYTES."""
+    """A JSON file the sandbox wrote: a regular file (no link followed, and no FIFO waited on:
+    opening one without a writer would block), at most MAX_BYTES."""
     try:
-        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     with os.fdopen(handle, "rb") as file:
@@ -183,7 +184,7 @@ def run_in_sandbox(notebook: Path, plan: dict, public_tests: Path | None, hidden
 # ----- the batch -----
 
 def _normalise(student):
-    from lib.variants import normalise_id
+    from lib.teaching.variants import normalise_id
 
     try:
         return normalise_id(student)

@@ -57,14 +57,17 @@ class Outcome:
 
 def command(workdir: Path, argv: list[str], *, hidden: list[Path], env: dict[str, str],
             memory: int = MEMORY_LIMIT, readonly_binds: list[tuple[Path, Path]] = (),
-            visible: list[Path] = ()) -> list[str]:
+            visible: list[Path] = (), user: list[str] = ()) -> list[str]:
     """The ``prlimit … bwrap … argv`` command line (``argv`` runs in /sandbox).
+
+    ``user`` is a command that runs bwrap as another user (``setpriv …  --``: the Gradescope
+    runner starts bwrap as an unprivileged user rather than as root).
 
     ``visible`` folders (the project: its ``lib`` and ``.venv``) are shown read-only even where they
     lie under a folder the sandbox empties (a checkout in /tmp or a home folder); the ``hidden``
     paths inside them are emptied after that, so they stay hidden.
     """
-    args = ["prlimit", f"--as={memory}", f"--fsize={FILE_LIMIT}", "--core=0", "--",
+    args = ["prlimit", f"--as={memory}", f"--fsize={FILE_LIMIT}", "--core=0", "--", *user,
             bwrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
             "--tmpfs", "/tmp", "--tmpfs", "/run"]
     for folder in ("/home", "/root"):

@@ -6,7 +6,7 @@ on the decoded answers: a student's function is replaced by :class:`answers.Func
 which answers each call with the output the student's function gave, in the sandbox, on the
 same inputs. Those inputs are the grader's: :func:`plan` records them by running every test
 on the solution's own functions for the student's variant (the checks of
-:mod:`lib.update_checks` feed each step the reference state, so the inputs do not depend on
+:mod:`lib.teaching.update_checks` feed each step the reference state, so the inputs do not depend on
 the student's outputs).
 """
 
@@ -33,12 +33,15 @@ CALL_SECONDS = 10
 
 def _modules(assignment) -> dict[str, types.ModuleType]:
     """The hidden test files of each question, as modules built in this process."""
-    from tools import assignments as asg
-
     modules = {}
     for question in assignment.questions:
         module = types.ModuleType(f"grader_tests_{assignment.name}_{question.name}".replace("-", "_"))
-        code = asg.test_file(assignment, question, public_only=False)
+        # The Gradescope zip carries the test files (tools.grading.gradescope); here they are built.
+        code = getattr(question, "tests_code", None)
+        if code is None:
+            from tools import assignments as asg
+
+            code = asg.test_file(assignment, question, public_only=False)
         exec(compile(code, f"<{assignment.name} {question.name} tests>", "exec"), module.__dict__)  # noqa: S102
         modules[question.name] = module
     return modules
@@ -53,8 +56,8 @@ def solution_env(assignment, student: str) -> dict:
     import jax.numpy as jnp
 
     import lib
-    from lib import quadratic as quad
-    from lib import update_checks, variants
+    from lib.teaching import update_checks, variants
+    from lib.theory import quadratic as quad
 
     env = {"np": np, "jnp": jnp, "lib": lib, "quad": quad, "update_checks": update_checks,
            "STUDENT_ID": student, "params": variants.variant(student, assignment.name)}

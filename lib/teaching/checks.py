@@ -1,0 +1,209 @@
+r"""Self-checks for the exercises: "Correct." or "Not yet: <hint>", never the answer.
+
+Every check prints one line and returns ``True`` or ``False``. The message
+never shows the expected value, only a hint (yours, or a generic one: which
+entries are off, whether the sign is wrong). An answer of the wrong type or
+shape is not a wrong answer but a question misread, so it raises a
+``TypeError`` or ``ValueError`` that names the argument and the shape wanted.
+
+In a notebook end the line with ``;`` to hide the returned bool::
+
+    check_array(my_hessian, expected, name="H");
+
+Functions
+---------
+:func:`check_array`
+    an array (or scalar) within a relative tolerance of the expected one;
+:func:`check_scalar`
+    the same for a single number;
+:func:`check_hessian`
+    a Hessian, against a matrix or against :func:`lib.hessian` of a loss at a point;
+:func:`check_choice`
+    one of a few named options (e.g. a kind from :data:`lib.KINDS`).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import _validate
+
+__all__ = ["check_array", "check_scalar", "check_hessian", "check_choice", "CORRECT", "NOT_YET"]
+
+CORRECT = "Correct."
+NOT_YET = "Not yet: "
+
+#: Show at most this many offending indices in a message.
+_MAX_INDICES = 4
+
+
+def _report(ok: bool, hint: str) -> bool:
+    print(CORRECT if ok else NOT_YET + hint)
+    return ok
+
+
+def _tolerance(name: str, value) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    return _validate.nonnegative(name, value)
+
+
+def _offending(mask: np.ndarray) -> str:
+    """'entries (0, 1) and (1, 0)' for the True positions of ``mask`` (indices only)."""
+    where = np.argwhere(mask)
+    labels = [str(tuple(int(i) for i in idx)) if len(idx) > 1 else str(int(idx[0]))
+              for idx in where[:_MAX_INDICES]]
+    more = f" and {len(where) - _MAX_INDICES} more" if len(where) > _MAX_INDICES else ""
+    return ", ".join(labels) + more
+
+
+def _compare(answer, expected, *, name, rtol, atol, hint):
+    """(ok, hint) for an answer already checked for type and shape."""
+    if not np.all(np.isfinite(answer)):
+        return False, f"{name} contains nan or inf."
+    close = np.isclose(answer, expected, rtol=rtol, atol=atol)
+    if np.all(close):
+        return True, ""
+    if hint:
+        return False, hint
+    if answer.ndim == 0:
+        flipped = np.isclose(-answer, expected, rtol=rtol, atol=atol) and expected != 0
+        return False, ("check the sign." if flipped else
+                       f"{name} is not within the tolerance (rtol={rtol:g}).")
+    if np.all(np.isclose(-answer, expected, rtol=rtol, atol=atol)):
+        return False, f"every entry of {name} has the wrong sign."
+    bad = ~close
+    return False, (f"{int(bad.sum())} of {bad.size} entries of {name} are off "
+                   f"(at {_offending(bad)}).")
+
+
+def check_array(answer, expected, *, name="answer", rtol=1e-6, atol=1e-9, hint=None) -> bool:
+    r"""Print "Correct." if ``answer`` matches ``expected`` entrywise, else "Not yet: <hint>".
+
+    Entries match when :math:`|a - e| \le \text{atol} + \text{rtol}\,|e|`
+    (``numpy.isclose``). The default hint counts the entries that are off and
+    names their indices, never their expected values.
+
+    Raises ``TypeError`` if ``answer`` is not numeric and ``ValueError`` if its
+    shape differs from ``expected``'s (the message names ``name`` and the shape
+    wanted).
+
+    >>> check_array([1.0, 2.0], [1.0, 2.0])
+    Correct.
+    True
+    >>> check_array([1.0, 3.0], [1.0, 2.0], name="g")
+    Not yet: 1 of 2 entries of g are off (at 1).
+    False
+    """
+    rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
+    expected = _validate.answer_array("expected", expected)
+    answer = _validate.answer_array(name, answer)
+    if answer.shape != expected.shape:
+        raise ValueError(f"{name} must be {_validate.shape_text(expected.shape)}, "
+                         f"got {_validate.shape_text(answer.shape)}")
+    ok, message = _compare(answer, expected, name=name, rtol=rtol, atol=atol, hint=hint)
+    return _report(ok, message)
+
+
+def check_scalar(answer, expected, *, name="answer", rtol=1e-6, atol=1e-9, hint=None) -> bool:
+    """:func:`check_array` for one number (a Python or NumPy scalar, or a 0-d array).
+
+    >>> check_scalar(-2.0, 2.0)
+    Not yet: check the sign.
+    False
+    """
+    for label, value in ((name, answer), ("expected", expected)):
+        if np.ndim(_validate.answer_array(label, value)) != 0:
+            raise ValueError(f"{label} must be a scalar (one number), got shape {np.shape(value)}")
+    return check_array(answer, expected, name=name, rtol=rtol, atol=atol, hint=hint)
+
+
+def check_hessian(answer, expected, x=None, *args, name="H", rtol=1e-6, atol=1e-9,
+                  hint=None) -> bool:
+    r"""Check a Hessian given as an ``(n, n)`` array.
+
+    ``expected`` is either the matrix or a loss ``f`` — then ``x`` (and any
+    extra ``args``) are required and the reference is ``lib.hessian(f, x, *args)``.
+    An asymmetric answer gets the hint that Hessians are symmetric.
+
+    >>> import numpy as np
+    >>> loss = lambda w: (1 - w[0] * w[1]) ** 2
+    >>> check_hessian([[0.0, -2.0], [-2.0, 0.0]], loss, np.zeros(2))
+    Correct.
+    True
+    >>> check_hessian([[0.0, -2.0], [2.0, 0.0]], loss, np.zeros(2))
+    Not yet: a Hessian is symmetric, H[i, j] = H[j, i]; yours is not.
+    False
+    """
+    if callable(expected):
+        if x is None:
+            raise TypeError("x is required when expected is a loss function: "
+                            "check_hessian(answer, f, x)")
+        from ..calculus.derivatives import hessian  # imported here: checks must stay light
+
+        expected = hessian(expected, x, *args)
+    elif x is not None or args:
+        raise TypeError("x and args are only used when expected is a loss function")
+    expected = _validate.answer_array("expected", expected)
+    if expected.ndim != 2 or expected.shape[0] != expected.shape[1]:
+        raise ValueError(f"expected must be a square matrix, got shape {expected.shape}")
+    answer = _validate.answer_array(name, answer)
+    if answer.shape != expected.shape:
+        raise ValueError(f"{name} must be {_validate.shape_text(expected.shape)} (an n × n matrix for "
+                         f"n = {expected.shape[0]} parameters), got {_validate.shape_text(answer.shape)}")
+    rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
+    if np.all(np.isfinite(answer)) and not np.allclose(answer, answer.T, rtol=rtol, atol=atol):
+        return _report(False, hint or f"a Hessian is symmetric, {name}[i, j] = {name}[j, i]; "
+                                      "yours is not.")
+    ok, message = _compare(answer, expected, name=name, rtol=rtol, atol=atol, hint=hint)
+    return _report(ok, message)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.replace("-", " ").replace("_", " ").lower().split())
+
+
+def check_choice(answer, expected, *, options=None, name="answer", hint=None) -> bool:
+    """Check a choice among named options, ignoring case, hyphens and extra spaces.
+
+    ``expected`` is the right option or a collection of acceptable ones.
+    With ``options`` (e.g. :data:`lib.KINDS`), an answer that is none of them
+    raises ``ValueError`` listing the options (all of them, so nothing is given
+    away). Non-string answers (e.g. integers) are compared with ``==``.
+
+    >>> import lib
+    >>> check_choice("Saddle point", "saddle point", options=lib.KINDS)
+    Correct.
+    True
+    >>> check_choice("local minimum", "degenerate", hint="look at the zero eigenvalue.")
+    Not yet: look at the zero eigenvalue.
+    False
+    """
+    if expected is None:
+        raise TypeError("expected must be the right option (or a collection of them), got None")
+    if isinstance(expected, (str, bytes)) or not hasattr(expected, "__iter__"):
+        accepted = [expected]
+    else:
+        accepted = list(expected)
+    if not accepted:
+        raise ValueError("expected must name at least one acceptable option")
+    textual = all(isinstance(e, str) for e in accepted)
+    if textual and not isinstance(answer, str):
+        raise TypeError(f"{name} must be a string, got {type(answer).__name__}")
+    if not textual and isinstance(answer, str):
+        raise TypeError(f"{name} must be a {type(accepted[0]).__name__}, got a string")
+    if textual:
+        key = _normalise(answer)
+        if options is not None:
+            allowed = {_normalise(o) for o in options}
+            if key not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; "
+                                 f"got {answer!r}")
+        ok = key in {_normalise(e) for e in accepted}
+    else:
+        if options is not None and answer not in list(options):
+            raise ValueError(f"{name} must be one of {list(options)}; got {answer!r}")
+        ok = any(answer == e for e in accepted)
+    return _report(ok, hint or "that is not the right option; look again at the reasoning.")

@@ -19,7 +19,11 @@ MOVED = {
     "theory": ["basins", "data_parallel", "noise_floor", "quadratic", "saddle_escape", "second_order",
                "sgd_stability", "tuning"],
     "teaching": ["checks", "glue", "grading", "update_checks", "variants"],
+    "optim": ["clipping", "schedules", "minibatch"],
 }
+
+#: The optimizer modules that became lib.optim (its rules, driver, schedules, clipping, mini-batches).
+GONE = ["optimizers", "adaptive", "stochastic"]
 
 
 @pytest.mark.parametrize("package, name", [(p, n) for p, names in MOVED.items() for n in names])
@@ -33,9 +37,13 @@ def test_a_moved_module_has_one_path(package, name):
 def test_top_level_names_stay():
     for name in lib.__all__:
         assert callable(getattr(lib, name)) or name == "KINDS"
-    for module in ("optimizers", "adaptive", "clipping", "schedules", "stochastic"):
-        assert getattr(lib, module).__name__ == f"lib.{module}"
-    assert lib.theory.quadratic.heavy_ball is not None and lib.models.surfaces.ravine is not None
+    assert lib.optim.__name__ == "lib.optim" and lib.optimize is lib.optim.driver.optimize
+    assert lib.adam() is lib.optim.rules.adam() and lib.models.surfaces.ravine is not None
+
+
+@pytest.mark.parametrize("name", GONE)
+def test_the_old_optimizer_modules_are_gone(name):
+    assert not hasattr(lib, name) and not (ROOT / "lib" / f"{name}.py").exists()
 
 
 def test_import_lib_needs_no_front_end():

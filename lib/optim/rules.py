@@ -274,7 +274,11 @@ def newton() -> Rule:
         eye = jnp.eye(params.size)
         return -jnp.linalg.solve((h + h.T) / 2 + hyper["damping"] * eye, grads), state
 
-    return Rule(lambda params: (), update, "newton", ("damping",), (("damping", 0.0),))
+    def init(params):  # the shape is known even while tracing: refuse a Hessian that cannot fit
+        _validate.memory("x0 (its Hessian)", params.size ** 2)
+        return ()
+
+    return Rule(init, update, "newton", ("damping",), (("damping", 0.0),))
 
 
 # ------------------------------------------------------------------------------ the schedule

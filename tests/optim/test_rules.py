@@ -214,3 +214,8 @@ def test_rmsprop_and_adagrad_divergence_is_flagged_without_warnings(name):
 def test_rmsprop_and_adagrad_validation(name, kwargs, match, error):
     with pytest.raises(error, match=match):
         run_rule(STEP_RULES[name](), lambda x: jnp.sum(x**2), np.ones(2), **kwargs)
+
+
+def test_newton_refuses_parameters_whose_hessian_cannot_fit_in_memory():
+    with pytest.raises(ValueError, match=r"x0 \(its Hessian\) is too large"):
+        lib.optimize(lib.newton(), lambda x: x @ x, np.zeros(100_000), hyper={}, steps=1)

@@ -29,7 +29,10 @@ from tests.test_assignments import with_answers
 from tools import assignments as asg
 from tools.grading import gradescope
 
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+# One worker for the whole file (the Makefile's --dist loadfile; loadgroup reads the group): every run
+# ends by killing the student user's processes, which would stop a run of another test beside it.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("gradescope-student-user"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 NAME = "momentum"
 USER = "optbook-student"

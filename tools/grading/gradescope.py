@@ -171,6 +171,16 @@ class Settings:
                    time_limit=float(environ.get("OPTBOOK_TIME_LIMIT", sandbox.TIME_LIMIT)))
 
 
+def _environment_folders(settings: Settings) -> list[Path]:
+    """The student's interpreter and packages where they lie under a folder bubblewrap empties
+    (/tmp, /home, /root: a test's checkout); in Gradescope's image they live in /opt (nothing)."""
+    emptied = [Path("/tmp"), Path("/home"), Path("/root")]
+    folders = [Path(settings.python).resolve().parent.parent]
+    if settings.site:
+        folders.append(Path(settings.site).resolve())
+    return [f for f in folders if any(f.is_relative_to(e) for e in emptied)]
+
+
 def _as_user(uid: int, gid: int) -> list[str]:
     return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all",
             "--no-new-privs", "--"]
@@ -267,6 +277,7 @@ def run_student(notebook: Path, plan: dict, settings: Settings, code: Path) -> d
         if mode == "bubblewrap":
             cmd = sandbox.command(work, argv, hidden=[settings.root], env=env, memory=settings.memory,
                                   readonly_binds=[(runner, Path(inside_runner))],
+                                  visible=_environment_folders(settings),
                                   user=["prlimit", f"--nproc={MAX_PROCESSES}", "--", *_as_user(uid, gid)])
         else:
             cmd = ["prlimit", f"--as={settings.memory}", f"--fsize={sandbox.FILE_LIMIT}", "--core=0",

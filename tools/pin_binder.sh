@@ -10,7 +10,7 @@ venv="$(mktemp -d)/venv"
 "$venv/bin/pip" install --quiet --upgrade pip
 "$venv/bin/pip" install --quiet -c constraints.txt -r binder/requirements.in
 {
-  sed -n '1,/^# installed by postBuild/p' binder/requirements.txt
+  awk '/^#/ { print; next } { exit }' binder/requirements.txt  # the file's header comment
   "$venv/bin/pip" freeze --exclude-editable
 } > binder/requirements.txt.new
 mv binder/requirements.txt.new binder/requirements.txt

@@ -67,6 +67,14 @@ def solution_env(assignment, student: str) -> dict:
     return env
 
 
+def _release_compiled() -> None:
+    """Drop JAX's compiled functions: each variant's solution compiles its own, and a class of a few
+    hundred would otherwise exhaust the process's memory maps (LLVM: "Cannot allocate memory")."""
+    jax = sys.modules.get("jax")
+    if jax is not None:
+        jax.clear_caches()
+
+
 @dataclass
 class Grader:
     """The hidden tests of one assignment, loaded once per batch."""
@@ -107,6 +115,7 @@ class Grader:
                             with contextlib.suppress(Exception):
                                 case.call_func(env)
                 calls = {name: list(found.values()) for name, found in recorded.items()}
+        _release_compiled()
         return {"variables": self.variables(), "calls": calls, "call_seconds": CALL_SECONDS}
 
     def score(self, student: str | None, data: dict, plan: dict,
@@ -135,6 +144,7 @@ class Grader:
                 parts.append({"name": case.name, "points": case.points, "score": got,
                               "message": message, "public": not case.hidden})
             results[question] = parts
+        _release_compiled()
         return results
 
     @staticmethod

@@ -165,6 +165,16 @@ def _normalise(text: str) -> str:
     return " ".join(text.replace("-", " ").replace("_", " ").lower().split())
 
 
+def _choice_value(name: str, value):
+    """A non-text option as a plain Python number (exact, whatever its size), or a TypeError."""
+    if isinstance(value, np.generic) and (np.issubdtype(value.dtype, np.number)
+                                          or np.issubdtype(value.dtype, np.bool_)):
+        value = value.item()
+    if not isinstance(value, numbers.Real) or isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a string or a single real number, got {type(value).__name__}")
+    return value
+
+
 def check_choice(answer, expected, *, options=None, name="answer", hint=None) -> bool:
     """Check a choice among named options, ignoring case, hyphens and extra spaces.
 
@@ -203,7 +213,9 @@ def check_choice(answer, expected, *, options=None, name="answer", hint=None) ->
                                  f"got {answer!r}")
         ok = key in {_normalise(e) for e in accepted}
     else:
-        if options is not None and answer not in list(options):
+        answer = _choice_value(name, answer)
+        accepted = [_choice_value("expected", e) for e in accepted]
+        if options is not None and answer not in [_choice_value("options", o) for o in options]:
             raise ValueError(f"{name} must be one of {list(options)}; got {answer!r}")
         ok = any(answer == e for e in accepted)
     return _report(ok, hint or "that is not the right option; look again at the reasoning.")

@@ -206,7 +206,7 @@ def parameters(name: str, x, any_shape: bool = False):
         if isinstance(leaf, (str, bytes)):
             raise TypeError(f"{name} must contain numbers, got {type(leaf).__name__}")
         array = _asarray(name, leaf, "an array")
-        if array.dtype == object or not (_is_number(array.dtype) or array.dtype == np.bool_):
+        if array.dtype == object or not _is_number(array.dtype):  # booleans too: a parameter is a number
             raise TypeError(f"{name} must contain real numbers, got dtype {array.dtype}")
         if np.iscomplexobj(array):
             raise TypeError(f"{name} must be real, got complex dtype {array.dtype}")

@@ -104,11 +104,9 @@ def _flat_vector(name, v, params):
         if shapes != [np.shape(a) for a in jax.tree_util.tree_leaves(params)]:
             raise ValueError(f"{name} must have the shapes of x, got leaf shapes {shapes}")
         return ravel_pytree(v)[0]
-    array = _validate.numeric_array(name, v, "a real vector")
+    array = _validate.real_array(name, v, "a real vector")
     if array.shape != (n,):
         raise ValueError(f"{name} must have shape ({n},) like the flattened x, got {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains non-finite values (nan or inf)")
     return jnp.asarray(array, dtype=jnp.float64)
 
 

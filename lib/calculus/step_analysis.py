@@ -31,8 +31,11 @@ __all__ = ["gd_step_changes", "curvature_quotients"]
 
 
 def _vectors(g, hg):
-    g = _validate.real_array("g", g).ravel()
-    hg = _validate.real_array("hg", hg).ravel()
+    g = _validate.real_array("g", g, "a vector")
+    hg = _validate.real_array("hg", hg, "a vector")
+    for name, vector in (("g", g), ("hg", hg)):
+        if vector.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D vector of shape (n,), got shape {vector.shape}")
     if g.size != hg.size or g.size == 0:
         raise ValueError(f"g and hg must be vectors of the same length, got {g.size} and {hg.size}")
     return g, hg

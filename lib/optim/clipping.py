@@ -72,6 +72,8 @@ def _check_grad(grad, name="grad"):
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{name} contains non-finite values (nan or inf); clipping cannot repair them")
         converted.append(jnp.asarray(array, dtype=jnp.result_type(float)))
+    if sum(leaf.size for leaf in converted) == 0:
+        raise ValueError(f"{name} must hold at least one number, got size 0")
     return jax.tree_util.tree_unflatten(treedef, converted)
 
 

@@ -96,9 +96,12 @@ def evaluate_points(fn, points, like, *data) -> np.ndarray:
     _validate.callable_("fn", fn)
     like = _validate.parameters("like", like)
     flat, unravel = ravel_pytree(like)
-    points = _validate.numeric_array("points", points, "an array of parameter vectors").astype(np.float64)
+    points = _validate.real_array("points", points, "an array of parameter vectors", finite=False)
     if points.ndim != 2 or points.shape[1] != flat.size:
-        raise ValueError(f"points must have shape (records, {flat.size}), got {points.shape}")
+        raise ValueError(f"points must have shape (records, {flat.size}), one row of the {flat.size} "
+                         f"numbers in like per record, got {points.shape}")
+    if points.shape[0] == 0:
+        raise ValueError(f"points must hold at least one record, got shape {points.shape}")
     data = _validate.data("data", data)
     _validate.scalar_loss(fn, like, data, name="like", f_name="fn", args_name="data")
     return np.asarray(_evaluate(fn, unravel, jnp.asarray(points), tuple(jnp.asarray(a) for a in data)))

@@ -24,6 +24,7 @@ Functions
 
 from __future__ import annotations
 
+import collections.abc
 import numbers
 
 import numpy as np
@@ -195,8 +196,11 @@ def check_choice(answer, expected, *, options=None, name="answer", hint=None) ->
         raise TypeError("expected must be the right option (or a collection of them), got None")
     if isinstance(expected, (str, bytes)) or not hasattr(expected, "__iter__"):
         accepted = [expected]
-    else:
+    elif isinstance(expected, collections.abc.Collection):
         accepted = list(expected)
+    else:  # a generator or iterator: read once, it would be spent by the next check
+        raise TypeError(f"expected must be an option or a collection of options (a list, tuple or set), "
+                        f"got {type(expected).__name__}")
     if not accepted:
         raise ValueError("expected must name at least one acceptable option")
     textual = all(isinstance(e, str) for e in accepted)

@@ -142,3 +142,9 @@ def test_check_choice_rejects_unknown_options_and_types():
         checks.check_choice("minimum-ish", "degenerate", options=lib.KINDS)
     with pytest.raises(TypeError, match="^kind must be a string"):
         checks.check_choice(1, "degenerate", name="kind")
+
+
+def test_check_choice_refuses_a_generator_of_options_it_would_spend(capsys):
+    with pytest.raises(TypeError, match="^expected must be an option or a collection of options"):
+        checks.check_choice("a", (option for option in ["a", "b"]))
+    assert run(capsys, checks.check_choice, "b", {"a", "b"})[0]  # a set is a collection

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -66,17 +68,17 @@ def test_a_function_answer_replays_only_the_recorded_calls():
 
 def test_read_private_does_not_wait_on_a_fifo(tmp_path):
     os.mkfifo(tmp_path / "answers.json")  # left by a notebook: opening it plainly blocks for ever
-    assert grading.read_private(tmp_path / "answers.json") is None
+    assert sandbox.read_private(tmp_path / "answers.json") is None
 
 
 def test_read_private_follows_no_link_and_refuses_a_huge_file(tmp_path):
     secret = tmp_path / "secret.json"
     secret.write_text('{"variables": {"x": 1}}')
     (tmp_path / "answers.json").symlink_to(secret)
-    assert grading.read_private(tmp_path / "answers.json") is None
-    assert grading.read_private(secret) == {"variables": {"x": 1}}
+    assert sandbox.read_private(tmp_path / "answers.json") is None
+    assert sandbox.read_private(secret) == {"variables": {"x": 1}}
     (tmp_path / "big.json").write_text('{"x": "' + "a" * ans.MAX_BYTES + '"}')
-    assert grading.read_private(tmp_path / "big.json") is None
+    assert sandbox.read_private(tmp_path / "big.json") is None
 
 
 # ----- scoring in the grader's process -----
@@ -168,3 +170,17 @@ def test_the_sandbox_command_isolates_and_limits(tmp_path, monkeypatch):
                  f"--tmpfs {hidden}", "--tmpfs /tmp", f"--bind {tmp_path / 'work'} {sandbox.WORK}"):
         assert flag in text, flag
     assert cmd[-3:] == ["--", "python", "x.py"]
+
+
+def test_the_interpreter_stays_visible_where_the_sandbox_empties_its_folders(tmp_path):
+    """A virtual environment in a checkout under /tmp, made from a Python under a home folder."""
+    base = Path("/root/.pyenv/versions/3.11.7")
+    venv = tmp_path / "checkout" / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(sys.executable)
+    (venv / "pyvenv.cfg").write_text(f"home = {base}/bin\ninclude-system-site-packages = false\n")
+    folders = sandbox.interpreter_folders(venv / "bin" / "python")
+    assert venv in folders and base in folders
+    assert all(any(f.is_relative_to(e) for e in sandbox.EMPTIED) for f in folders)
+    if Path("/usr/bin/python3").exists():  # Debian's interpreter lies outside every emptied folder
+        assert sandbox.interpreter_folders(Path("/usr/bin/python3")) == []

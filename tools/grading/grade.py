@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import sys
 import tempfile
 import time
@@ -32,7 +31,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tools.grading import answers as ans  # noqa: E402
 from tools.grading import sandbox  # noqa: E402
 from tools.grading.gradebook import Gradebook  # noqa: E402
 from tools.grading.score import Grader  # noqa: E402
@@ -109,24 +107,6 @@ def answer_cells(nb, assignment) -> dict[str, int]:
     return found
 
 
-def read_private(path: Path) -> dict | None:
-    """A JSON file the sandbox wrote: a regular file (no link followed, and no FIFO waited on:
-    opening one without a writer would block), at most MAX_BYTES."""
-    try:
-        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    with os.fdopen(handle, "rb") as file:
-        info = os.fstat(file.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > ans.MAX_BYTES:
-            return None
-        try:
-            data = json.loads(file.read(ans.MAX_BYTES + 1))
-        except ValueError:
-            return None
-    return data if isinstance(data, dict) else None
-
-
 def read_roster(path: Path) -> list[str]:
     """The ``student_id`` column of a roster CSV (other columns are ignored)."""
     with path.open(newline="") as handle:
@@ -149,34 +129,21 @@ def run_in_sandbox(notebook: Path, plan: dict, public_tests: Path | None, hidden
     workdir = Path(tempfile.mkdtemp(prefix="optbook-grade-"))
     try:
         os.chmod(workdir, 0o777)  # the sandbox runs as nobody
-        shutil.copyfile(notebook, workdir / "submission.ipynb")
+        sandbox.write_inputs(workdir, notebook, plan, time_limit)
         if public_tests and public_tests.is_dir():
             shutil.copytree(public_tests, workdir / "tests")
-        cell_seconds = max(5, int(time_limit * 0.8))
-        (workdir / "plan.json").write_text(json.dumps({**plan, "cell_seconds": cell_seconds}))
         for path in workdir.rglob("*"):
             os.chmod(path, 0o777 if path.is_dir() else 0o666)
         python = Path(sys.executable)
-        env = {"HOME": "/tmp", "PATH": f"{python.parent}:/usr/local/bin:/usr/bin:/bin",
-               # tools/grading/stub first: a do-nothing `otter` (no verdict comes from it here).
-               "PYTHONPATH": f"{STUB}:{ROOT}" if stub_otter else str(ROOT), "MPLCONFIGDIR": "/tmp/matplotlib",
-               "JUPYTER_RUNTIME_DIR": "/tmp/jupyter", "JAX_PLATFORMS": "cpu",
-               "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
-        # The interpreter may live under a home folder the sandbox hides (pyenv): show it, read-only.
-        base = Path(sys.base_prefix).resolve()
-        binds = [(base, base)] if base.is_relative_to("/root") or base.is_relative_to("/home") else []
+        # tools/grading/stub first: a do-nothing `otter` (no verdict comes from it here).
+        env = sandbox.environment(python, home="/tmp", pythonpath=[STUB, ROOT] if stub_otter else [ROOT])
+        binds = []
         if JAX_CACHE.is_dir():
             binds.append((JAX_CACHE, Path("/tmp/jax-cache")))
             env.update({"JAX_COMPILATION_CACHE_DIR": "/tmp/jax-cache", **JAX_CACHE_ENV})
-        argv = [str(python), "-m", "tools.grading.extract", f"{sandbox.WORK}/submission.ipynb",
-                f"{sandbox.WORK}/plan.json", sandbox.WORK]
-        cmd = sandbox.command(workdir, argv,
-                              hidden=hidden, env=env, memory=memory, readonly_binds=binds,
-                              visible=[ROOT])
-        outcome = sandbox.run(cmd, timeout=time_limit)
-        return {"answers": read_private(workdir / "answers.json"), "run": read_private(workdir / "run.json"),
-                "timed_out": outcome.timed_out, "returncode": outcome.returncode,
-                "seconds": outcome.seconds, "stderr": outcome.stderr}
+        cmd = sandbox.command(workdir, sandbox.extract_argv(python, sandbox.WORK), hidden=hidden, env=env,
+                              memory=memory, readonly_binds=binds, visible=[ROOT])
+        return sandbox.handed_back(workdir, sandbox.run(cmd, timeout=time_limit))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

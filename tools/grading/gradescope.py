@@ -171,16 +171,6 @@ class Settings:
                    time_limit=float(environ.get("OPTBOOK_TIME_LIMIT", sandbox.TIME_LIMIT)))
 
 
-def _environment_folders(settings: Settings) -> list[Path]:
-    """The student's interpreter and packages where they lie under a folder bubblewrap empties
-    (/tmp, /home, /root: a test's checkout); in Gradescope's image they live in /opt (nothing)."""
-    emptied = [Path("/tmp"), Path("/home"), Path("/root")]
-    folders = [Path(settings.python).resolve().parent.parent]
-    if settings.site:
-        folders.append(Path(settings.site).resolve())
-    return [f for f in folders if any(f.is_relative_to(e) for e in emptied)]
-
-
 def _as_user(uid: int, gid: int) -> list[str]:
     return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all",
             "--no-new-privs", "--"]
@@ -244,8 +234,6 @@ def _runner(base: Path, code: Path) -> Path:
 
 def run_student(notebook: Path, plan: dict, settings: Settings, code: Path) -> dict:
     """Run the notebook as the student's user; what it handed back and how it ended."""
-    from tools.grading.grade import read_private
-
     account = pwd.getpwnam(settings.user)
     uid, gid = account.pw_uid, account.pw_gid
     if uid == 0:
@@ -259,25 +247,19 @@ def run_student(notebook: Path, plan: dict, settings: Settings, code: Path) -> d
         runner = _runner(base, code)
         work = base / "work"
         work.mkdir(mode=0o700)
-        shutil.copyfile(notebook, work / "submission.ipynb")
-        cell_seconds = max(5, int(settings.time_limit * 0.8))
-        (work / "plan.json").write_text(json.dumps({**plan, "cell_seconds": cell_seconds}))
+        sandbox.write_inputs(work, notebook, plan, settings.time_limit)
         for path in [work, *work.rglob("*")]:
             os.chown(path, uid, gid)
         inside_work = sandbox.WORK if mode == "bubblewrap" else str(work)
         inside_runner = "/tmp/runner" if mode == "bubblewrap" else str(runner)
         python = Path(settings.python)
-        env = {"HOME": inside_work, "PATH": f"{python.parent}:/usr/local/bin:/usr/bin:/bin",
-               "PYTHONPATH": ":".join(p for p in (f"{inside_runner}/stub", inside_runner, settings.site)
-                                      if p),
-               "MPLCONFIGDIR": f"{inside_work}/.matplotlib", "JUPYTER_RUNTIME_DIR": f"{inside_work}/.jupyter",
-               "JAX_PLATFORMS": "cpu", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
-        argv = [str(python), "-m", "tools.grading.extract", f"{inside_work}/submission.ipynb",
-                f"{inside_work}/plan.json", inside_work]
+        env = sandbox.environment(python, home=inside_work,
+                                  pythonpath=[f"{inside_runner}/stub", inside_runner, settings.site])
+        argv = sandbox.extract_argv(python, inside_work)
         if mode == "bubblewrap":
             cmd = sandbox.command(work, argv, hidden=[settings.root], env=env, memory=settings.memory,
                                   readonly_binds=[(runner, Path(inside_runner))],
-                                  visible=_environment_folders(settings),
+                                  visible=[settings.site] if settings.site else [],
                                   user=["prlimit", f"--nproc={MAX_PROCESSES}", "--", *_as_user(uid, gid)])
         else:
             cmd = ["prlimit", f"--as={settings.memory}", f"--fsize={sandbox.FILE_LIMIT}", "--core=0",
@@ -285,10 +267,7 @@ def run_student(notebook: Path, plan: dict, settings: Settings, code: Path) -> d
                    *(f"{key}={value}" for key, value in env.items()), *argv]
         outcome = sandbox.run(cmd, timeout=settings.time_limit)
         leftover = kill_user(uid)
-        return {"answers": read_private(work / "answers.json"), "run": read_private(work / "run.json"),
-                "timed_out": outcome.timed_out, "returncode": outcome.returncode,
-                "seconds": outcome.seconds, "stderr": outcome.stderr, "sandbox": mode,
-                "killed_afterwards": leftover}
+        return {**sandbox.handed_back(work, outcome), "sandbox": mode, "killed_afterwards": leftover}
     finally:
         kill_user(uid)
         shutil.rmtree(base, ignore_errors=True)

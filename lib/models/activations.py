@@ -137,7 +137,7 @@ def leaky_relu(z, slope=0.01):
 def dead_units(pre_activations) -> np.ndarray:
     r"""Which ReLU units are dead on a batch: column :math:`j` with :math:`z_{ij} \le 0` for all :math:`i`.
 
-    ``pre_activations`` has shape ``(N, units)`` (one row per example). A dead
+    ``pre_activations`` has shape ``(N, units)`` (one row per example), real and finite. A dead
     unit outputs 0 on every example, so the loss does not depend on its incoming
     weights locally: their gradient is exactly zero and gradient descent never
     changes them.
@@ -146,9 +146,7 @@ def dead_units(pre_activations) -> np.ndarray:
     >>> dead_units(np.array([[1.0, -2.0, 0.0], [-1.0, -0.5, 0.0]]))
     array([False,  True,  True])
     """
-    z = np.asarray(pre_activations)
-    if z.dtype == object or not np.issubdtype(z.dtype, np.number):
-        raise TypeError(f"pre_activations must be a real array, got dtype {z.dtype}")
+    z = _validate.real_array("pre_activations", pre_activations, "an (N, units) array")
     if z.ndim != 2 or z.shape[0] == 0:
         raise ValueError("pre_activations must have shape (N, units) with N >= 1, "
                          f"got {z.shape}")

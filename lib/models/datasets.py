@@ -20,7 +20,6 @@ fixed data of a loss landscape.
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -55,9 +54,7 @@ def _check_split(test_fraction, seed):
     test_fraction = _validate.real_scalar("test_fraction", test_fraction)
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"seed must be a non-negative integer, got {seed!r}")
-    return test_fraction, int(seed)
+    return test_fraction, _validate.seed("seed", seed)
 
 
 def _split_standardize(x, y, test_fraction, seed, stratify, n_classes):
@@ -99,10 +96,32 @@ def digits(test_fraction=0.25, seed=0) -> Dataset:
                               test_fraction, seed, stratify=True, n_classes=10)
 
 
+def _feature_columns(features, names: list) -> list[int]:
+    """The column of each name in ``features`` (one name, or a list or tuple of distinct ones)."""
+    if isinstance(features, str):
+        features = (features,)
+    if not isinstance(features, (list, tuple)):
+        raise TypeError(f"features must be a tuple of names among {names}, got {type(features).__name__}")
+    if not features:
+        raise ValueError("features must name at least one feature")
+    for name in features:
+        if not isinstance(name, str):
+            raise TypeError(f"features must be a tuple of names among {names}, got an entry of type "
+                            f"{type(name).__name__}")
+        if name not in names:
+            raise ValueError(f"features must be names among {names}, got {name!r}")
+    repeated = sorted({name for name in features if features.count(name) > 1})
+    if repeated:
+        raise ValueError(f"features must be distinct names, got {repeated} more than once "
+                         f"(a repeated column would make the inputs collinear)")
+    return [names.index(name) for name in features]
+
+
 def diabetes(features=("bmi",), test_fraction=0.25, seed=0) -> Dataset:
     """Disease progression of 442 diabetes patients against chosen baseline ``features``.
 
-    ``features`` is a tuple of names among ``age, sex, bmi, bp, s1 … s6``. Inputs
+    ``features`` is a tuple (or list) of distinct names among ``age, sex, bmi, bp, s1 … s6``,
+    or one name; the columns of ``x`` follow its order. Inputs
     are standardized with the training statistics, and so is the target
     (``y`` has training mean 0 and standard deviation 1), so a least-squares
     fit has well-scaled weights. ``n_classes`` is 0 (regression).
@@ -111,15 +130,8 @@ def diabetes(features=("bmi",), test_fraction=0.25, seed=0) -> Dataset:
 
     test_fraction, seed = _check_split(test_fraction, seed)
     raw = load_diabetes(scaled=False)
-    if isinstance(features, str):
-        features = (features,)
     names = list(raw.feature_names)
-    try:
-        columns = [names.index(name) for name in features]
-    except ValueError as err:
-        raise ValueError(f"features must be names among {names}, got {features!r}") from err
-    if not columns:
-        raise ValueError("features must name at least one feature")
+    columns = _feature_columns(features, names)
     data = _split_standardize(raw.data[:, columns].astype(np.float64), raw.target.astype(np.float64),
                               test_fraction, seed, stratify=False, n_classes=0)
     y_mean, y_std = data.y_train.mean(), data.y_train.std()

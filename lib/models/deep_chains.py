@@ -173,13 +173,15 @@ def _layer_gradients(weights, x, activation, loss):
 def _checked(weights, x, activation, loss):
     activation = _check_activation(activation)
     weights, x = _check_weights_and_input(weights, x)
-    loss = _default_loss if loss is None else _validate.callable_("loss", loss)
-    try:
-        out = jax.eval_shape(loss, jax.ShapeDtypeStruct(x.shape, x.dtype))
-    except Exception as err:
-        raise ValueError(f"loss could not be evaluated on an output of shape {x.shape}: {err}") from err
-    if getattr(out, "shape", None) != ():
-        raise ValueError(f"loss must return a scalar, got an output of shape {getattr(out, 'shape', None)}")
+    if loss is None:
+        return weights, x, activation, _default_loss
+    if not callable(loss) or isinstance(loss, type):
+        raise TypeError(f"loss must be a function of the chain's output h_L (shape ({x.shape[0]},)) "
+                        f"returning a scalar, got {getattr(loss, '__name__', type(loss).__name__)}")
+    # A real, finite scalar at the chain's output, reading no index past its end: the checks
+    # lib applies to every loss (a nan there would make every gradient norm nan).
+    output = _forward(weights, x, jnp.zeros((weights.shape[0] + 1, x.shape[0])), activation)[0]
+    _validate.scalar_loss(loss, output, (), name="the chain's output h_L", f_name="loss")
     return weights, x, activation, loss
 
 
@@ -208,7 +210,8 @@ def layer_gradient_norms(weights, x, activation="relu", loss=None) -> LayerGradi
     :math:`(J_L \cdots J_{\ell+1})^\top \nabla_{h_L}\mathcal L`. The weight gradients are
     :math:`\nabla_{W_\ell}\mathcal L = (\varphi'(z_\ell) \odot \nabla_{h_\ell}\mathcal L)\, h_{\ell-1}^\top`.
 
-    ``loss`` maps :math:`h_L` (shape ``(n,)``) to a scalar; by default
+    ``loss`` maps :math:`h_L` (shape ``(n,)``) to a real scalar, finite at the chain's output
+    (a nan, an integer or an index past the end of :math:`h_L` is refused); by default
     :math:`\mathcal L = \sum_i h_{L,i} / \sqrt n`, whose output gradient has norm 1,
     so ``hidden[l]`` is then the norm of :math:`(J_L \cdots J_{\ell+1})^\top u` for the
     unit vector :math:`u = \mathbf 1/\sqrt n`. Pass a module-level function

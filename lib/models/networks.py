@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from .. import _validate
@@ -42,6 +43,12 @@ __all__ = ["init_mlp", "mlp_apply", "count_parameters", "mlp_size",
 
 
 def _check_sizes(sizes) -> list[int]:
+    """``sizes`` as a list of widths: a list, tuple or 1-D array (a set has no order, and the
+    bytes or characters of a string are not widths)."""
+    if isinstance(sizes, (str, bytes, set, frozenset, dict)) or (
+            isinstance(sizes, np.ndarray) and sizes.ndim != 1):
+        raise TypeError(f"sizes must be a list or tuple of layer widths, got {type(sizes).__name__}"
+                        f"{f' of shape {sizes.shape}' if isinstance(sizes, np.ndarray) else ''}")
     try:
         sizes = list(sizes)
     except TypeError as err:

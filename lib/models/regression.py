@@ -108,6 +108,8 @@ def synthetic_linear_data(n=50, *, means, stds, weights, bias=0.0, noise=0.1, se
     Each input column ``j`` is drawn independently from
     :math:`\mathcal N(\text{means}_j, \text{stds}_j^2)`, the noise from
     :math:`\mathcal N(0, \text{noise}^2)`, all from ``numpy.random.default_rng(seed)``.
+    ``means``, ``stds`` (each > 0) and ``weights`` are vectors of one common length
+    ``d >= 1`` (a number counts as a vector of one); ``1 <= n <=`` 1,000,000 examples.
     Returns ``(X, t)`` with shapes ``(n, d)`` and ``(n,)``.
 
     >>> from lib.models.regression import synthetic_linear_data
@@ -115,19 +117,22 @@ def synthetic_linear_data(n=50, *, means, stds, weights, bias=0.0, noise=0.1, se
     >>> X.shape, t.shape
     ((5, 2), (5,))
     """
-    n = _validate.positive_int("n", n)
-    means, stds, weights = (np.atleast_1d(np.asarray(v, dtype=np.float64))
-                            for v in (means, stds, weights))
-    if not (means.shape == stds.shape == weights.shape) or means.ndim != 1:
+    n = _validate.count("n", n, _validate.MAX_SAMPLES, "examples")
+    means, stds, weights = (np.atleast_1d(_validate.real_array(name, value, "a vector"))
+                            for name, value in (("means", means), ("stds", stds), ("weights", weights)))
+    for name, vector in (("means", means), ("stds", stds), ("weights", weights)):
+        if vector.ndim != 1 or vector.size == 0:
+            raise ValueError(f"{name} must be a vector (d,) with d >= 1, one entry per input column, "
+                             f"got shape {vector.shape}")
+    if not (means.shape == stds.shape == weights.shape):
         raise ValueError(f"means, stds and weights must be 1-D of equal length, got shapes "
                          f"{means.shape}, {stds.shape}, {weights.shape}")
     if np.any(stds <= 0):
         raise ValueError("stds must all be > 0")
+    _validate.memory("n × d", n * means.size)
     bias = _validate.real_scalar("bias", bias)
-    noise = _validate.real_scalar("noise", noise)
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
-    rng = np.random.default_rng(seed)
+    noise = _validate.nonnegative("noise", noise)
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     X = means + stds * rng.standard_normal((n, means.size))
     t = X @ weights + bias + noise * rng.standard_normal(n)
     return X, t

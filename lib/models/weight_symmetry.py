@@ -186,9 +186,9 @@ def distance_matrix(units, shared=None, *, odd=True) -> np.ndarray:
         shared_stack = np.zeros((m, 0))
     else:
         shared_stack = _validate.real_array("shared", shared, "an (m, s) stack of vectors")
-        shared_stack = shared_stack.reshape(shared_stack.shape[0], -1) if shared_stack.ndim else shared_stack
-        if shared_stack.ndim != 2 or shared_stack.shape[0] != m:
+        if shared_stack.ndim == 0 or shared_stack.shape[0] != m:
             raise ValueError(f"shared must hold one vector per point ({m}), got shape {shared_stack.shape}")
+        shared_stack = shared_stack.reshape(m, -1)
     odd = _validate.boolean("odd", odd)
     out = np.zeros((m, m))
     for i in range(m):
@@ -230,6 +230,10 @@ def distinct_points(distances, tol) -> DistinctPoints:
         raise ValueError("distances must be a symmetric matrix")
     if np.any(d < 0):
         raise ValueError("distances must be non-negative")
+    diagonal = np.abs(np.diag(d)).max()
+    if diagonal > 1e-12 * max(1.0, float(np.abs(d).max())):
+        raise ValueError(f"distances must have a zero diagonal (a point is at distance 0 from itself), "
+                         f"got a diagonal entry {diagonal:g}")
     tol = _validate.positive("tol", tol)
     m = d.shape[0]
     labels = np.full(m, -1)
@@ -276,12 +280,25 @@ def group_by_symmetry(points, tol, *, symmetry="full") -> DistinctPoints:
     >>> group_by_symmetry([theta, copy], tol=1e-9, symmetry="none").counts.tolist()
     [1, 1]
     """
+    if not isinstance(symmetry, str):
+        raise TypeError(f"symmetry must be one of {_SYMMETRIES}, got {type(symmetry).__name__}")
     if symmetry not in _SYMMETRIES:
         raise ValueError(f"symmetry must be one of {_SYMMETRIES}, got {symmetry!r}")
-    points = list(points)
+    if not isinstance(points, (list, tuple)):
+        raise TypeError(f"points must be a list of one-hidden-layer networks (parameter lists "
+                        f"[{{'w', 'b'}}, {{'w', 'b'}}]), got {type(points).__name__}")
     if not points:
         raise ValueError("points must hold at least one network")
-    rows = [unit_rows(p) for p in points]
+    rows = []
+    for i, p in enumerate(points):
+        try:
+            rows.append(unit_rows(p))
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"points[{i}] is not a one-hidden-layer network: {err}") from None
+        if rows[-1][0].shape != rows[0][0].shape or rows[-1][1].shape != rows[0][1].shape:
+            raise ValueError(f"points must all have the layer sizes of points[0]: points[{i}] has "
+                             f"{rows[-1][0].shape[0]} hidden units and rows of {rows[-1][0].shape[1]}, "
+                             f"points[0] {rows[0][0].shape[0]} and {rows[0][0].shape[1]}")
     units = np.stack([u for u, _ in rows])
     shared = np.stack([s for _, s in rows])
     if symmetry == "none":

@@ -293,12 +293,22 @@ HYPER_RANGES = {
 }
 
 
-def _hyper_value(key, value):
-    """One hyper-parameter as a float64 JAX array, finite and within :data:`HYPER_RANGES`."""
+def _hyper_value(key, value, any_shape=False):
+    """One hyper-parameter as a float64 JAX array, finite and within :data:`HYPER_RANGES`.
+
+    A single number (a 0-d array), unless ``any_shape`` (a schedule's parameters, which may be
+    1-D arrays); a traced value (a caller's ``jit`` or ``vmap``) is passed through unchecked.
+    """
+    if _validate.is_traced(value):
+        return value
     name = f"hyper[{key!r}]"
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     array = _validate.real_array(name, value)
+    if not any_shape and array.ndim != 0:
+        raise ValueError(f"{name} must be a single number, got {_validate.shape_text(array.shape)}"
+                         f"{' (an empty array)' if array.size == 0 else ''}: a run has one value of "
+                         f"each hyper-parameter (lib.descend_grid sweeps a grid of them)")
     if key in HYPER_RANGES and array.size:
         low, high, low_in, high_in = HYPER_RANGES[key]
         above = array >= low if low_in else array > low
@@ -316,8 +326,11 @@ def check_hyper(hyper, rule: Rule) -> dict:
     Every name must be one the rule reads (a misspelt ``"Lr"`` would otherwise be
     ignored) and every name it reads must be given or have a default; the named ones of
     :data:`HYPER_RANGES` are checked like keyword arguments (``lr > 0``, a momentum in
-    [0, 1], …). The value of ``"schedule"`` may be a :class:`lib.optim.Schedule` (its
-    numbers are used; it must be of the kind the rule was built with) or a tuple of numbers.
+    [0, 1], …). Every value is a single real number (a 0-d array; an array of learning rates
+    is refused: one run has one of each, :func:`descend_grid` sweeps a grid), except
+    ``"schedule"``, which may be a :class:`lib.optim.Schedule` (its numbers are used; it must be
+    of the kind the rule was built with) or a tuple of numbers or 1-D arrays. Traced values
+    (under a caller's ``jit`` or ``vmap``) are not checked.
     """
     if not isinstance(rule, Rule):
         raise TypeError(f"rule must be a lib.optim.Rule, got {type(rule).__name__}")
@@ -342,11 +355,31 @@ def check_hyper(hyper, rule: Rule) -> dict:
                                  f"follows {rule.schedule_fn.__name__.strip('_')}: build the rule with "
                                  f"lib.scheduled(rule, this schedule)")
             value = tuple(value.params)
-        if isinstance(value, tuple):
-            out[key] = tuple(_hyper_value(key, v) for v in value)
+        if key == "schedule" and isinstance(value, tuple):
+            out[key] = tuple(_hyper_value(key, v, any_shape=True) for v in value)
         else:
             out[key] = _hyper_value(key, value)
     return out
+
+
+def _check_record(record, rule: Rule, params, hyper: dict):
+    """``record`` as :func:`optimize` takes it: ``None``, or a function ``record(g, state, θ, hyper)``
+    returning a dict of values, evaluated abstractly (``jax.eval_shape``) on the run's shapes."""
+    if record is None:
+        return None
+    if not callable(record) or isinstance(record, type):
+        raise TypeError(f"record must be a function record(g, state, θ, hyper) returning a dict, "
+                        f"got {record.__name__ if isinstance(record, type) else type(record).__name__}")
+    flat = jax.ShapeDtypeStruct((_validate.flat_size(params),), jnp.float64)
+    try:
+        out = jax.eval_shape(lambda x, h: record(x, rule.init(x), x, h), flat, hyper)
+    except Exception as err:  # noqa: BLE001 - any error inside the user's function
+        raise ValueError(f"record could not be evaluated as record(g, state, θ, hyper) on the run's "
+                         f"flat parameters of shape {flat.shape}: {type(err).__name__}: {err}") from err
+    if not isinstance(out, dict):
+        got = f"an array of shape {out.shape}" if hasattr(out, "shape") else type(out).__name__
+        raise TypeError(f"record must return a dict of values (one entry per quantity), got {got}")
+    return record
 
 
 # ---------------------------------------------------------------------------------- optimize
@@ -384,8 +417,7 @@ def run_checked(rule: Rule, run: CheckedRun, hyper: dict, *, record=None, check_
         raise TypeError(f"run must be a CheckedRun (from check_run), got {type(run).__name__}")
     hyper = check_hyper(hyper, rule)
     check_state = _validate.boolean("check_state", check_state)
-    if record is not None:
-        _validate.callable_("record", record)
+    record = _check_record(record, rule, run.params, hyper)
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
     points, losses, norms, records = _optimize(
@@ -453,8 +485,6 @@ def optimize(rule: Rule, f, x0, *args, hyper: dict, steps: int | None = None, ma
     hyper = check_hyper(hyper, rule)
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
-    if record is not None:
-        _validate.callable_("record", record)
     return _minibatch_run(rule, f, x0, args, hyper, batch_size=batch_size, epochs=epochs, key=key,
                           shuffle=shuffle, eval_every=eval_every, max_norm=max_norm, record=record,
                           check_state=check_state, name=name)
@@ -465,6 +495,7 @@ def _minibatch_run(rule, f, x0, data, hyper, *, batch_size, epochs, key, shuffle
     """Check the arguments of a mini-batch run, cut the epochs into batches, run the batched scan."""
     _validate.callable_("f", f)
     params = _validate.parameters("x0", x0)
+    record = _check_record(record, rule, params, hyper)
     data = _validate.examples("data", data)
     n = int(data[0].shape[0])
     batch_size = _validate.batch_size("batch_size", batch_size, n)

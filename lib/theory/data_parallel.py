@@ -189,8 +189,16 @@ def sharded_sgd_step(f, mesh, *, lr, axis: str = "data"):
     :math:`\hat g_j = \nabla f(\theta; \text{shard}_j)`, ``lax.pmean`` all-reduces
     :math:`\bar g = \frac1K\sum_j \hat g_j`, and every device returns
     :math:`\theta - \alpha\bar g` — the step one device takes with the whole batch.
+
+    ``f`` is checked when the step is built (a function, not a class) and, with the
+    parameters and data it needs, at the first call: the parameters must be finite real
+    numbers and ``f`` of one shard a real, finite scalar reading no index past the end of
+    an array (later calls are not checked again, so that a step costs what the compiled step
+    costs).
     """
     _validate.callable_("f", f)
+    if isinstance(f, type):
+        raise TypeError(f"f must be a loss function f(params, *batch), got the class {f.__name__}")
     if not isinstance(mesh, jax.sharding.Mesh):
         raise TypeError(f"mesh must be a jax.sharding.Mesh (see device_mesh), got {type(mesh).__name__}")
     if not isinstance(axis, str):
@@ -211,11 +219,18 @@ def sharded_sgd_step(f, mesh, *, lr, axis: str = "data"):
 
     compiled = jax.jit(jax.shard_map(local, mesh=mesh, in_specs=(spec(), spec(axis)), out_specs=spec()))
 
+    checked = []  # the first call with concrete values checks the parameters and the loss
+
     def step(params, *batch):
         batch = _validate.examples("batch", batch)
         n = int(batch[0].shape[0])
         if n % k:
             raise ValueError(f"the global batch of {n} examples must split into {k} equal shards")
+        if not checked and not _validate.is_traced((params, batch)):
+            shard = tuple(a[: n // k] for a in batch)
+            _validate.scalar_loss(f, _validate.parameters("params", params, any_shape=True), shard,
+                                  name="params (on a shard)", args_name="batch")
+            checked.append(True)
         return compiled(params, batch)
 
     return step

@@ -47,6 +47,21 @@ def _covariance(name, value, n=None) -> np.ndarray:
     return 0.5 * (matrix + matrix.T)
 
 
+def _semidefinite(name, matrix, strict=False) -> np.ndarray:
+    """``matrix`` (symmetric) if its eigenvalues are >= 0 (> 0 if ``strict``), up to rounding."""
+    eigenvalues = np.linalg.eigvalsh(matrix)
+    scale = max(float(np.abs(eigenvalues).max()), np.finfo(float).tiny)
+    smallest = float(eigenvalues.min())
+    if strict and smallest <= 0:
+        raise ValueError(f"{name} must be positive definite (the Hessian at a minimum: along a direction "
+                         f"of zero or negative curvature the noise is not held back and no stationary "
+                         f"covariance exists), got smallest eigenvalue {smallest:g}")
+    if smallest < -1e-10 * scale:
+        raise ValueError(f"{name} must be positive semi-definite (a covariance), got smallest "
+                         f"eigenvalue {smallest:g}")
+    return matrix
+
+
 def iteration_matrix(H, lr, momentum) -> np.ndarray:
     r"""The :math:`2n \times 2n` matrix :math:`A` of heavy ball on a quadratic.
 
@@ -63,16 +78,18 @@ def iteration_matrix(H, lr, momentum) -> np.ndarray:
 def stationary_covariance(H, C, lr, momentum=0.0) -> np.ndarray:
     r"""The covariance :math:`\Sigma` of :math:`\theta - \theta^*` that heavy-ball SGD settles at (``n × n``).
 
-    ``H`` is the Hessian, ``C`` the covariance of the gradient noise, ``lr`` α > 0,
-    ``momentum`` μ ∈ [0, 1). Raises ``ValueError`` if the iteration is not stable
+    ``H`` is the Hessian, symmetric positive definite (a minimum's), ``C`` the covariance of
+    the gradient noise, symmetric positive semi-definite, ``lr`` α > 0, ``momentum``
+    μ ∈ [0, 1). Raises ``ValueError`` if the iteration is not stable
     (an eigenvalue of :math:`A` on or outside the unit circle), where no stationary
     covariance exists.
     """
     from scipy.linalg import solve_discrete_lyapunov
 
+    _semidefinite("H", _covariance("H", H), strict=True)
     A = iteration_matrix(H, lr, momentum)
     n = A.shape[0] // 2
-    C = _covariance("C", C, n)
+    C = _semidefinite("C", _covariance("C", C, n))
     radius = float(np.max(np.abs(np.linalg.eigvals(A))))
     if radius >= 1.0:
         raise ValueError(f"lr must keep the iteration stable: with lr = {lr:g} and momentum = "

@@ -137,6 +137,16 @@ class OptimalParameters(NamedTuple):
     rate: float  #: error shrinks like ``rate**t`` (up to a polynomial factor)
 
 
+def _spectrum(eigenvalues) -> np.ndarray:
+    """The Hessian's eigenvalues: a number or a 1-D array of them, all > 0 (not the matrix itself)."""
+    values = _validate.positive_spectrum("eigenvalues", eigenvalues)
+    shape = np.shape(eigenvalues)
+    if len(shape) > 1:
+        raise ValueError(f"eigenvalues must be a number or a 1-D array (n,) of the Hessian's eigenvalues, "
+                         f"got shape {shape} (for a matrix H, pass np.linalg.eigvalsh(H))")
+    return values
+
+
 def _lr_array(name, lr):
     if isinstance(lr, (bool, np.bool_)) or (isinstance(lr, np.ndarray) and lr.dtype == np.bool_):
         raise TypeError(f"{name} must be a real number or array of them, got a boolean")
@@ -160,7 +170,7 @@ def gd_rate(lr, eigenvalues):
     0.9
     """
     lr = _lr_array("lr", lr)
-    lam = _validate.positive_spectrum("eigenvalues", eigenvalues)
+    lam = _spectrum(eigenvalues)
     return np.max(np.abs(1.0 - lr[..., None] * lam), axis=-1)
 
 
@@ -174,7 +184,7 @@ def gd_optimal(eigenvalues) -> OptimalParameters:
     >>> gd_optimal([1.0, 9.0])
     OptimalParameters(lr=0.2, momentum=0.0, rate=0.8)
     """
-    lam = _validate.positive_spectrum("eigenvalues", eigenvalues)
+    lam = _spectrum(eigenvalues)
     big, small = float(lam.max()), float(lam.min())
     kappa = big / small
     return OptimalParameters(2.0 / (big + small), 0.0, (kappa - 1.0) / (kappa + 1.0))
@@ -238,7 +248,7 @@ def _momentum_radii(lr, momentum, eigenvalues):
     mu = _validate.real_array("momentum", momentum, "a number or an array")
     if np.any(mu < 0) or np.any(mu > 1):
         raise ValueError("momentum must lie in [0, 1]")
-    lam = _validate.positive_spectrum("eigenvalues", eigenvalues)
+    lam = _spectrum(eigenvalues)
     lr, mu = np.broadcast_arrays(lr, mu)
     trace = (1.0 + mu)[..., None] - lr[..., None] * lam
     discriminant = trace**2 - 4.0 * mu[..., None]
@@ -312,7 +322,7 @@ def momentum_regimes(lr, momentum, eigenvalues) -> MomentumRegimes:
     >>> result.rate.round(3).tolist()
     [0.95, 0.9, 0.9, 2.0]
     """
-    lam = _validate.positive_spectrum("eigenvalues", eigenvalues)
+    lam = _spectrum(eigenvalues)
     trace, discriminant, radius = _momentum_radii(lr, momentum, lam)
     slowest = np.argmax(radius, axis=-1)[..., None]
     rate = np.take_along_axis(radius, slowest, axis=-1)[..., 0]
@@ -364,7 +374,7 @@ def heavy_ball_optimal(eigenvalues) -> OptimalParameters:
     >>> heavy_ball_optimal([1.0, 9.0])
     OptimalParameters(lr=0.25, momentum=0.25, rate=0.5)
     """
-    lam = _validate.positive_spectrum("eigenvalues", eigenvalues)
+    lam = _spectrum(eigenvalues)
     big, small = float(lam.max()), float(lam.min())
     root_kappa = np.sqrt(big / small)
     rate = float((root_kappa - 1.0) / (root_kappa + 1.0))
@@ -393,6 +403,9 @@ def empirical_rate(distances, start=0, stop=None, floor=1e-12) -> float:
     stop = d.size if stop is None else _validate.nonnegative_int("stop", stop)
     if not 0 <= start < stop <= d.size:
         raise ValueError(f"need 0 <= start < stop <= len(distances), got start={start}, stop={stop}")
+    if stop - start < 2:
+        raise ValueError(f"stop must be at least start + 2 = {start + 2} (a rate needs two distances), "
+                         f"got stop={stop}")
     floor = _validate.positive("floor", floor)
     t = np.arange(start, stop)
     window = d[start:stop]
@@ -401,7 +414,9 @@ def empirical_rate(distances, start=0, stop=None, floor=1e-12) -> float:
         raise ValueError("distances has no finite positive value in the window")
     keep = finite & (window > floor * np.max(window[finite]))
     if keep.sum() < 2:
-        raise ValueError("fewer than two usable distances in the window (all below floor?)")
+        raise ValueError(f"distances has fewer than two usable values in the window start={start} to "
+                         f"stop={stop} ({keep.sum()} finite and above floor × max = "
+                         f"{floor * np.max(window[finite]):.3g}): widen the window or lower floor")
     slope = np.polyfit(t[keep], np.log(window[keep]), 1)[0]
     return float(np.exp(slope))
 

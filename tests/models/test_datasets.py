@@ -103,7 +103,7 @@ def test_diabetes_components():
 @pytest.mark.parametrize("call, match, error", [
     (lambda: datasets.digits(test_fraction=0.0), "test_fraction", ValueError),
     (lambda: datasets.digits(test_fraction=1.0), "test_fraction", ValueError),
-    (lambda: datasets.digits(seed=-1), "seed", TypeError),
+    (lambda: datasets.digits(seed=-1), "seed", ValueError),
     (lambda: datasets.digits(seed=1.5), "seed", TypeError),
     (lambda: datasets.diabetes(("height",)), "features", ValueError),
     (lambda: datasets.diabetes(()), "features", ValueError),

@@ -156,6 +156,12 @@ def test_permute_units_keeps_jax_arrays_differentiable():
     (lambda: distinct_points(np.array([[0.0, 1.0], [2.0, 0.0]]), tol=1.0), "distances"),
     (lambda: distinct_points(np.array([[0.0, -1.0], [-1.0, 0.0]]), tol=1.0), "distances"),
     (lambda: distinct_points(np.zeros((2, 2)), tol=0.0), "tol"),
+    # a point is at distance 0 from itself: a matrix of ones is no distance matrix
+    (lambda: distinct_points(np.ones((3, 3)), tol=1.0), "^distances must have a zero diagonal"),
+    (lambda: distance_matrix(np.ones((3, 2, 2)), []), "^shared must hold one vector per point"),
+    (lambda: group_by_symmetry([networks.init_mlp(0, [2, 3, 1])], 1e-9, symmetry=np.array(["full"])),
+     "^symmetry"),
+    (lambda: group_by_symmetry(networks.init_mlp(0, [2, 3, 1]), 1e-9), "^points\\[0\\] is not"),
     (lambda: unit_rows({"w": 1}), "params"),
     (lambda: permute_units({"w": 1}, [0, 1]), "params"),
     (lambda: permute_units(networks.init_mlp(0, [2, 3, 1]), [0, 1, 1]), "order"),

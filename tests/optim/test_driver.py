@@ -3,6 +3,7 @@
 import dataclasses
 import warnings
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -116,6 +117,36 @@ def test_a_rule_default_may_be_left_out_and_a_wrong_name_is_refused():
         lib.optimize(lib.adam(), two_weight_loss, np.array([0.3, 0.2]), hyper={}, steps=3)
     with pytest.raises(ValueError, match=r"hyper\['Lr'\] is not read"):
         lib.optimize(lib.sgd(), two_weight_loss, np.array([0.3, 0.2]), hyper={"lr": 0.1, "Lr": 1.0})
+
+
+def test_a_hyper_parameter_is_one_number_unless_traced():
+    # An array of rates would run one rate per coordinate: refused, by name; a grid is descend_grid's.
+    with pytest.raises(ValueError, match=r"^hyper\['lr'\] must be a single number, got shape \(2,\)"):
+        lib.optimize(lib.sgd(), two_weight_loss, np.array([0.3, 0.2]), hyper={"lr": np.array([0.1, 0.2])})
+    with pytest.raises(ValueError, match=r"^hyper\['b1'\] must be a single number"):
+        lib.optimize(lib.adam(), two_weight_loss, np.array([0.3, 0.2]), hyper={"lr": 0.1, "b1": ()})
+    # a 0-d array is a number; a traced value (a caller's vmap over rates) is not checked
+    rule = lib.momentum()
+    checked = lib.optim.driver.check_hyper({"lr": np.asarray(0.1), "momentum": 0.0}, rule)
+    assert checked["lr"].shape == ()
+    lrs = jax.vmap(lambda lr: lib.optim.driver.check_hyper({"lr": lr, "momentum": 0.0}, rule)["lr"])(
+        jnp.array([0.1, 0.2]))
+    np.testing.assert_array_equal(lrs, [0.1, 0.2])
+
+
+def test_record_is_a_function_of_g_state_theta_hyper_returning_a_dict():
+    start, hyper = np.array([0.3, 0.2]), {"lr": 0.1, "momentum": 0.5}
+    run = lib.optimize(lib.momentum(), two_weight_loss, start, hyper=hyper, steps=3,
+                       record=lambda g, state, x, h: {"velocity": state.velocity})
+    np.testing.assert_allclose(run.records["velocity"][1:], np.diff(run.points, axis=0))
+    with pytest.raises(TypeError, match="^record must be a function record"):
+        lib.optimize(lib.momentum(), two_weight_loss, start, hyper=hyper, steps=3, record=int)
+    with pytest.raises(TypeError, match=r"^record must return a dict of values .* an array of shape \(2,\)"):
+        lib.optimize(lib.momentum(), two_weight_loss, start, hyper=hyper, steps=3,
+                     record=lambda g, state, x, h: x)
+    with pytest.raises(ValueError, match="^record could not be evaluated"):
+        lib.optimize(lib.momentum(), two_weight_loss, start, hyper=hyper, steps=3,
+                     record=lambda g, state, x, h: {"wrong": x @ np.ones(3)})
 
 
 def test_full_batch_and_mini_batch_options_do_not_mix():

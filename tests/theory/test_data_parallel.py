@@ -58,6 +58,37 @@ def test_free_communication_gives_the_ideal_speedup():
     np.testing.assert_allclose(s, ks, rtol=1e-12)
 
 
+def _nan_loss(params, x, y):
+    return networks.cross_entropy_loss(params, x, y) * jnp.nan
+
+
+def _complex_loss(params, x, y):
+    return networks.cross_entropy_loss(params, x, y) * 1j
+
+
+def _reads_past_the_end(params, x, y):
+    return networks.cross_entropy_loss(params, x, y) + x[0, 7]
+
+
+@pytest.mark.parametrize("loss, error, match", [
+    (_nan_loss, ValueError, r"^f is nan at params \(on a shard\)"),
+    (_complex_loss, TypeError, r"^f must return a real floating-point loss"),
+    (_reads_past_the_end, ValueError, r"^f reads past the end of an array at params \(on a shard\)"),
+])
+def test_the_sharded_step_checks_its_loss_at_the_first_call(loss, error, match):
+    step = data_parallel.sharded_sgd_step(loss, data_parallel.device_mesh(1), lr=0.1)  # built: no data yet
+    with pytest.raises(error, match=match):
+        step(PARAMS, X, Y)
+    with pytest.raises(ValueError, match="^params contains non-finite"):
+        data_parallel.sharded_sgd_step(networks.cross_entropy_loss, data_parallel.device_mesh(1), lr=0.1)(
+            [{"w": np.full((3, 4), np.nan), "b": np.zeros(4)}, PARAMS[1]], X, Y)
+
+
+def test_a_class_is_not_a_loss():
+    with pytest.raises(TypeError, match=r"^f must be a loss function f\(params, \*batch\), got the class"):
+        data_parallel.sharded_sgd_step(int, data_parallel.device_mesh(1), lr=0.1)
+
+
 @pytest.mark.parametrize("call, error, name", [
     (lambda: data_parallel.shard_mean_gradients(networks.cross_entropy_loss, PARAMS, X, Y, devices=5),
      ValueError, "devices"),

@@ -57,6 +57,24 @@ def test_simulation_of_many_chains_agrees():
     assert measured == pytest.approx(noise_floor.scalar_excess_loss(lam, var, lr, mu), rel=0.06)
 
 
+@pytest.mark.parametrize("function", [noise_floor.stationary_covariance, noise_floor.stationary_excess_loss])
+def test_a_covariance_is_semidefinite_and_the_hessian_positive_definite(function):
+    # along a direction of zero or negative curvature the iterates drift without bound, whatever lr is
+    for C in (-np.eye(2), np.diag([1.0, -1e-3])):
+        with pytest.raises(ValueError, match="^C must be positive semi-definite"):
+            function(np.eye(2), C, 0.1)
+    for H in (np.diag([1.0, -1.0]), np.diag([1.0, 0.0])):
+        with pytest.raises(ValueError, match="^H must be positive definite"):
+            function(H, np.eye(2), 0.1)
+
+
+def test_no_noise_and_a_rank_deficient_noise_are_valid_covariances():
+    assert noise_floor.stationary_excess_loss(np.eye(2), np.zeros((2, 2)), 0.1) == 0.0
+    v = np.array([[1.0], [2.0]])
+    sigma = noise_floor.stationary_covariance(np.eye(2), v @ v.T, 0.1)  # eigenvalues 5 and -1e-16 or so
+    np.testing.assert_allclose(sigma, 0.1 / (2 - 0.1) * v @ v.T, rtol=1e-10)
+
+
 def test_iteration_matrix_blocks():
     A = noise_floor.iteration_matrix(np.diag([1.0, 2.0]), 0.1, 0.5)
     np.testing.assert_allclose(A[:2, :2], np.diag([0.9, 0.8]))

@@ -156,6 +156,9 @@ def test_empirical_rate_recovers_geometric_sequences_and_rejects_bad_input():
         quad.empirical_rate(np.array([1.0, 0.0, 0.0]))
     with pytest.raises(ValueError, match="distances"):
         quad.empirical_rate(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="^stop must be at least start \\+ 2 = 12"):  # one distance: no rate
+        quad.empirical_rate(d, start=10, stop=11)
+    assert np.isclose(quad.empirical_rate(d, start=10, stop=12), 0.93)  # two are enough
 
 
 # ---------------------------------------------------------------------------- heavy_ball

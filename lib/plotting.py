@@ -192,7 +192,7 @@ def _levels(levels, log: bool):
                              f"and a highest level), got {levels}")
         return levels
     what = "a number of levels (an integer) or an increasing array"
-    if levels is None or isinstance(levels, (numbers.Number, np.generic, bool)):
+    if levels is None or isinstance(levels, (numbers.Number, np.generic)):
         raise TypeError(f"levels must be {what}, got {type(levels).__name__}")
     values = _validate.real_array("levels", levels, what)
     if values.ndim != 1 or values.size < 2:

@@ -191,6 +191,16 @@ CLASSES = {
     "loss reads past the end": {"f": [reads_past_end]},
     "reader's function misbehaves": {"fn": [reader_exits, reader_returns_complex, generator_loss]},
     "generator": {k: [_generator()] for k in NUMERIC},
+    # lib.plotting: an axes, contour levels (a count or an increasing array), an optimizer's path (nan rows are a
+    # diverged run's, valid), a bound on the columns of a figure (any count >= 1: a large one means one row)
+    "not an Axes, levels, path or bound": {
+        "ax": ["ax", None, object(), 3, True, np.ones(2), [], _generator()],
+        "levels": [0, -1, 10**12, HUGE, 2.7, np.float64(20.0), None, "20", True, np.bool_(True), 1j, [1.0], [2.0, 1.0],
+                   [1.0, 1.0], [[1.0, 2.0]], np.array([1.0, NAN]), [1j, 2.0], [HUGE, 1], [[1.0], [1.0, 2.0]], _generator(),
+                   np.timedelta64(1, "s"), np.array([1, 2], dtype="m8[s]")],
+        "path": ["path", None, np.ones((3, 3)), np.ones(2), np.zeros((0, 2)), np.full((2, 2), NAN), [[1.0], [1.0, 2.0]],
+                 np.array([[True, False]]), [[1j, 0.0]], [[HUGE, 0]], _generator()],
+        "bound": [0, -1, HUGE, 1.5, "2", None, True, np.ones(2), _generator()]},
     "numpy scalar of an odd dtype": {**{k: [np.datetime64("2020-01-01"), np.str_("1"), np.timedelta64(1, "s")]
                                         for k in SCALAR_KINDS + INT_KINDS},
                                      **{k: [np.array(["a", "b"]), np.array([1, 2], dtype="m8[s]")]
@@ -363,6 +373,16 @@ CASES = [
     # -- surfaces
     Case("lib.models.surfaces.ravine", [("kappa", 10.0, "pos", P)]),
     Case("lib.models.surfaces.loss_grid", [("surface", None, None, P), ("resolution", 10, "size", P)]),
+    # -- figures
+    Case("lib.plotting.panels", [("count", 1, "size", P), ("height", 2.0, "pos", K), ("columns", 2, "bound", K),
+                                 ("width", 5.8, "pos", K)]),
+    Case("lib.plotting.evaluate_on_grid", [("f", bowl_b, "f", P), ("xlim", (-1.0, 1.0), "array", P), ("ylim", (-1, 1), "array", P),
+                                           ("b", B2, "data", P, "args[0]"), ("n", 5, "size", K)]),
+    Case("lib.plotting.plot_contours", [("ax", None, "ax", P), ("f", bowl_b, "f", P), ("xlim", (-1.0, 1.0), "array", P),
+                                        ("ylim", (-1, 1), "array", P), ("b", B2, "data", P, "args[0]"), ("n", 5, "size", K),
+                                        ("levels", 5, "levels", K), ("log", False, "bool", K), ("colorbar", False, "bool", K)]),
+    Case("lib.plotting.plot_trajectory", [("ax", None, "ax", P), ("points", np.array([[0.0, 1.0], [0.5, 0.5], [NAN, NAN]]), "path", P),
+                                          ("markersize", 3.0, "nonneg", K)]),
     # -- regression, networks, deep chains, the critical-point search
     Case("lib.models.regression.least_squares_solution", [("X", np.c_[XS, np.ones(8)], "data_matrix", P), ("t", TS, "array", P)]),
     Case("lib.models.regression.least_squares_hessian", [("X", np.c_[XS, np.ones(8)], "data_matrix", P)]),
@@ -497,7 +517,7 @@ CASES = [
 
 #: Public functions left out of the table, and why: traceable JAX functions meant to run
 #: inside ``jit`` (losses and activations, which check nothing by design), functions without
-#: arguments, the plotting helpers (Matplotlib axes) and those fuzzed in their own tests.
+#: arguments and those fuzzed in their own tests.
 EXEMPT = {
     "traceable": ["lib.models.activations.*", "lib.theory.quadratic.quadratic_loss", "lib.models.regression.least_squares",
                   "lib.models.networks.mlp_apply", "lib.models.networks.cross_entropy_loss", "lib.models.networks.squared_loss",
@@ -505,7 +525,6 @@ EXEMPT = {
                   "lib.teaching.update_checks.default_loss", "lib.models.normalization.mlp_bn_apply",
                   "lib.models.normalization.cross_entropy_loss_bn"],
     "the grading helper's modules (otter-grader assignments), outside this table": ["lib.teaching.grading.*", "lib.teaching.variants.*"],
-    "a figure (Matplotlib), not a number": ["lib.plotting.*"],
     "loaders of the book's data sets (a download's arguments)": ["lib.models.datasets.digits", "lib.models.datasets.diabetes",
                                                                 "lib.models.datasets.sort_by_label",
                                                                 "lib.models.regression.synthetic_linear_data"],
@@ -539,6 +558,13 @@ def _symbols():
     return W1, W2
 
 
+def _axes():
+    """A Matplotlib ``Axes`` of a figure outside pyplot (no backend, nothing left open)."""
+    from matplotlib.figure import Figure
+
+    return Figure().add_subplot()
+
+
 def _prepare(case):
     """Valid values that need other lib objects (states, rules, surfaces)."""
     import lib
@@ -562,6 +588,7 @@ def _prepare(case):
         "lib.theory.data_parallel.sharded_sgd_step": ("mesh", lambda: data_parallel.device_mesh(1)),
         **{f"lib.models.symbolic_surfaces.{name}": ("expression", lambda: (1 - _symbols()[0] * _symbols()[1]) ** 2)
            for name in ("jax_loss", "javascript", "gradient_expressions")},
+        **{f"lib.plotting.{name}": ("ax", _axes) for name in ("plot_contours", "plot_trajectory")},
     }
     readers = {"check_gd_step": "gd", "check_heavy_ball": "heavy_ball", "check_adam": "adam",
                "check_clip_by_norm": "clip", "check_sgd_loop": "sgd", "check_nesterov": "nesterov",

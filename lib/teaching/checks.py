@@ -190,7 +190,7 @@ def _choice_value(name: str, value):
 
 
 def _option_number(name: str, value):
-    """An option the chapter gives (``expected``, ``options``): a number as :func:`_choice_value`, and finite."""
+    """A number the chapter gives in ``expected`` or ``options``: :func:`_choice_value`, and finite."""
     value = _choice_value(name, value)
     if isinstance(value, float) and not np.isfinite(value):
         raise ValueError(f"{name} must hold finite numbers, got {value}")

@@ -215,6 +215,9 @@ def _option_list(options, textual: bool) -> list:
             raise TypeError(f"options must all be strings, as the expected option is, got "
                             f"{type(odd[0]).__name__}")
         return items
+    if any(isinstance(item, (str, bytes)) for item in items):
+        raise TypeError("expected and options must be of one kind, all strings or all numbers: "
+                        "the expected option is not a string, the options hold strings")
     return [_option_number("options", item) for item in items]
 
 

@@ -544,3 +544,26 @@ def answer_array(name: str, value) -> np.ndarray:
 def shape_text(shape) -> str:
     """``"a scalar"`` for the shape ``()``, else ``"shape (2, 2)"``: the shape as an error message says it."""
     return "a scalar" if shape == () else f"shape {shape}"
+
+
+# ----- added by fuzz-teach -----
+
+def text(name: str, value, optional: bool = False) -> str | None:
+    """A non-blank string (a label a message shows, a hint), or ``None`` too if ``optional``."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        wanted = "a string or None" if optional else "a string"
+        raise TypeError(f"{name} must be {wanted}, got {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} must not be blank, got {value!r}")
+    return value
+
+
+def reference_array(name: str, value) -> np.ndarray:
+    """The right answer a check compares with, as a float64 array: a finite real number or a
+    non-empty array of them (booleans, strings, nan and inf refused, naming ``name``)."""
+    array = real_array(name, value, "a number or an array")
+    if array.size == 0:
+        raise ValueError(f"{name} must hold at least one number, got shape {array.shape}")
+    return array

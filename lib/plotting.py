@@ -7,12 +7,15 @@ with any form of colour vision deficiency can tell the curves apart.
 
 from __future__ import annotations
 
+import numbers
 from functools import partial
 
 import jax
 import jax.numpy as jnp
 import matplotlib as mpl
+import matplotlib.axes
 import numpy as np
+from jax.experimental import checkify
 
 from . import _validate
 
@@ -36,6 +39,12 @@ PIXEL_RATIO = 2
 #: 312 / 638, and its 11 pt labels (16.8 px) to 8.2 CSS px. ``tests/browser/test_phone_figures.py``
 #: measures every figure of the book.
 FIGURE_WIDTH = 5.8
+#: The most panels one figure may have, the most grid points per side of a contour plot (a grid of
+#: 4096 × 4096 points already holds 16.8 million losses), and the most contour levels: beyond them
+#: a figure takes minutes to draw or exhausts memory, and no page could show the difference.
+MAX_PANELS = 100
+MAX_GRID_SIDE = 4096
+MAX_LEVELS = 1000
 
 
 def use_book_style() -> None:
@@ -80,8 +89,10 @@ def panels(count, *, height, columns=2, width=FIGURE_WIDTH, **subplots_kw):
 
     Panels that do not fit in a row wrap to the next one instead of making the figure wider, so
     that a figure of three panels stays as legible on a phone as a figure of one. Each row is
-    ``height`` inches tall; an unused cell of the last row is removed. ``subplots_kw`` goes to
-    :func:`matplotlib.pyplot.subplots` (``sharex``, ``sharey``, ``gridspec_kw``, ...).
+    ``height`` inches tall; an unused cell of the last row is removed. ``columns`` is an upper
+    bound: any ``columns >= count`` puts every panel in one row. ``count`` is at most
+    :data:`MAX_PANELS`. ``subplots_kw`` goes to :func:`matplotlib.pyplot.subplots` (``sharex``,
+    ``sharey``, ``gridspec_kw``, ...).
 
     Returns ``(fig, axes)`` with ``axes`` a list of ``count`` axes, row by row.
 
@@ -92,7 +103,7 @@ def panels(count, *, height, columns=2, width=FIGURE_WIDTH, **subplots_kw):
     """
     import matplotlib.pyplot as plt
 
-    count = _validate.positive_int("count", count)
+    count = _validate.count("count", count, MAX_PANELS, "panels")
     columns = min(_validate.positive_int("columns", columns), count)
     height = _validate.positive("height", height)
     width = _validate.positive("width", width)
@@ -105,43 +116,123 @@ def panels(count, *, height, columns=2, width=FIGURE_WIDTH, **subplots_kw):
     return fig, axes[:count]
 
 
-@partial(jax.jit, static_argnums=0)
-def _grid_values(f, ws, args):
+def _on_rows(f, ws, args):
     return jax.vmap(lambda w: f(w, *args))(ws)
+
+
+_grid_values = partial(jax.jit, static_argnums=0)(_on_rows)
+
+
+@partial(jax.jit, static_argnums=0)
+def _checked_grid_values(f, ws, args):
+    """``f`` at every row of ``ws`` under JAX's index checks: ``(error, values)`` in one compilation
+    (the values are those of :func:`_grid_values`, bit for bit)."""
+    return checkify.checkify(partial(_on_rows, f), errors=checkify.index_checks)(ws, args)
 
 
 def evaluate_on_grid(f, xlim, ylim, *args, n=201):
     """Brute force: ``f`` on an ``n × n`` grid over ``xlim × ylim`` in one vmapped call.
 
     Returns ``(W1, W2, Z)`` shaped ``(n, n)`` like :func:`numpy.meshgrid`, with
-    ``Z[i, j] = f([W1[i, j], W2[i, j]])``.
+    ``Z[i, j] = f([W1[i, j], W2[i, j]])``. ``xlim`` and ``ylim`` are pairs ``(low, high)`` of
+    finite numbers with ``low < high``; ``2 <= n <=`` :data:`MAX_GRID_SIDE`. ``f`` must return a
+    real scalar, and is evaluated on the grid with JAX's index checks, since JAX would clamp an
+    index past the end of an array and plot a wrong surface without a word. The
+    loss may be nan or inf at some grid points (the contours leave them blank), not at all of them.
     """
     _validate.callable_("f", f)
-    n = _validate.positive_int("n", n)
+    n = _validate.count("n", n, MAX_GRID_SIDE, "points per side")
     if n < 2:
         raise ValueError(f"n must be >= 2, got {n}")
     bounds = []
     for name, lim in (("xlim", xlim), ("ylim", ylim)):
-        if np.shape(lim) != (2,):
-            raise ValueError(f"{name} must be a pair (low, high), got {lim!r}")
-        low, high = (_validate.real_scalar(name, v) for v in lim)
+        pair = _validate.real_array(name, lim, "a pair (low, high)")
+        if pair.shape != (2,):
+            raise ValueError(f"{name} must be a pair (low, high), got shape {pair.shape}")
+        low, high = float(pair[0]), float(pair[1])
         if not low < high:
             raise ValueError(f"{name} must satisfy low < high, got {lim!r}")
         bounds.append((low, high))
     w1, w2 = np.meshgrid(np.linspace(*bounds[0], n), np.linspace(*bounds[1], n))
     ws = jnp.stack([w1.ravel(), w2.ravel()], axis=1)
+    args = _validate.data("args", args)
     _validate.scalar_loss(f, ws[0], args, name="a grid point", evaluate=False)
-    z = np.asarray(_grid_values(f, ws, tuple(args))).reshape(n, n)
+    try:
+        error, values = _checked_grid_values(f, ws, args)
+    except Exception:  # noqa: BLE001 - a primitive checkify cannot instrument: evaluate plainly
+        error, values = None, _grid_values(f, ws, args)
+    message = None if error is None else error.get()
+    if message:
+        raise ValueError(f"f reads past the end of an array at the grid points ("
+                         f"{message.strip().splitlines()[0]}); JAX would silently clamp the index to "
+                         f"the last entry and draw a wrong surface. Check the indices in f against "
+                         f"the shapes of its argument (2 numbers) and of args.")
+    z = np.asarray(values).reshape(n, n)
+    if not np.any(np.isfinite(z)):
+        raise ValueError(f"f is nan or inf at every point of the grid over xlim {bounds[0]} and "
+                         f"ylim {bounds[1]}: there is no surface to draw")
     return w1, w2, z
 
 
+def _axes(ax):
+    """``ax`` if it is a Matplotlib ``Axes`` (2-D or 3-D), else a ``TypeError`` naming it."""
+    if not isinstance(ax, matplotlib.axes.Axes):
+        raise TypeError(f"ax must be a Matplotlib Axes (from plt.subplots or plotting.panels), "
+                        f"got {type(ax).__name__}")
+    return ax
+
+
+def _levels(levels, log: bool):
+    """``levels`` as an int count (``1 <= levels <=`` :data:`MAX_LEVELS`, ``>= 2`` with ``log``)
+    or a 1-D float array of at least two increasing, finite levels (all ``> 0`` with ``log``)."""
+    if isinstance(levels, numbers.Integral) and not isinstance(levels, (bool, np.bool_, np.timedelta64)):
+        levels = _validate.count("levels", levels, MAX_LEVELS, "levels")
+        if log and levels < 2:
+            raise ValueError(f"levels must be >= 2 with log=True (a geometric spacing needs a lowest "
+                             f"and a highest level), got {levels}")
+        return levels
+    what = "a number of levels (an integer) or an increasing array"
+    if levels is None or isinstance(levels, (numbers.Number, np.generic)):
+        raise TypeError(f"levels must be {what}, got {type(levels).__name__}")
+    values = _validate.real_array("levels", levels, what)
+    if values.ndim != 1 or values.size < 2:
+        raise ValueError(f"levels must be an array of at least two levels, shape (k,) with k >= 2, "
+                         f"got shape {values.shape}")
+    if values.size > MAX_LEVELS:
+        raise ValueError(f"levels must hold at most {MAX_LEVELS:,} levels, got {values.size:,}")
+    if not np.all(np.diff(values) > 0):
+        raise ValueError(f"levels must be strictly increasing, got {values.tolist()[:6]}")
+    if log and values[0] <= 0:
+        raise ValueError(f"levels must all be > 0 with log=True (a logarithmic colour scale), "
+                         f"got {values[0]:g}")
+    return levels
+
+
 def plot_contours(ax, f, xlim, ylim, *args, n=201, levels=20, log=False, colorbar=True):
-    """Filled contours of a 2-parameter loss on ``ax``; ``log=True`` spaces levels geometrically."""
+    """Filled contours of a 2-parameter loss on ``ax``; ``log=True`` spaces levels geometrically.
+
+    ``ax`` is a Matplotlib ``Axes``; ``f``, ``xlim``, ``ylim``, ``args`` and ``n`` are those of
+    :func:`evaluate_on_grid`. ``levels`` is either a number of levels (an integer ``>= 1``, at most
+    :data:`MAX_LEVELS`: Matplotlib picks that many round values, or with ``log`` that many
+    geometrically spaced ones between the grid's positive minimum and its maximum) or an array of
+    at least two strictly increasing levels (all ``> 0`` with ``log``). ``log`` and ``colorbar``
+    are ``True`` or ``False``. Returns the filled contour set.
+    """
+    _axes(ax)
+    log = _validate.boolean("log", log)
+    colorbar = _validate.boolean("colorbar", colorbar)
+    levels = _levels(levels, log)
     w1, w2, z = evaluate_on_grid(f, xlim, ylim, *args, n=n)
     if log:
-        positive = z[z > 0]
-        lo = positive.min() if positive.size else 1e-3
-        level_values = np.geomspace(max(lo, z.max() * 1e-6), z.max(), levels)
+        if isinstance(levels, int):
+            positive = z[np.isfinite(z) & (z > 0)]
+            if positive.size == 0 or positive.min() == positive.max():
+                raise ValueError("f must take at least two different finite values > 0 on the grid "
+                                 "for log=True (a logarithmic colour scale between them)")
+            lo, top = positive.min(), positive.max()
+            level_values = np.geomspace(max(lo, top * 1e-6), top, levels)
+        else:
+            level_values = np.asarray(levels, dtype=np.float64)
         cs = ax.contourf(w1, w2, np.maximum(z, level_values[0]), levels=level_values,
                          norm=mpl.colors.LogNorm(), cmap=SURFACE_CMAP)
     else:
@@ -157,11 +248,25 @@ def plot_contours(ax, f, xlim, ylim, *args, n=201, levels=20, log=False, colorba
 
 
 def plot_trajectory(ax, points, *, label=None, color=None, marker="o", markersize=3, **kwargs):
-    """Draw an optimizer path (``(steps + 1, 2)`` points) with its start marked by a square."""
-    points = np.asarray(points)
+    """Draw an optimizer path (``(steps + 1, 2)`` points) with its start marked by a square.
+
+    Rows holding nan or inf (a run that diverged) are left out, so the path stops where the run
+    left the numbers; at least one row must be finite (every run of ``lib`` starts at a finite
+    point, so a path with none is the wrong array). ``ax`` is a Matplotlib ``Axes``;
+    ``markersize`` is a number ``>= 0`` (0 hides the markers). ``label``, ``color``, ``marker``
+    and ``kwargs`` go to :meth:`matplotlib.axes.Axes.plot`. Returns the path's line.
+    """
+    _axes(ax)
+    markersize = _validate.nonnegative("markersize", markersize)
+    points = _validate.real_array("points", points, "an array of points", finite=False)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"points must have shape (steps + 1, 2), got {points.shape}")
+    if points.shape[0] == 0:
+        raise ValueError("points must hold at least one point, got shape (0, 2)")
     finite = points[np.all(np.isfinite(points), axis=1)]
+    if not finite.size:
+        raise ValueError(f"points must hold at least one finite point: all {points.shape[0]} rows "
+                         f"hold nan or inf")
     (line,) = ax.plot(finite[:, 0], finite[:, 1], marker=marker, markersize=markersize,
                       label=label, color=color, linewidth=1.5, **kwargs)
     ax.plot(*finite[0], marker="s", markersize=7, color=line.get_color(),

@@ -206,11 +206,56 @@ CLASSES = {
     "loss reads past the end": {"f": [reads_past_end], "opt_f": [reads_past_end]},
     "reader's function misbehaves": {"fn": [reader_exits, reader_returns_complex, generator_loss]},
     "generator": {**{k: [_generator()] for k in NUMERIC}, "networks": [_generator()], "feature_names": [_generator()]},
+    # lib.plotting: an axes, contour levels (a count or an increasing array), an optimizer's path (nan rows are a
+    # diverged run's, valid), a bound on the columns of a figure (any count >= 1: a large one means one row)
+    "not an Axes, levels, path or bound": {
+        "ax": ["ax", None, object(), 3, True, np.ones(2), [], _generator()],
+        "levels": [0, -1, 10**12, HUGE, 2.7, np.float64(20.0), None, "20", True, np.bool_(True), 1j, [1.0], [2.0, 1.0],
+                   [1.0, 1.0], [[1.0, 2.0]], np.array([1.0, NAN]), [1j, 2.0], [HUGE, 1], [[1.0], [1.0, 2.0]], _generator(),
+                   np.timedelta64(1, "s"), np.array([1, 2], dtype="m8[s]")],
+        "path": ["path", None, np.ones((3, 3)), np.ones(2), np.zeros((0, 2)), np.full((2, 2), NAN), [[1.0], [1.0, 2.0]],
+                 np.array([[True, False]]), [[1j, 0.0]], [[HUGE, 0]], _generator()],
+        "bound": [0, -1, HUGE, 1.5, "2", None, True, np.ones(2), _generator()]},
     "numpy scalar of an odd dtype": {**{k: [np.datetime64("2020-01-01"), np.str_("1"), np.timedelta64(1, "s")]
                                         for k in SCALAR_KINDS + INT_KINDS},
                                      **{k: [np.array(["a", "b"]), np.array([1, 2], dtype="m8[s]")]
                                         for k in ARRAY_KINDS}},
 }
+
+# The arguments a chapter or a hidden test gives the self-checks and the grading helpers (never the
+# student's): a label (``name``), a hint, the options of a choice, a shape, slips, a check.
+def check_returns_three(fn, **settings):
+    return 3
+
+
+def check_raises(fn, **settings):
+    raise RuntimeError("a check that breaks")
+
+
+for _cls, _by_kind in {
+    "string": {"shape": ["abc", "3"], "slips": ["the sign"], "options": ["saddle point", b"xy"], "check": ["check_adam"]},
+    "none": {"label": [None], "shape": [None], "check": [None]},
+    "wrong type": {"label": [3, b"descend", object()], "opt_label": [3, b"hint"], "shape": [[2], {2}, 2],
+                   "slips": [object(), [("the sign", 1.0)], {3: 1.0}], "options": [{"saddle point": 1.0}, object(), 3]},
+    "bool": {"label": [True], "opt_label": [False], "shape": [True, (True,)], "slips": [{"the sign": True}],
+             "options": [np.array([True, False])]},
+    "complex": {"shape": [(2j,)], "slips": [{"the sign": 1j}], "options": [[1j]]},
+    "nan or inf": {"label": [NAN], "opt_label": [INF], "shape": [(NAN,)], "slips": [{"the sign": NAN}],
+                   "options": [[1.0, NAN]]},
+    "huge int": {"shape": [(HUGE,)], "slips": [{"the sign": HUGE}], "options": [[HUGE, 1]]},
+    "out of range": {"label": ["", "   "], "opt_label": [""], "shape": [(-1,), (0,), (2, 0)],
+                     "slips": [{"": 1.0}], "options": [["local minimum", "degenerate"]]},
+    "not an integer": {"shape": [(1.5,), (np.float64(2.0),)]},
+    "wrong rank or shape": {"slips": [{"the sign": [1.0, 2.0, 3.0]}], "options": [np.array([["a", "b"]])]},
+    "ragged": {"options": [[1.0, [2.0, 3.0]]], "slips": [{"the sign": [[1.0], [1.0, 2.0]]}]},
+    "empty": {"shape": [np.array([])], "options": [[], ()], "slips": [{"the sign": []}]},
+    "not callable": {"check": [3, b"xy", np.ones(2)]},
+    "check of the wrong kind": {"check": [check_returns_three, check_raises, bowl]},
+    "generator": {"shape": [_generator()], "options": [_generator()]},
+    "numpy scalar of an odd dtype": {"label": [np.datetime64("2020-01-01")], "shape": [np.str_("2")],
+                                     "options": [np.str_("saddle point")]},
+}.items():
+    CLASSES.setdefault(_cls, {}).update(_by_kind)
 
 
 def bad_values(kind):
@@ -379,6 +424,16 @@ CASES = [
     # -- surfaces
     Case("lib.models.surfaces.ravine", [("kappa", 10.0, "pos", P)]),
     Case("lib.models.surfaces.loss_grid", [("surface", None, None, P), ("resolution", 10, "size", P)]),
+    # -- figures
+    Case("lib.plotting.panels", [("count", 1, "size", P), ("height", 2.0, "pos", K), ("columns", 2, "bound", K),
+                                 ("width", 5.8, "pos", K)]),
+    Case("lib.plotting.evaluate_on_grid", [("f", bowl_b, "f", P), ("xlim", (-1.0, 1.0), "array", P), ("ylim", (-1, 1), "array", P),
+                                           ("b", B2, "data", P, "args[0]"), ("n", 5, "size", K)]),
+    Case("lib.plotting.plot_contours", [("ax", None, "ax", P), ("f", bowl_b, "f", P), ("xlim", (-1.0, 1.0), "array", P),
+                                        ("ylim", (-1, 1), "array", P), ("b", B2, "data", P, "args[0]"), ("n", 5, "size", K),
+                                        ("levels", 5, "levels", K), ("log", False, "bool", K), ("colorbar", False, "bool", K)]),
+    Case("lib.plotting.plot_trajectory", [("ax", None, "ax", P), ("points", np.array([[0.0, 1.0], [0.5, 0.5], [NAN, NAN]]), "path", P),
+                                          ("markersize", 3.0, "nonneg", K)]),
     # -- regression, networks, deep chains, the critical-point search
     Case("lib.models.regression.least_squares_solution", [("X", np.c_[XS, np.ones(8)], "data_matrix", P), ("t", TS, "array", P)]),
     Case("lib.models.regression.least_squares_hessian", [("X", np.c_[XS, np.ones(8)], "data_matrix", P)]),
@@ -448,12 +503,14 @@ CASES = [
     Case("lib.models.weight_symmetry.distinct_points", [("distances", np.array([[0, 1e-9, 2.0], [1e-9, 0, 2.0], [2.0, 2.0, 0]]),
                                                   "matrix", P), ("tol", 1e-6, "pos", P)]),
     # -- the self-checks: their own arguments, and the reader's function (fn) misbehaving
-    Case("lib.teaching.checks.check_array", [("answer", X2, "array", P), ("expected", X2, "array", P),
-                                    ("rtol", 1e-6, "nonneg", K), ("atol", 1e-9, "nonneg", K)]),
-    Case("lib.teaching.checks.check_scalar", [("answer", 1.0, "real", P), ("expected", 1.0, "real", P),
-                                     ("rtol", 1e-6, "nonneg", K)]),
+    Case("lib.teaching.checks.check_array", [("answer", X2, "array", P, "g"), ("expected", X2, "array", P),
+                                    ("rtol", 1e-6, "nonneg", K), ("atol", 1e-9, "nonneg", K),
+                                    ("name", "g", "label", K), ("hint", None, "opt_label", K)]),
+    Case("lib.teaching.checks.check_scalar", [("answer", 1.0, "real", P, "rate"), ("expected", 1.0, "real", P),
+                                     ("rtol", 1e-6, "nonneg", K), ("name", "rate", "label", K),
+                                     ("hint", "a hint.", "opt_label", K)]),
     Case("lib.teaching.checks.check_hessian", [("answer", np.eye(2), "matrix", P, "H"), ("expected", bowl, None, P),
-                                      ("x", X2, "x", P)]),
+                                      ("x", X2, "x", P), ("name", "H", "label", K), ("hint", None, "opt_label", K)]),
     Case("lib.teaching.update_checks.check_gd_step", [("fn", None, "fn", P, "function"), ("lr", 0.05, "pos", K),
                                              ("loss", bowl, "f", K, "loss"), ("theta0", X2, "x", K),
                                              ("steps", 3, "size", K)]),
@@ -470,7 +527,22 @@ CASES = [
                                              ("decay", 0.9, "unit", K), ("eps", 1e-8, "pos", K)]),
     Case("lib.teaching.update_checks.check_warmup_cosine", [("fn", None, "fn", P, "function"), ("peak_lr", 0.1, "pos", K),
                                                    ("warmup_steps", 5, "size", K), ("total_steps", 20, "size", K)]),
-    Case("lib.teaching.checks.check_choice", [("answer", "saddle point", "name", P), ("expected", "saddle point", None, P)]),
+    Case("lib.teaching.checks.check_choice", [("answer", "saddle point", "name", P, "kind"), ("expected", "saddle point", None, P),
+                                     ("options", ("saddle point", "degenerate"), "options", K),
+                                     ("name", "kind", "label", K), ("hint", "a hint.", "opt_label", K)]),
+    # -- the grading helpers: the hidden test's own arguments (a wrong student answer is an AssertionError by design)
+    Case("lib.teaching.grading.require_answer", [("answer", 1.0, None, P), ("name", "x", "label", P)]),
+    Case("lib.teaching.grading.require_callable", [("answer", len, None, P), ("name", "fn", "label", P)]),
+    Case("lib.teaching.grading.require_shape", [("answer", X2, None, P), ("shape", (2,), "shape", P),
+                                       ("name", "g", "label", P)]),
+    Case("lib.teaching.grading.require_close", [("answer", X2, None, P), ("expected", X2, "array", P),
+                                       ("name", "w", "label", K), ("rtol", 1e-6, "nonneg", K), ("atol", 1e-9, "nonneg", K),
+                                       ("hint", None, "opt_label", K), ("slips", {"the sign.": -X2}, "slips", K)]),
+    Case("lib.teaching.grading.require_choice", [("answer", "saddle point", None, P), ("expected", "saddle point", None, P),
+                                        ("name", "kind", "label", K), ("options", ("saddle point", "degenerate"), "options", K),
+                                        ("hint", None, "opt_label", K)]),
+    Case("lib.teaching.grading.require_check", [("check", None, "check", P), ("fn", None, None, P, "function"),
+                                       ("name", "gd_step", "label", P)]),
     Case("lib.theory.quadratic.gd_closed_form", [("q", None, None, P), ("x0", X2, "x", P), ("lr", 0.1, "pos", P),
                                           ("steps", 5, "size", P)]),
     Case("lib.theory.saddle_escape.bottleneck_critical_point", [("x", np.c_[XS, XS ** 2], "data_matrix", P),
@@ -493,6 +565,7 @@ CASES = [
     Case("lib.teaching.update_checks.check_sgd_loop", [("fn", None, "fn", P, "function"), ("lr", 0.05, "pos", K),
                                               ("batch_size", 8, "size", K), ("epochs", 2, "size", K),
                                               ("seed", 0, "seed", K)]),
+    Case("lib.teaching.update_checks.RecordingRNG", [("seed", 0, "seed", P)]),
     Case("lib.calculus.critical_search.census", [("searches", None, None, P), ("kinds", ["local minimum", "saddle point", "none"], None, P),
                                         ("labels", [0, 1], "array", P), ("indices", None, "opt_array", K)]),
     Case("lib.theory.data_parallel.device_mesh", [("devices", 1, "size", P), ("axis", "data", "name", K)]),
@@ -522,15 +595,15 @@ CASES = [
 
 #: Public functions left out of the table, and why: traceable JAX functions meant to run
 #: inside ``jit`` (losses and activations, which check nothing by design), functions without
-#: arguments, the plotting helpers (Matplotlib axes) and those fuzzed in their own tests.
+#: arguments and those fuzzed in their own tests.
 EXEMPT = {
     "traceable": ["lib.models.activations.*", "lib.theory.quadratic.quadratic_loss", "lib.models.regression.least_squares",
                   "lib.models.networks.mlp_apply", "lib.models.networks.cross_entropy_loss", "lib.models.networks.squared_loss",
                   "lib.theory.saddle_escape.bottleneck_loss", "lib.models.surfaces.cliff_loss", "lib.optim.minibatch.accuracy",
                   "lib.teaching.update_checks.default_loss", "lib.models.normalization.mlp_bn_apply",
                   "lib.models.normalization.cross_entropy_loss_bn"],
-    "the grading helper's modules (otter-grader assignments), outside this table": ["lib.teaching.grading.*", "lib.teaching.variants.*"],
-    "a figure (Matplotlib), not a number": ["lib.plotting.*"],
+    "a student's identifier: StudentIdError, or the failed test by design (tests/test_assignments.py)": [
+        "lib.teaching.variants.*", "lib.teaching.grading.student_variant"],
     "a data set's reordering (its one argument is a Dataset, checked by type)": ["lib.models.datasets.sort_by_label"],
     "no arguments": [*[f"lib.optim{module}.{rule}" for module in ("", ".rules")
                        for rule in ("sgd", "adam", "rmsprop", "adagrad", "newton")],
@@ -562,6 +635,13 @@ def _symbols():
     return W1, W2
 
 
+def _axes():
+    """A Matplotlib ``Axes`` of a figure outside pyplot (no backend, nothing left open)."""
+    from matplotlib.figure import Figure
+
+    return Figure().add_subplot()
+
+
 def _prepare(case):
     """Valid values that need other lib objects (states, rules, surfaces)."""
     import lib
@@ -585,6 +665,7 @@ def _prepare(case):
         "lib.theory.data_parallel.sharded_sgd_step": ("mesh", lambda: data_parallel.device_mesh(1)),
         **{f"lib.models.symbolic_surfaces.{name}": ("expression", lambda: (1 - _symbols()[0] * _symbols()[1]) ** 2)
            for name in ("jax_loss", "javascript", "gradient_expressions")},
+        **{f"lib.plotting.{name}": ("ax", _axes) for name in ("plot_contours", "plot_trajectory")},
     }
     readers = {"check_gd_step": "gd", "check_heavy_ball": "heavy_ball", "check_adam": "adam",
                "check_clip_by_norm": "clip", "check_sgd_loop": "sgd", "check_nesterov": "nesterov",
@@ -593,6 +674,9 @@ def _prepare(case):
     if module == "lib.teaching.update_checks" and function in readers:  # a right answer, from the checks' own tests
         reader = readers[function]
         fill[case.path] = ("fn", lambda: getattr(importlib.import_module("tests.teaching.test_update_checks"), reader))
+    if case.path == "lib.teaching.grading.require_check":  # the check of a right gradient-descent step
+        fill[case.path] = [("check", lambda: importlib.import_module("lib.teaching.update_checks").check_gd_step),
+                           ("fn", lambda: importlib.import_module("tests.teaching.test_update_checks").gd)]
     if case.path in fill:
         pairs = fill[case.path] if isinstance(fill[case.path], list) else [fill[case.path]]
         try:

@@ -92,3 +92,79 @@ def test_outside_a_kernel_the_style_starts_no_ipython():
     with matplotlib.rc_context():
         plotting.use_book_style()
     assert not InteractiveShell.initialized()
+
+
+# ----------------------------------------------------------------- contours and paths: valid forms, bad input
+
+def _bowl(w, scale=1.0):
+    return scale * (w[0] ** 2 + 4.0 * w[1] ** 2)
+
+
+def test_contours_accept_the_forms_the_chapters_use():
+    import jax.numpy as jnp
+    import numpy as np
+
+    fig, axes = plotting.panels(2, height=3.0)
+    for levels in (20, np.int64(12), np.linspace(0, 16, 33), [0.5, 1.0, 2.0], np.geomspace(0.01, 60, 16)):
+        cs = plotting.plot_contours(axes[0], _bowl, (-2, 2), np.array([-1.0, 1.0]), 2.0, n=21,
+                                    levels=levels, colorbar=False)
+        if not isinstance(levels, (int, np.integer)):
+            np.testing.assert_array_equal(cs.levels, np.asarray(levels, dtype=float))
+    plotting.plot_contours(axes[1], _bowl, [jnp.float32(-2), 2], (-1, 1), n=11, levels=5, log=True)
+    # One row: columns is an upper bound, so a large one is valid.
+    fig, axes = plotting.panels(3, height=2.0, columns=10**15)
+    assert {ax.get_subplotspec().get_geometry()[:2] for ax in axes} == {(1, 3)}
+
+
+def test_log_contours_space_the_levels_geometrically_between_the_grids_extremes():
+    import numpy as np
+
+    fig, ax = plt.subplots()
+    cs = plotting.plot_contours(ax, lambda w: 1.0 + w[0] ** 2 + w[1] ** 2, (-1, 1), (-1, 1), n=11,
+                                levels=7, log=True)
+    np.testing.assert_allclose(cs.levels, np.geomspace(1.0, 3.0, 7))
+
+
+def test_an_out_of_range_index_in_the_loss_is_refused_instead_of_clamped():
+    import numpy as np
+
+    with pytest.raises(ValueError, match=r"^f reads past the end of an array at the grid points"):
+        plotting.evaluate_on_grid(lambda w, d: w[0] * d[7] + w[1], (-1, 1), (-1, 1), np.ones(3), n=5)
+    # an index inside the data is fine
+    _, _, z = plotting.evaluate_on_grid(lambda w, d: w[0] * d[2] + w[1], (-1, 1), (-1, 1), np.arange(3.0),
+                                        n=3)
+    np.testing.assert_allclose(z, [[-3, -1, 1], [-2, 0, 2], [-1, 1, 3]])
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda ax: plotting.plot_contours(ax, _bowl, (-1, 1), (-1, 1), n=5, levels=1, log=True),
+     r"^levels must be >= 2 with log=True"),
+    (lambda ax: plotting.plot_contours(ax, _bowl, (-1, 1), (-1, 1), n=5, levels=[0.0, 1.0], log=True),
+     r"^levels must all be > 0 with log=True"),
+    (lambda ax: plotting.plot_contours(ax, lambda w: -_bowl(w), (-1, 1), (-1, 1), n=5, log=True),
+     r"^f must take at least two different finite values > 0 on the grid for log=True"),
+    (lambda ax: plotting.plot_contours(ax, lambda w: w[0] * float("nan"), (-1, 1), (-1, 1), n=5),
+     r"^f is nan or inf at every point of the grid"),
+    (lambda ax: plotting.plot_contours(ax, _bowl, (-1, 1), (-1, 1), n=5, levels=[1.0, 3.0, 2.0]),
+     r"^levels must be strictly increasing"),
+    (lambda ax: plotting.plot_contours(ax, _bowl, (-1, 1), (-1, 1), n=10**15),
+     r"^n must be <= 4,096 points per side"),
+    (lambda ax: plotting.plot_contours(None, _bowl, (-1, 1), (-1, 1)), r"^ax must be a Matplotlib Axes"),
+    (lambda ax: plotting.plot_trajectory(ax, [[float("nan")] * 2] * 3),
+     r"^points must hold at least one finite point"),
+    (lambda ax: plotting.plot_trajectory(ax, [[1.0, 2.0], [3.0]]), r"^points must be an array of points"),
+])
+def test_bad_figure_inputs_are_named(call, message):
+    fig, ax = plt.subplots()
+    with pytest.raises((ValueError, TypeError), match=message):
+        call(ax)
+
+
+def test_a_diverged_path_is_drawn_up_to_its_last_finite_point():
+    import numpy as np
+
+    fig, ax = plt.subplots()
+    points = np.array([[1.0, 2.0], [np.inf, 3.0], [np.nan, np.nan]])  # diverged at the first step
+    line = plotting.plot_trajectory(ax, points, markersize=0)
+    np.testing.assert_array_equal(np.column_stack(line.get_data()), [[1.0, 2.0]])
+    assert line.get_markersize() == 0

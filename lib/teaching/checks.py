@@ -51,6 +51,12 @@ def _tolerance(name: str, value) -> float:
     return _validate.nonnegative(name, value)
 
 
+def _labels(name, hint) -> tuple[str, str | None]:
+    """The chapter's ``name`` (a non-blank string) and ``hint`` (a string or None), checked on
+    every call, so that a bad one shows at once and not on the first wrong answer."""
+    return _validate.text("name", name), _validate.text("hint", hint, optional=True)
+
+
 def _offending(mask: np.ndarray) -> str:
     """'entries (0, 1) and (1, 0)' for the True positions of ``mask`` (indices only)."""
     where = np.argwhere(mask)
@@ -89,7 +95,9 @@ def check_array(answer, expected, *, name="answer", rtol=1e-6, atol=1e-9, hint=N
 
     Raises ``TypeError`` if ``answer`` is not numeric and ``ValueError`` if its
     shape differs from ``expected``'s (the message names ``name`` and the shape
-    wanted).
+    wanted). The chapter's own arguments are checked on every call: ``expected`` a
+    finite real number or non-empty array, ``name`` a non-blank string, ``hint`` a
+    string or ``None``, the tolerances real numbers ``>= 0``.
 
     >>> check_array([1.0, 2.0], [1.0, 2.0])
     Correct.
@@ -99,7 +107,8 @@ def check_array(answer, expected, *, name="answer", rtol=1e-6, atol=1e-9, hint=N
     False
     """
     rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
-    expected = _validate.answer_array("expected", expected)
+    expected = _validate.reference_array("expected", expected)
+    name, hint = _labels(name, hint)
     answer = _validate.answer_array(name, answer)
     if answer.shape != expected.shape:
         raise ValueError(f"{name} must be {_validate.shape_text(expected.shape)}, "
@@ -115,9 +124,11 @@ def check_scalar(answer, expected, *, name="answer", rtol=1e-6, atol=1e-9, hint=
     Not yet: check the sign.
     False
     """
-    for label, value in ((name, answer), ("expected", expected)):
-        if np.ndim(_validate.answer_array(label, value)) != 0:
-            raise ValueError(f"{label} must be a scalar (one number), got shape {np.shape(value)}")
+    expected_array = _validate.reference_array("expected", expected)
+    name, hint = _labels(name, hint)
+    for label, array in ((name, _validate.answer_array(name, answer)), ("expected", expected_array)):
+        if array.ndim != 0:
+            raise ValueError(f"{label} must be a scalar (one number), got shape {array.shape}")
     return check_array(answer, expected, name=name, rtol=rtol, atol=atol, hint=hint)
 
 
@@ -127,7 +138,8 @@ def check_hessian(answer, expected, x=None, *args, name="H", rtol=1e-6, atol=1e-
 
     ``expected`` is either the matrix or a loss ``f`` — then ``x`` (and any
     extra ``args``) are required and the reference is ``lib.hessian(f, x, *args)``.
-    An asymmetric answer gets the hint that Hessians are symmetric.
+    An asymmetric answer gets the hint that Hessians are symmetric. ``name``, ``hint``
+    and the tolerances are checked as in :func:`check_array`.
 
     >>> import numpy as np
     >>> loss = lambda w: (1 - w[0] * w[1]) ** 2
@@ -138,6 +150,8 @@ def check_hessian(answer, expected, x=None, *args, name="H", rtol=1e-6, atol=1e-
     Not yet: a Hessian is symmetric, H[i, j] = H[j, i]; yours is not.
     False
     """
+    name, hint = _labels(name, hint)
+    rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
     if callable(expected):
         if x is None:
             raise TypeError("x is required when expected is a loss function: "
@@ -147,14 +161,13 @@ def check_hessian(answer, expected, x=None, *args, name="H", rtol=1e-6, atol=1e-
         expected = hessian(expected, x, *args)
     elif x is not None or args:
         raise TypeError("x and args are only used when expected is a loss function")
-    expected = _validate.answer_array("expected", expected)
+    expected = _validate.reference_array("expected", expected)
     if expected.ndim != 2 or expected.shape[0] != expected.shape[1]:
         raise ValueError(f"expected must be a square matrix, got shape {expected.shape}")
     answer = _validate.answer_array(name, answer)
     if answer.shape != expected.shape:
         raise ValueError(f"{name} must be {_validate.shape_text(expected.shape)} (an n × n matrix for "
                          f"n = {expected.shape[0]} parameters), got {_validate.shape_text(answer.shape)}")
-    rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
     if np.all(np.isfinite(answer)) and not np.allclose(answer, answer.T, rtol=rtol, atol=atol):
         return _report(False, hint or f"a Hessian is symmetric, {name}[i, j] = {name}[j, i]; "
                                       "yours is not.")
@@ -176,21 +189,43 @@ def _choice_value(name: str, value):
     return value
 
 
-def check_choice(answer, expected, *, options=None, name="answer", hint=None) -> bool:
-    """Check a choice among named options, ignoring case, hyphens and extra spaces.
+def _option_number(name: str, value):
+    """A number the chapter gives in ``expected`` or ``options``: :func:`_choice_value`, and finite."""
+    value = _choice_value(name, value)
+    if isinstance(value, float) and not np.isfinite(value):
+        raise ValueError(f"{name} must hold finite numbers, got {value}")
+    return value
 
-    ``expected`` is the right option or a collection of acceptable ones.
-    With ``options`` (e.g. :data:`lib.KINDS`), an answer that is none of them
-    raises ``ValueError`` listing the options (all of them, so nothing is given
-    away). Non-string answers (e.g. integers) are compared with ``==``.
 
-    >>> import lib
-    >>> check_choice("Saddle point", "saddle point", options=lib.KINDS)
-    Correct.
-    True
-    >>> check_choice("local minimum", "degenerate", hint="look at the zero eigenvalue.")
-    Not yet: look at the zero eigenvalue.
-    False
+def _option_list(options, textual: bool) -> list:
+    """``options`` checked: a non-empty list, tuple, set or 1-D array of strings (if the expected
+    option is text) or of plain numbers; a string, a mapping or an iterator is refused."""
+    if (isinstance(options, (str, bytes, collections.abc.Mapping))
+            or not isinstance(options, collections.abc.Collection)
+            or (isinstance(options, np.ndarray) and options.ndim != 1)):
+        raise TypeError(f"options must be a list, tuple or set of the possible answers, got "
+                        f"{type(options).__name__}" + (f" of shape {options.shape}"
+                                                       if isinstance(options, np.ndarray) else ""))
+    items = list(options)
+    if not items:
+        raise ValueError("options must list at least one option")
+    if textual:
+        odd = [item for item in items if not isinstance(item, str)]
+        if odd:
+            raise TypeError(f"options must all be strings, as the expected option is, got "
+                            f"{type(odd[0]).__name__}")
+        return items
+    if any(isinstance(item, (str, bytes)) for item in items):
+        raise TypeError("expected and options must be of one kind, all strings or all numbers: "
+                        "the expected option is not a string, the options hold strings")
+    return [_option_number("options", item) for item in items]
+
+
+def _choices(expected, options) -> tuple[list, list | None, bool]:
+    """The chapter's side of a choice, checked: ``(accepted, options, textual)``.
+
+    ``expected`` is one option or a collection of them, all strings or all numbers;
+    ``options`` (or ``None``) a collection of the same kind that lists every accepted option.
     """
     if expected is None:
         raise TypeError("expected must be the right option (or a collection of them), got None")
@@ -204,22 +239,53 @@ def check_choice(answer, expected, *, options=None, name="answer", hint=None) ->
     if not accepted:
         raise ValueError("expected must name at least one acceptable option")
     textual = all(isinstance(e, str) for e in accepted)
+    if not textual:
+        accepted = [_option_number("expected", e) for e in accepted]
+    if options is not None:
+        options = _option_list(options, textual)
+        known = {_normalise(o) for o in options} if textual else options
+        missing = [e for e in accepted if (_normalise(e) if textual else e) not in known]
+        if missing:
+            raise ValueError(f"expected must be among the options, got {missing[0]!r}, which is none of "
+                             f"{', '.join(repr(o) for o in options)}")
+    return accepted, options, textual
+
+
+def check_choice(answer, expected, *, options=None, name="answer", hint=None) -> bool:
+    """Check a choice among named options, ignoring case, hyphens and extra spaces.
+
+    ``expected`` is the right option or a collection of acceptable ones.
+    With ``options`` (e.g. :data:`lib.KINDS`), an answer that is none of them
+    raises ``ValueError`` listing the options (all of them, so nothing is given
+    away). Non-string answers (e.g. integers) are compared with ``==``.
+
+    The chapter's arguments are checked on every call: ``expected`` all strings or all
+    finite numbers; ``options`` ``None`` or a list, tuple or set of the same kind that
+    contains every expected option; ``name`` a non-blank string, ``hint`` a string or ``None``.
+
+    >>> import lib
+    >>> check_choice("Saddle point", "saddle point", options=lib.KINDS)
+    Correct.
+    True
+    >>> check_choice("local minimum", "degenerate", hint="look at the zero eigenvalue.")
+    Not yet: look at the zero eigenvalue.
+    False
+    """
+    name, hint = _labels(name, hint)
+    accepted, options, textual = _choices(expected, options)
     if textual and not isinstance(answer, str):
         raise TypeError(f"{name} must be a string, got {type(answer).__name__}")
     if not textual and isinstance(answer, str):
         raise TypeError(f"{name} must be a {type(accepted[0]).__name__}, got a string")
     if textual:
         key = _normalise(answer)
-        if options is not None:
-            allowed = {_normalise(o) for o in options}
-            if key not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; "
-                                 f"got {answer!r}")
+        if options is not None and key not in {_normalise(o) for o in options}:
+            raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; "
+                             f"got {answer!r}")
         ok = key in {_normalise(e) for e in accepted}
     else:
         answer = _choice_value(name, answer)
-        accepted = [_choice_value("expected", e) for e in accepted]
-        if options is not None and answer not in [_choice_value("options", o) for o in options]:
-            raise ValueError(f"{name} must be one of {list(options)}; got {answer!r}")
+        if options is not None and answer not in options:
+            raise ValueError(f"{name} must be one of {options}; got {answer!r}")
         ok = any(answer == e for e in accepted)
     return _report(ok, hint or "that is not the right option; look again at the reasoning.")

@@ -9,6 +9,12 @@ They also catch the two states a blank answer is in: the name is missing (otter 
 ``None`` for a variable the notebook never defined) or still ``...``, the scaffold's
 placeholder.
 
+A wrong answer fails with ``AssertionError``, by design. The test's own arguments (``name``,
+``expected``, ``shape``, ``options``, ``hint``, ``slips``, the tolerances, ``check``) are
+checked first, on every call, right answer or wrong: a bad one raises ``TypeError`` or
+``ValueError`` naming it, so that a broken test shows on the solution instead of passing
+silently or blaming a student.
+
 >>> require_close(0.5, 0.5, name="rate")
 >>> require_close(..., 0.5, name="rate")
 Traceback (most recent call last):
@@ -18,6 +24,7 @@ AssertionError: rate is still ...: replace the ... with your answer and run the 
 
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import io
 import re
@@ -45,28 +52,45 @@ def student_variant(student_id, assignment: str) -> dict:
 
 
 def require_answer(answer, name: str) -> None:
-    """Fail unless the answer was given: defined and no longer the ``...`` placeholder."""
+    """Fail unless the answer was given: defined and no longer the ``...`` placeholder.
+
+    ``name`` (the answer's name in the messages) must be a non-blank string.
+    """
+    _validate.text("name", name)
     if answer is None:
         raise AssertionError(f"{name} is not defined (or is None): run the cell that sets it")
     if answer is Ellipsis:
         raise AssertionError(f"{name} is still ...: replace the ... with your answer and run the cell")
 
 
+def _shape(shape) -> tuple[int, ...]:
+    """The shape a test asks for: a tuple of integers ``>= 1`` (an answer holds at least one
+    number), ``()`` for a number."""
+    if not isinstance(shape, tuple):
+        raise TypeError(f"shape must be a tuple of integers such as (2, 2), or () for a number, "
+                        f"got {type(shape).__name__}")
+    return tuple(_validate.positive_int(f"shape[{i}]", n) for i, n in enumerate(shape))
+
+
 def require_shape(answer, shape: tuple, name: str) -> None:
     """Fail unless ``answer`` is numeric with this shape (``()`` for a number).
+
+    ``shape`` is a tuple of integers ``>= 1``; anything else is a ``TypeError`` or
+    ``ValueError`` naming ``shape``.
 
     >>> require_shape([[1.0, 2.0]], (2, 2), name="H")
     Traceback (most recent call last):
     ...
     AssertionError: H must have shape (2, 2), got shape (1, 2)
     """
+    shape = _shape(shape)
     require_answer(answer, name)
     try:
         array = _validate.answer_array(name, answer)
-    except TypeError as err:
+    except (TypeError, ValueError) as err:  # not numbers, empty, or beyond the float range
         raise AssertionError(str(err)) from None
-    if array.shape != tuple(shape):
-        raise AssertionError(f"{name} must have {_validate.shape_text(tuple(shape))}, "
+    if array.shape != shape:
+        raise AssertionError(f"{name} must have {_validate.shape_text(shape)}, "
                              f"got {_validate.shape_text(array.shape)}")
 
 
@@ -89,7 +113,10 @@ def require_close(answer, expected, *, name: str, rtol: float = 1e-6, atol: floa
     ``slips`` maps the description of a typical mistake to the value that mistake gives for
     this variant (computed by the test: a forgotten factor, the diagonal instead of the
     eigenvalues, one step too many). A wrong answer that matches one, within the same
-    tolerance, is told that slip; any other wrong answer only that it is off.
+    tolerance, is told that slip; any other wrong answer only that it is off. Each
+    description is a non-blank string and each value a finite number or array of the
+    shape of ``expected``; ``expected`` itself a finite real number or non-empty array,
+    ``hint`` a string or ``None``, ``rtol`` and ``atol`` real numbers ``>= 0``.
 
     >>> require_close([1.0, 3.0], np.array([1.0, 2.0]), name="w")
     Traceback (most recent call last):
@@ -104,26 +131,47 @@ def require_close(answer, expected, *, name: str, rtol: float = 1e-6, atol: floa
     ...
     AssertionError: Not yet: threshold is off. Likely slip: the factor 2 is missing.
     """
+    rtol, atol = checks._tolerance("rtol", rtol), checks._tolerance("atol", atol)
+    expected = _validate.reference_array("expected", expected)
+    _validate.text("hint", hint, optional=True)
+    slips = _slips(slips, expected.shape)
     require_answer(answer, name)
-    expected = np.asarray(expected, dtype=float)
     try:
         _verdict(checks.check_array, answer, expected, name=name, rtol=rtol, atol=atol, hint=hint)
     except AssertionError as err:
-        slip = _matching_slip(answer, expected, slips or {}, rtol=rtol, atol=atol)
+        slip = _matching_slip(answer, expected, slips, rtol=rtol, atol=atol)
         if slip is not None:
             raise AssertionError(f"Not yet: {name} is off. Likely slip: {slip}") from None
         # The feedback names no tolerance: a number is right or off.
         raise AssertionError(_TOLERANCE.sub(" is off.", str(err))) from None
 
 
+def _slips(slips, shape: tuple) -> dict[str, np.ndarray]:
+    """``slips`` checked: ``None`` (no slips) or a mapping of descriptions to values of ``shape``."""
+    if slips is None:
+        return {}
+    if not isinstance(slips, collections.abc.Mapping):
+        raise TypeError(f"slips must be a dict mapping the description of a mistake to the value it "
+                        f"gives, got {type(slips).__name__}")
+    checked = {}
+    for description, value in slips.items():
+        _validate.text("slips' descriptions", description)
+        label = f"slips[{description!r}]"
+        value = _validate.reference_array(label, value)
+        if value.shape != shape:
+            raise ValueError(f"{label} must have the shape of expected, "
+                             f"{_validate.shape_text(shape)}, got {_validate.shape_text(value.shape)}")
+        checked[description] = value
+    return checked
+
+
 def _matching_slip(answer, expected, slips: dict, *, rtol: float, atol: float) -> str | None:
     """The first slip whose value the answer matches (and the right answer does not)."""
     try:
         array = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # not numbers, or beyond the float range
         return None
     for description, value in slips.items():
-        value = np.asarray(value, dtype=float)
         if (value.shape == array.shape and np.allclose(array, value, rtol=rtol, atol=atol)
                 and not np.allclose(expected, value, rtol=rtol, atol=atol)):
             return description
@@ -131,7 +179,10 @@ def _matching_slip(answer, expected, slips: dict, *, rtol: float, atol: float) -
 
 
 def require_choice(answer, expected, *, name: str, options=None, hint: str | None = None) -> None:
-    """Fail unless ``answer`` is the expected option (see :func:`lib.teaching.checks.check_choice`)."""
+    """Fail unless ``answer`` is the expected option (see :func:`lib.teaching.checks.check_choice`,
+    which also says what ``expected``, ``options`` and ``hint`` may be)."""
+    checks._choices(expected, options)
+    _validate.text("hint", hint, optional=True)
     require_answer(answer, name)
     _verdict(checks.check_choice, answer, expected, options=options, name=name, hint=hint)
 
@@ -148,6 +199,11 @@ def require_check(check, fn, name: str, **settings) -> None:
     """Fail unless ``check(fn, **settings)`` (a :mod:`lib.teaching.update_checks` check) accepts ``fn``.
 
     The check's diagnosis (the step, the output and the likely slip) becomes the message.
+    ``check`` must be callable and return ``True`` or ``False`` (a NumPy bool too); an
+    ``AssertionError`` it raises fails the test as it is. Any other exception comes from the
+    test's side (the settings, or a check that cannot run on ``fn``), not from the student's
+    function, whose errors the checks report as a verdict: it is raised again as a
+    ``TypeError`` or ``ValueError`` naming ``check``, and so is a result other than a bool.
 
     >>> from lib.teaching import update_checks
     >>> def gd_step(theta, grad, lr):
@@ -157,5 +213,24 @@ def require_check(check, fn, name: str, **settings) -> None:
     ...
     AssertionError: Not yet: ...
     """
+    if not callable(check):
+        raise TypeError(f"check must be a check of lib.teaching.update_checks (a callable such as "
+                        f"update_checks.check_adam), got {type(check).__name__}")
+    label = getattr(check, "__name__", type(check).__name__)
     require_callable(fn, name)
-    _verdict(check, fn, **settings)
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            ok = check(fn, **settings)
+    except AssertionError:
+        raise
+    except (TypeError, ValueError) as err:
+        kind = TypeError if isinstance(err, TypeError) else ValueError
+        raise kind(f"check {label} could not run: {err}") from err
+    except Exception as err:  # noqa: BLE001 - the check's own failure, said as such
+        raise ValueError(f"check {label} raised {type(err).__name__}: {err}") from err
+    if not isinstance(ok, (bool, np.bool_)):
+        raise TypeError(f"check must return True or False (its verdict), got {type(ok).__name__} "
+                        f"from {label}")
+    if not ok:
+        raise AssertionError(printed.getvalue().strip())

@@ -637,11 +637,12 @@ class RecordingRNG:
     """A ``numpy.random.Generator`` stand-in that records the orders it hands out.
 
     Only :meth:`permutation` is offered, the one call the SGD loop needs; anything else
-    raises an ``AttributeError`` that says so.
+    raises an ``AttributeError`` that says so. ``seed`` is an integer in [0, 2**63) (no
+    default, and ``None`` is refused: a check's orders must be the same on every run).
     """
 
     def __init__(self, seed: int):
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(_validate.seed("seed", seed))
         self.orders: list[np.ndarray] = []
 
     def permutation(self, n):

@@ -86,17 +86,24 @@ def run_all_cells(page, kernel_timeout_ms: int = 180_000) -> None:
             page.wait_for_selector(".jp-Dialog", state="detached", timeout=30_000)
             continue
         break
-    # On the first notebook a fresh server opens, Run All can come before the session is wired to
-    # its kernel and then runs nothing: repeat it until some cell is queued or run.
-    started = ("() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]"
-               ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))")
-    for _ in range(3):
-        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-        page.locator(".lm-Menu-item[data-command='runmenu:run-all'], "
-                     ".lm-Menu-item[data-command='notebook:run-all-cells']").first.click()
-        try:
-            page.wait_for_function(started, timeout=20_000, polling=500)
-            return
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-    raise PlaywrightTimeout("Run ▸ Run All Cells ran no cell, three times")
+    # The kernel dialog can also come after the indicator first read idle (a loaded machine): then
+    # it covers the Run menu. Playwright accepts it whenever it blocks one of the clicks below.
+    late_dialog = page.locator(".jp-Dialog").filter(has=page.locator(".jp-mod-accept"))
+    page.add_locator_handler(late_dialog, lambda found: found.locator(".jp-mod-accept").first.click())
+    try:
+        # On the first notebook a fresh server opens, Run All can come before the session is wired
+        # to its kernel and then runs nothing: repeat it until some cell is queued or run.
+        started = ("() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]"
+                   ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))")
+        for _ in range(3):
+            page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+            page.locator(".lm-Menu-item[data-command='runmenu:run-all'], "
+                         ".lm-Menu-item[data-command='notebook:run-all-cells']").first.click()
+            try:
+                page.wait_for_function(started, timeout=20_000, polling=500)
+                return
+            except PlaywrightTimeout:
+                page.keyboard.press("Escape")
+        raise PlaywrightTimeout("Run ▸ Run All Cells ran no cell, three times")
+    finally:
+        page.remove_locator_handler(late_dialog)

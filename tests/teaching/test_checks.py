@@ -148,3 +148,40 @@ def test_check_choice_refuses_a_generator_of_options_it_would_spend(capsys):
     with pytest.raises(TypeError, match="^expected must be an option or a collection of options"):
         checks.check_choice("a", (option for option in ["a", "b"]))
     assert run(capsys, checks.check_choice, "b", {"a", "b"})[0]  # a set is a collection
+
+
+# ----- the chapter's own arguments: checked on every call, right answer or wrong -----
+
+@pytest.mark.parametrize("right", [True, False])
+def test_a_bad_label_or_hint_is_refused_before_the_verdict(right):
+    answer = [1.0, 2.0] if right else [1.0, 3.0]
+    with pytest.raises(TypeError, match="^name must be a string, got object"):
+        checks.check_array(answer, [1.0, 2.0], name=object(), hint=5)
+    with pytest.raises(TypeError, match="^hint must be a string or None, got int"):
+        checks.check_scalar(answer[1], 2.0, hint=5)
+    with pytest.raises(ValueError, match="^name must not be blank"):
+        checks.check_hessian(np.eye(2) * (1 if right else 2), np.eye(2), name=" ")
+
+
+def test_an_expected_value_no_answer_can_match_is_refused():
+    with pytest.raises(ValueError, match="^expected contains non-finite"):
+        checks.check_array([1.0, 2.0], [1.0, np.nan])
+    with pytest.raises(ValueError, match="^expected contains non-finite"):
+        checks.check_scalar(1.0, np.inf)
+    with pytest.raises(ValueError, match="^expected must hold at least one number"):
+        checks.check_array([1.0], [])
+
+
+def test_options_are_a_collection_of_the_expected_option_kind_that_lists_it(capsys):
+    with pytest.raises(TypeError, match="^options must be a list, tuple or set"):
+        checks.check_choice("a", "a", options="abc")  # not a string taken as its characters
+    with pytest.raises(TypeError, match="^options must all be strings"):
+        checks.check_choice("a", "a", options=["a", 2.0])
+    with pytest.raises(TypeError, match="^expected and options must be of one kind"):
+        checks.check_choice(1, 1, options=["a", "b"])
+    with pytest.raises(ValueError, match="^expected must be among the options, got 'saddle'"):
+        checks.check_choice("saddle point", "saddle", options=lib.KINDS)
+    with pytest.raises(ValueError, match="^options must list at least one option"):
+        checks.check_choice("a", "a", options=())
+    assert run(capsys, checks.check_choice, 2, np.int64(2), options=np.array([1, 2, 3]))[0]
+    assert run(capsys, checks.check_choice, "A", "a", options=np.array(["a", "b"]))[0]

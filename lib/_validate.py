@@ -567,3 +567,10 @@ def reference_array(name: str, value) -> np.ndarray:
     if array.size == 0:
         raise ValueError(f"{name} must hold at least one number, got shape {array.shape}")
     return array
+
+
+def tolerance(name: str, value) -> float:
+    """A comparison tolerance (``rtol``, ``atol``): a plain real number ``>= 0``, not an array or a bool."""
+    if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    return nonnegative(name, value)

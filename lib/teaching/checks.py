@@ -45,12 +45,6 @@ def _report(ok: bool, hint: str) -> bool:
     return ok
 
 
-def _tolerance(name: str, value) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    return _validate.nonnegative(name, value)
-
-
 def _labels(name, hint) -> tuple[str, str | None]:
     """The chapter's ``name`` (a non-blank string) and ``hint`` (a string or None), checked on
     every call, so that a bad one shows at once and not on the first wrong answer."""
@@ -106,7 +100,7 @@ def check_array(answer, expected, *, name="answer", rtol=1e-6, atol=1e-9, hint=N
     Not yet: 1 of 2 entries of g are off (at 1).
     False
     """
-    rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
+    rtol, atol = _validate.tolerance("rtol", rtol), _validate.tolerance("atol", atol)
     expected = _validate.reference_array("expected", expected)
     name, hint = _labels(name, hint)
     answer = _validate.answer_array(name, answer)
@@ -151,7 +145,7 @@ def check_hessian(answer, expected, x=None, *args, name="H", rtol=1e-6, atol=1e-
     False
     """
     name, hint = _labels(name, hint)
-    rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
+    rtol, atol = _validate.tolerance("rtol", rtol), _validate.tolerance("atol", atol)
     if callable(expected):
         if x is None:
             raise TypeError("x is required when expected is a loss function: "
@@ -221,7 +215,7 @@ def _option_list(options, textual: bool) -> list:
     return [_option_number("options", item) for item in items]
 
 
-def _choices(expected, options) -> tuple[list, list | None, bool]:
+def choice_options(expected, options) -> tuple[list, list | None, bool]:
     """The chapter's side of a choice, checked: ``(accepted, options, textual)``.
 
     ``expected`` is one option or a collection of them, all strings or all numbers;
@@ -272,7 +266,7 @@ def check_choice(answer, expected, *, options=None, name="answer", hint=None) ->
     False
     """
     name, hint = _labels(name, hint)
-    accepted, options, textual = _choices(expected, options)
+    accepted, options, textual = choice_options(expected, options)
     if textual and not isinstance(answer, str):
         raise TypeError(f"{name} must be a string, got {type(answer).__name__}")
     if not textual and isinstance(answer, str):

@@ -131,7 +131,7 @@ def require_close(answer, expected, *, name: str, rtol: float = 1e-6, atol: floa
     ...
     AssertionError: Not yet: threshold is off. Likely slip: the factor 2 is missing.
     """
-    rtol, atol = checks._tolerance("rtol", rtol), checks._tolerance("atol", atol)
+    rtol, atol = _validate.tolerance("rtol", rtol), _validate.tolerance("atol", atol)
     expected = _validate.reference_array("expected", expected)
     _validate.text("hint", hint, optional=True)
     slips = _slips(slips, expected.shape)
@@ -181,7 +181,7 @@ def _matching_slip(answer, expected, slips: dict, *, rtol: float, atol: float) -
 def require_choice(answer, expected, *, name: str, options=None, hint: str | None = None) -> None:
     """Fail unless ``answer`` is the expected option (see :func:`lib.teaching.checks.check_choice`,
     which also says what ``expected``, ``options`` and ``hint`` may be)."""
-    checks._choices(expected, options)
+    checks.choice_options(expected, options)
     _validate.text("hint", hint, optional=True)
     require_answer(answer, name)
     _verdict(checks.check_choice, answer, expected, options=options, name=name, hint=hint)

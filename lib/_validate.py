@@ -184,9 +184,13 @@ def boolean(name: str, value) -> bool:
 
 
 def callable_(name: str, value):
+    """A function (or a callable object); a class is callable too, but calling it builds an object."""
     if not callable(value):
         raise TypeError(f"{name} must be a callable loss function f(x, *args), "
                         f"got {type(value).__name__}")
+    if isinstance(value, type):
+        raise TypeError(f"{name} must be a callable loss function f(x, *args), "
+                        f"got the class {value.__name__}")
     return value
 
 

@@ -138,12 +138,12 @@ NUMERIC = SCALAR_KINDS + INT_KINDS + ARRAY_KINDS + MATRIX_KINDS
 #: The classes of bad input: for each, the bad values by the kind of argument they are given to.
 #: A kind missing from a class is not offered that class (a string is a valid ``choice``).
 CLASSES = {
-    "string": {**{k: ["1", "abc"] for k in NUMERIC}, "f": ["loss"], "callable": ["f"], "fn": ["f"],
+    "string": {**{k: ["1", "abc"] for k in NUMERIC}, "f": ["loss"], "callable": ["f"], "fn": ["f"], "timed": ["f"],
                "bool": ["yes"], "opt_bool": ["yes"], "rule": ["momentum"], "hyper": ["lr=0.1"],
                "expression": ["w1**2"], "sizes": ["1", "abc", b"xy"], "opt_f": ["loss"], "record": ["f"],
                "networks": ["abc"], "feature_names": [b"bmi"]},
     "none": {**{k: [None] for k in NUMERIC if not k.startswith("opt_")}, "f": [None],
-             "callable": [None], "fn": [None], "bool": [None], "choice": [None], "name": [None],
+             "callable": [None], "fn": [None], "timed": [None], "bool": [None], "choice": [None], "name": [None],
              "rule": [None], "hyper": [None], "expression": [None], "networks": [None], "feature_names": [None]},
     "wrong type": {**{k: [object(), {1.0, 2.0}] for k in NUMERIC}, "bool": [object()],
                    "choice": [3, object()], "name": [3, b"descend"], "rule": [3, object()],
@@ -196,8 +196,10 @@ CLASSES = {
               **{k: [np.zeros((0, 0)), np.zeros((0, 2))] for k in MATRIX_KINDS},
               "examples": [np.zeros((0, 1))], "per_example": [np.zeros((0, 2))],
               "hyper": [{"lr": (), "momentum": 0.0}, {"lr": 0.1, "momentum": []}], "networks": [[]]},
-    "not callable": {"f": [3, np.ones(2)], "callable": [3, np.ones(2)], "fn": [3, np.ones(2)],
-                     "opt_f": [3, np.ones(2)], "record": [3, np.ones(2)]},
+    # a class is callable, but calling it builds an object (int(x) is no loss)
+    "not callable": {"f": [3, np.ones(2), int], "callable": [3, np.ones(2), int], "fn": [3, np.ones(2), int],
+                     "opt_f": [3, np.ones(2), int], "record": [3, np.ones(2), int],
+                     "timed": [3, np.ones(2)]},  # best_time times any callable, a class too
     "loss of the wrong kind": {"f": [returns_vector, returns_int, returns_bool, returns_complex,
                                      raises_inside, generator_loss],
                                "opt_f": [returns_vector, returns_int, returns_bool, returns_complex, raises_inside,
@@ -585,7 +587,7 @@ CASES = [
     Case("lib.models.symbolic_surfaces.jax_loss", [("expression", None, "expression", P), ("name", "loss", "name", K)]),
     Case("lib.models.symbolic_surfaces.javascript", [("expression", None, "expression", P)]),
     Case("lib.models.symbolic_surfaces.gradient_expressions", [("expression", None, "expression", P)]),
-    Case("lib.timing.best_time", [("fn", does_nothing, "callable", P), ("repeats", 3, "size", K)]),
+    Case("lib.timing.best_time", [("fn", does_nothing, "timed", P), ("repeats", 3, "size", K)]),
     Case("lib.theory.tuning.tune_learning_rate", [("f", bowl_b, "f", P), ("x0", X2, "x", P), ("b", B2, "data", P, "args[0]"),
                                            ("lrs", [0.1, 0.5], "array", K), ("momentums", [0.0, 0.5], "array", K),
                                            ("steps", 5, "size", K), ("tolerance", 1e-3, "unit", K)]),

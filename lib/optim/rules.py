@@ -301,8 +301,9 @@ def scheduled(rule: Rule, schedule) -> Rule:
     if not isinstance(rule, Rule):
         raise TypeError(f"rule must be a lib.optim.Rule, got {type(rule).__name__}")
     fn = getattr(schedule, "fn", schedule)
-    if not callable(fn):
-        raise TypeError(f"schedule must be a lib.optim.Schedule, got {type(schedule).__name__}")
+    if not callable(fn) or isinstance(fn, type):
+        got = f"the class {fn.__name__}" if isinstance(fn, type) else type(schedule).__name__
+        raise TypeError(f"schedule must be a lib.optim.Schedule, got {got}")
     return _scheduled(rule, fn)
 
 

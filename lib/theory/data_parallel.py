@@ -196,9 +196,7 @@ def sharded_sgd_step(f, mesh, *, lr, axis: str = "data"):
     an array (later calls are not checked again, so that a step costs what the compiled step
     costs).
     """
-    _validate.callable_("f", f)
-    if isinstance(f, type):
-        raise TypeError(f"f must be a loss function f(params, *batch), got the class {f.__name__}")
+    _validate.callable_("f", f)  # a class too is refused: int(params) is no loss
     if not isinstance(mesh, jax.sharding.Mesh):
         raise TypeError(f"mesh must be a jax.sharding.Mesh (see device_mesh), got {type(mesh).__name__}")
     if not isinstance(axis, str):

@@ -470,7 +470,7 @@ def seed(name: str, value) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, _NOT_NUMBERS):
         raise TypeError(f"{name} must be an integer seed, got {type(value).__name__}")
     if not 0 <= value < 2**63:
-        raise ValueError(f"{name} must be a non-negative integer seed below 2**63, got {value}")
+        raise ValueError(f"{name} must be a non-negative integer seed below 2**63, got {_shown(value)}")
     return int(value)
 
 

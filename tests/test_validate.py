@@ -88,3 +88,9 @@ def test_vector_values_returns_the_flat_residuals():
     values = _validate.vector_values(_shifted, jnp.array([[0.5, -1.0]]), (np.array([[1.0, 1.0]]),), "x0", "r")
     assert values.dtype == np.float64
     np.testing.assert_array_equal(values, [-0.5, -2.0])
+
+
+def test_a_huge_seed_is_named_without_printing_its_digits():
+    with pytest.raises(ValueError, match=r"^seed must be a non-negative integer seed below 2\*\*63, "
+                                         r"got an integer of about 401 digits$"):
+        _validate.seed("seed", 10**400)

@@ -66,34 +66,6 @@ def running_jupyterlab(bin_dir: Path, root_dir: Path, work: Path, env: dict[str,
         log.close()
 
 
-def accept_dialogs(page, timeout_s: float = 30.0) -> None:
-    """Accept JupyterLab's dialogs until none is left: the top one first, as often as they come.
-
-    On a loaded machine the "Select Kernel" dialog can come twice, one over the other, and a click
-    while a dialog is still opening can be lost: so click the topmost one's accept button, and if it
-    is still there after a moment, press Enter (the accept button holds the focus).
-    """
-    deadline = time.monotonic() + timeout_s
-    buttons = page.locator(".jp-Dialog .jp-mod-accept:visible")
-    while buttons.count():
-        if time.monotonic() > deadline:
-            shown = page.locator(".jp-Dialog").all_inner_texts()
-            raise TimeoutError(f"JupyterLab's dialogs were still open after {timeout_s:.0f} s of "
-                               f"accepting them: {buttons.count()} visible of {len(shown)}: {shown}")
-        before = buttons.count()
-        try:
-            buttons.last.click(timeout=5_000)
-        except Exception:  # noqa: BLE001 - detached while clicked, or covered by a newer dialog
-            pass
-        for _ in range(20):
-            if buttons.count() < before:
-                break
-            page.wait_for_timeout(100)
-        else:
-            page.keyboard.press("Enter")
-            page.wait_for_timeout(500)
-
-
 def run_all_cells(page, kernel_timeout_ms: int = 180_000) -> None:
     """Start the notebook's kernel if JupyterLab asks, then Run ▸ Run All Cells."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -110,13 +82,14 @@ def run_all_cells(page, kernel_timeout_ms: int = 180_000) -> None:
         except PlaywrightTimeout:
             raise PlaywrightTimeout(f"the kernel was not idle within {kernel_timeout_ms} ms") from None
         if page.locator(dialog).count():
-            accept_dialogs(page)
+            page.locator(dialog).first.click()
+            page.wait_for_selector(".jp-Dialog", state="detached", timeout=30_000)
             continue
         break
     # The kernel dialog can also come after the indicator first read idle (a loaded machine): then
     # it covers the Run menu. Playwright accepts it whenever it blocks one of the clicks below.
-    late_dialog = page.locator(".jp-Dialog:visible").filter(has=page.locator(".jp-mod-accept")).first
-    page.add_locator_handler(late_dialog, lambda _: accept_dialogs(page), no_wait_after=True)
+    late_dialog = page.locator(".jp-Dialog").filter(has=page.locator(".jp-mod-accept"))
+    page.add_locator_handler(late_dialog, lambda found: found.locator(".jp-mod-accept").first.click())
     try:
         # On the first notebook a fresh server opens, Run All can come before the session is wired
         # to its kernel and then runs nothing: repeat it until some cell is queued or run.

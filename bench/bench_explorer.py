@@ -228,6 +228,7 @@ def jupyterlab_latency(presses: int = 60, warmup: int = 5, root: Path = ROOT) ->
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.add_init_script(lab.WEBSOCKET_PROBE_JS)
+            lab.start_kernel(base, "latency.ipynb")
             page.goto(f"{base}/lab/tree/latency.ipynb?reset", timeout=120_000)
             lab.run_all_cells(page, 180_000)
             explorer = lab.wait_until_live(page, 180_000)

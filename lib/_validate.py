@@ -19,6 +19,16 @@ from jax.flatten_util import ravel_pytree
 _NOT_NUMBERS = (bool, np.bool_, np.timedelta64, np.datetime64)
 
 
+def is_integer(value) -> bool:
+    """A Python or numpy integer, not a bool or a time delta (which ``numbers.Integral`` admits)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, _NOT_NUMBERS)
+
+
+def is_bool(value) -> bool:
+    """A Python or numpy boolean: ``True``/``False``, never read as the number 0 or 1."""
+    return isinstance(value, (bool, np.bool_))
+
+
 def _is_number(dtype) -> bool:
     """A numeric dtype: numpy counts ``timedelta64`` as a signed integer, which no loss can use."""
     return np.issubdtype(dtype, np.number) and dtype.kind != "m"
@@ -137,7 +147,7 @@ def _shown(value: int) -> str:
 
 def _integer(name: str, value, minimum: int) -> int:
     """An ``int`` (not a bool, float or time delta) with ``minimum <= value <= MAX_INT``."""
-    if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Integral):
+    if not is_integer(value):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {_shown(value)}")
@@ -162,7 +172,7 @@ def integers(name: str, value, minimum: int = 1) -> np.ndarray:
     each entry ``minimum <= k <= 2**53``; floats, booleans, time deltas, strings, ragged lists and
     integers beyond the float range are refused with a message naming ``name``."""
     what = "an integer or an array of integers"
-    if isinstance(value, numbers.Integral) and not isinstance(value, _NOT_NUMBERS):
+    if is_integer(value):
         return np.asarray(_integer(name, value, minimum), dtype=np.int64)
     array = numeric_array(name, value, what)
     if array.size == 0:
@@ -178,7 +188,7 @@ def integers(name: str, value, minimum: int = 1) -> np.ndarray:
 
 def boolean(name: str, value) -> bool:
     """A plain ``True``/``False`` (not 0/1, not a string)."""
-    if not isinstance(value, (bool, np.bool_)):
+    if not is_bool(value):
         raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
     return bool(value)
 
@@ -467,7 +477,7 @@ def global_norm(tree):
 
 def seed(name: str, value) -> int:
     """An integer seed in [0, 2**63): what ``jax.random.PRNGKey`` takes, and numpy's generators too."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, _NOT_NUMBERS):
+    if not is_integer(value):
         raise TypeError(f"{name} must be an integer seed, got {type(value).__name__}")
     if not 0 <= value < 2**63:
         raise ValueError(f"{name} must be a non-negative integer seed below 2**63, got {_shown(value)}")
@@ -476,7 +486,7 @@ def seed(name: str, value) -> int:
 
 def prng_key(name: str, key):
     """An integer seed ``>= 0`` (made into ``jax.random.PRNGKey``) or a ``jax.random`` key."""
-    if isinstance(key, numbers.Integral) and not isinstance(key, _NOT_NUMBERS):
+    if is_integer(key):
         return jax.random.PRNGKey(seed(name, key))
     if isinstance(key, jax.Array) and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
                                        or (key.dtype == jnp.uint32 and key.shape == (2,))):
@@ -537,7 +547,7 @@ def answer_array(name: str, value) -> np.ndarray:
 
     ``True`` is not the number 1 here: a bool answers a yes/no question, not a numeric one.
     """
-    if isinstance(value, (bool, np.bool_)):
+    if is_bool(value):
         raise TypeError(f"{name} must be a number or an array of numbers, got {type(value).__name__}")
     array = numeric_array(name, value).astype(np.float64)
     if array.size == 0:

@@ -185,7 +185,7 @@ def _axes(ax):
 def _levels(levels, log: bool):
     """``levels`` as an int count (``1 <= levels <=`` :data:`MAX_LEVELS`, ``>= 2`` with ``log``)
     or a 1-D float array of at least two increasing, finite levels (all ``> 0`` with ``log``)."""
-    if isinstance(levels, numbers.Integral) and not isinstance(levels, (bool, np.bool_, np.timedelta64)):
+    if _validate.is_integer(levels):
         levels = _validate.count("levels", levels, MAX_LEVELS, "levels")
         if log and levels < 2:
             raise ValueError(f"levels must be >= 2 with log=True (a geometric spacing needs a lowest "

@@ -24,6 +24,17 @@ def test_an_integer_is_not_a_bool_float_string_or_time_delta(value):
         _validate.positive_int("k", value)
 
 
+@pytest.mark.parametrize("value, integer, boolean", [
+    (3, True, False), (np.int8(-2), True, False), (10**400, True, False), (True, False, True),
+    (np.bool_(False), False, True), (np.timedelta64(2, "s"), False, False),
+    (np.datetime64("2026-01-01"), False, False), (2.0, False, False), ("3", False, False),
+    (np.array(3), False, False), (None, False, False)])
+def test_the_integer_and_bool_predicates_tell_counts_from_flags(value, integer, boolean):
+    # A bool is a numbers.Integral and numpy's time delta an integer dtype: neither is a count.
+    assert _validate.is_integer(value) is integer
+    assert _validate.is_bool(value) is boolean
+
+
 def test_integers_takes_an_integer_or_an_array_of_them_of_any_shape():
     assert _validate.integers("devices", 3).shape == ()
     assert _validate.integers("devices", np.int32(3)) == 3

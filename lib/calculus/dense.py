@@ -82,9 +82,9 @@ def eigenvalues(H, *, two_stage: bool | None = None, on_device: bool | None = No
     array([1., 3.])
     """
     matrix = _validate.square_matrix("H", H)  # a fresh float64 copy of H
-    if two_stage is not None and not isinstance(two_stage, (bool, np.bool_)):
+    if two_stage is not None and not _validate.is_bool(two_stage):
         raise TypeError(f"two_stage must be True, False or None, got {type(two_stage).__name__}")
-    if on_device is not None and not isinstance(on_device, (bool, np.bool_)):
+    if on_device is not None and not _validate.is_bool(on_device):
         raise TypeError(f"on_device must be True, False or None, got {type(on_device).__name__}")
     if on_device and two_stage:
         raise ValueError("two_stage=True is a host (LAPACK) route: it cannot be combined with on_device=True")

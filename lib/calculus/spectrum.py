@@ -232,7 +232,7 @@ def _check_choice(name, value, choices):
 
 
 def _check_seed(seed):
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+    if not _validate.is_integer(seed):
         raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
     return _validate.prng_key("seed", seed)
 

@@ -302,7 +302,7 @@ def _hyper_value(key, value, any_shape=False):
     if _validate.is_traced(value):
         return value
     name = f"hyper[{key!r}]"
-    if isinstance(value, (bool, np.bool_)):
+    if _validate.is_bool(value):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     array = _validate.real_array(name, value)
     if not any_shape and array.ndim != 0:

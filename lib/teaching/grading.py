@@ -229,7 +229,7 @@ def require_check(check, fn, name: str, **settings) -> None:
         raise kind(f"check {label} could not run: {err}") from err
     except Exception as err:  # noqa: BLE001 - the check's own failure, said as such
         raise ValueError(f"check {label} raised {type(err).__name__}: {err}") from err
-    if not isinstance(ok, (bool, np.bool_)):
+    if not _validate.is_bool(ok):
         raise TypeError(f"check must return True or False (its verdict), got {type(ok).__name__} "
                         f"from {label}")
     if not ok:

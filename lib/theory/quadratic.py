@@ -148,7 +148,7 @@ def _spectrum(eigenvalues) -> np.ndarray:
 
 
 def _lr_array(name, lr):
-    if isinstance(lr, (bool, np.bool_)) or (isinstance(lr, np.ndarray) and lr.dtype == np.bool_):
+    if _validate.is_bool(lr) or (isinstance(lr, np.ndarray) and lr.dtype == np.bool_):
         raise TypeError(f"{name} must be a real number or array of them, got a boolean")
     values = _validate.real_array(name, lr, "a number or an array")
     if values.size == 0:

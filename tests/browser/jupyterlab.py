@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -64,6 +65,23 @@ def running_jupyterlab(bin_dir: Path, root_dir: Path, work: Path, env: dict[str,
             os.killpg(server.pid, signal.SIGKILL)  # the server's own process group
             server.wait(timeout=10)
         log.close()
+
+
+def start_kernel(base: str, path: str, timeout_s: float = 180) -> str:
+    """Start the notebook's session (a python3 kernel) through the server's REST API; its kernel id.
+
+    JupyterLab then joins this session when it opens the notebook and starts no kernel of its
+    own: on a loaded machine its own start sometimes failed over to a "Select Kernel" dialog, and
+    accepting it could swap the kernel under a Run All already queued. ``path`` is relative to the
+    server's root, as in the ``lab/tree/`` URL. (The server reports the new kernel as "starting"
+    until a client connects; :func:`run_all_cells` waits for the page to read it idle.)
+    """
+    body = json.dumps({"path": path, "name": Path(path).name, "type": "notebook",
+                       "kernel": {"name": "python3"}}).encode()
+    request = urllib.request.Request(f"{base}/api/sessions", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        return json.loads(response.read())["kernel"]["id"]
 
 
 def run_all_cells(page, kernel_timeout_ms: int = 180_000) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jupytext
 
-from .jupyterlab import run_all_cells, running_jupyterlab  # noqa: F401  (run_all_cells: for callers)
+from .jupyterlab import run_all_cells, running_jupyterlab, start_kernel  # noqa: F401  (for callers)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,13 +50,39 @@ def jupyterlab(work: Path, root: Path = ROOT):
 
 def wait_until_live(page, timeout_ms: int):
     """Wait for the first explorer to have rendered and heard its kernel (live mode)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     explorer = page.locator(".optx").first
-    explorer.wait_for(timeout=timeout_ms)
+    try:
+        explorer.wait_for(timeout=timeout_ms)
+    except PlaywrightTimeout:
+        raise PlaywrightTimeout(f"no explorer within {timeout_ms} ms; the notebook: "
+                                f"{notebook_state(page)}") from None
     page.wait_for_function(
         "() => { const m = document.querySelector('.optx .optx-mode');"
         " return m && m.textContent.startsWith('Live'); }",
         timeout=timeout_ms)
     return explorer
+
+
+def notebook_state(page) -> str:
+    """What a failed wait should report: the kernel's status, the code cells' prompts, any dialog."""
+    return page.evaluate("""() => {
+        const indicator = document.querySelector('.jp-Notebook-ExecutionIndicator');
+        const counts = {};
+        for (const p of document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')) {
+            const text = p.textContent;
+            const kind = text.includes('*') ? 'queued or running' : /\\d/.test(text) ? 'run' : 'not run';
+            counts[kind] = (counts[kind] || 0) + 1;
+        }
+        const dialog = document.querySelector('.jp-Dialog');
+        const errors = document.querySelectorAll(
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]').length;
+        const status = indicator ? indicator.dataset.status : 'unknown';
+        const asked = dialog ? JSON.stringify(dialog.innerText.slice(0, 120)) : 'none';
+        const cells = JSON.stringify(counts);
+        return `kernel ${status}, code cells ${cells}, ${errors} error outputs, dialog: ${asked}`;
+    }""")
 
 
 # Page init script: the time of every message the page receives on a WebSocket (the

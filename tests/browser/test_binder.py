@@ -24,7 +24,7 @@ from myst_nb.core.variables import format_plain_text
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .environments import ROOT, fresh_venv, working_tree_copy
-from .jupyterlab import run_all_cells, running_jupyterlab
+from .jupyterlab import run_all_cells, running_jupyterlab, start_kernel
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -113,6 +113,7 @@ def test_chapter_runs_and_reads_like_the_website(binder, browser, chapter):
     context.route("**/*", only_localhost)
     page = context.new_page()
     try:
+        start_kernel(base, urlpath.removeprefix("lab/tree/"))
         workspace = urlpath.replace("lab/tree/", f"lab/workspaces/{chapter}/tree/", 1)
         page.goto(f"{base}/{workspace}?reset", timeout=120_000)
         try:

@@ -66,6 +66,7 @@ def lab_page(jupyterlab, browser):
 
     context.route("**/*", only_localhost)
     page = context.new_page()
+    lab.start_kernel(base, name)
     page.goto(f"{base}/lab/tree/{name}?reset", timeout=120_000)  # start from an empty workspace
     page.outside_requests = outside
     try:

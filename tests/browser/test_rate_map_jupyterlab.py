@@ -56,6 +56,7 @@ def test_a_click_on_the_map_is_computed_exactly_by_the_kernel(jupyterlab, browse
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     try:
+        lab.start_kernel(base, name)
         page.goto(f"{base}/lab/tree/{name}?reset", timeout=120_000)
         lab.run_all_cells(page, KERNEL_TIMEOUT_MS)
         explorer = lab.wait_until_live(page, KERNEL_TIMEOUT_MS)

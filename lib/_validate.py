@@ -295,7 +295,8 @@ def _index_checked(f, x, args, name: str, f_name: str):
     args = tuple(args)
     try:
         error, value = _checked_loss(f, x, args)
-    except Exception:  # noqa: BLE001 - a primitive checkify cannot instrument: evaluate plainly
+    except Exception:  # noqa: BLE001 - run plainly: an error of f's own is then raised
+        # as f raises it; a construct checkify could not instrument runs unchecked (none known)
         error, value = None, jax.jit(f)(x, *args)
     message = None if error is None else error.get()
     if message:

@@ -159,7 +159,8 @@ def evaluate_on_grid(f, xlim, ylim, *args, n=201):
     _validate.scalar_loss(f, ws[0], args, name="a grid point", evaluate=False)
     try:
         error, values = _checked_grid_values(f, ws, args)
-    except Exception:  # noqa: BLE001 - a primitive checkify cannot instrument: evaluate plainly
+    except Exception:  # noqa: BLE001 - run plainly: an error of f's own is then raised
+        # as f raises it; a construct checkify could not instrument runs unchecked (none known)
         error, values = None, _grid_values(f, ws, args)
     message = None if error is None else error.get()
     if message:

@@ -78,8 +78,10 @@ test-lib: install lint test-js grade-deps  ## lint, then the unit tests and docs
 	$(TIMED) unit $(PYTEST) -m "not browser" --random-order-bucket=module --random-order-seed=$(ORDER_SEED) \
 		$(call XDIST,loadfile) --durations=15 tests lib
 
+# --dist loadfile: a file's tests run on one worker, so its module-scoped servers start once (the
+# Binder simulation's postBuild installs into a shared venv: twice at once would race).
 test-site: book book-student chromium  ## check the built sites in headless Chromium
-	$(TIMED) browser $(PYTEST) -m browser $(call XDIST,loadgroup) --durations=15 tests
+	$(TIMED) browser $(PYTEST) -m browser $(call XDIST,loadfile) --durations=15 tests
 
 # The unit stage needs no built site: it runs beside the builds (book, student edition, PDF), and
 # the browser stage starts when they are done. --output-sync keeps each stage's log in one piece.

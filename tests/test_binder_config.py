@@ -43,3 +43,32 @@ def test_the_readers_kernel_has_the_versions_the_website_was_computed_with():
     assert {name: (binder[name], book[name]) for name in shared if binder[name] != book[name]} == {}
     wanted = pins(BINDER / "requirements.in")
     assert {name: binder.get(name) for name in wanted} == wanted, "requirements.txt is out of date"
+
+
+def test_a_cached_environment_loses_every_trace_of_an_earlier_install_of_the_book(tmp_path):
+    """The Binder and Colab simulations reuse their venvs: the book's package left there by an
+    earlier run (whole, or half-removed by a stopped run) is removed, and nothing else is."""
+    from tests.browser.environments import without_installed
+
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    (site / "lib" / "__pycache__").mkdir(parents=True)
+    (site / "lib" / "__init__.py").write_text("")
+    (site / "lib" / "__pycache__" / "stray.pyc").write_text("")  # compiled after the install
+    (site / "_editable_finder.py").write_text("")
+    (site / "numpy").mkdir()
+    (site / "numpy" / "__init__.py").write_text("")
+    (site / "__pycache__").mkdir()
+    (site / "__pycache__" / "_editable_finder.cpython-311.pyc").write_text("")
+    (site / "__pycache__" / "other.cpython-311.pyc").write_text("")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "tool").write_text("")
+    info = site / "optbook_lib-0.1.0.dist-info"
+    info.mkdir()
+    (info / "RECORD").write_text("\n".join([
+        "lib/__init__.py,sha256=x,0", "_editable_finder.py,,", "gone.pth,,",  # gone: a stopped run
+        "__pycache__/_editable_finder.cpython-311.pyc,,", "../../../bin/tool,,",
+        "optbook_lib-0.1.0.dist-info/RECORD,,"]))
+    without_installed(tmp_path, "optbook-lib")
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert left == ["bin/tool", "lib/python3.11/site-packages/__pycache__/other.cpython-311.pyc",
+                    "lib/python3.11/site-packages/numpy/__init__.py"]

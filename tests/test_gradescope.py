@@ -29,10 +29,9 @@ from tests.test_assignments import with_answers
 from tools import assignments as asg
 from tools.grading import gradescope
 
-# One worker for the whole file (the Makefile's --dist loadfile; loadgroup reads the group): every run
+# One worker for the whole file (the Makefile's --dist loadfile): every run
 # ends by killing the student user's processes, which would stop a run of another test beside it.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("gradescope-student-user"),
-              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 NAME = "momentum"
 USER = "optbook-student"

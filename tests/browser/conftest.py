@@ -33,15 +33,14 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 LONGEST = ("test_binder", "test_colab_notebooks")
 
 
-# tryfirst: pytest-xdist reads the xdist_group marks in its own hook of the same name (--dist
-# loadgroup); they must be there before it runs, or a module's tests spread over workers.
+# tryfirst: the browser mark must be there before ``-m browser`` selects by it. A module's tests
+# stay on one worker through the Makefile's ``--dist loadfile`` (pytest-xdist's xdist_group
+# marks, read by ``--dist loadgroup``, have no effect with pytest 9.2: tests/test_test_stages.py).
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         if "/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
-            # One module per worker (--dist loadgroup): its module-scoped servers start once.
-            item.add_marker(pytest.mark.xdist_group(Path(str(item.fspath)).stem))
     items.sort(key=lambda item: Path(str(item.fspath)).stem not in LONGEST)  # stable: order otherwise kept
 
 

@@ -53,6 +53,32 @@ def fresh_venv(name: str, requirements: list[str], python: str | None = None) ->
     return venv
 
 
+def without_installed(venv: Path, distribution: str) -> Path:
+    """``venv`` with no trace of an earlier install of ``distribution`` (its files, as its RECORD
+    lists them, and its metadata).
+
+    A cached venv is reused across test runs. An install left there by an earlier run would be
+    used instead of this working tree's, and one stopped half-way leaves a RECORD naming files
+    that are gone, on which ``pip`` then fails every later install. Binder and Colab start from
+    a fresh image, so the tests start from the requirements alone too.
+    """
+    stem = distribution.replace("-", "_")
+    for site in venv.glob("lib/python*/site-packages"):
+        for info in site.glob(f"{stem}-*.dist-info"):
+            record = info / "RECORD"
+            for line in record.read_text().splitlines() if record.is_file() else []:
+                path = site / line.split(",")[0]
+                top = site / path.relative_to(site).parts[0] if path.resolve().is_relative_to(site) else None
+                if top is None:
+                    continue  # a script in bin/ or a path outside site-packages: left alone
+                if top.is_dir() and top.name != "__pycache__":
+                    shutil.rmtree(top)  # the package's own folder (lib/), caches included
+                elif path.is_file():
+                    path.unlink()
+            shutil.rmtree(info, ignore_errors=True)
+    return venv
+
+
 def working_tree_copy(dest: Path) -> Path:
     """The repository's files as a reader's clone has them: tracked and new, not ignored ones."""
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],

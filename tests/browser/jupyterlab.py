@@ -125,3 +125,75 @@ def run_all_cells(page, kernel_timeout_ms: int = 180_000) -> None:
         raise PlaywrightTimeout("Run ▸ Run All Cells ran no cell, three times")
     finally:
         page.remove_locator_handler(late_dialog)
+
+
+def notebook_state(page) -> str:
+    """What a failed wait should report: the kernel's status, the code cells' prompts, any dialog."""
+    return page.evaluate("""() => {
+        const indicator = document.querySelector('.jp-Notebook-ExecutionIndicator');
+        const counts = {};
+        for (const p of document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')) {
+            const text = p.textContent;
+            const kind = text.includes('*') ? 'queued or running' : /\\d/.test(text) ? 'run' : 'not run';
+            counts[kind] = (counts[kind] || 0) + 1;
+        }
+        const dialog = document.querySelector('.jp-Dialog');
+        const errors = document.querySelectorAll(
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]').length;
+        const status = indicator ? indicator.dataset.status : 'unknown';
+        const asked = dialog ? JSON.stringify(dialog.innerText.slice(0, 120)) : 'none';
+        const cells = JSON.stringify(counts);
+        return `kernel ${status}, code cells ${cells}, ${errors} error outputs, dialog: ${asked}`;
+    }""")
+
+
+# Run All has finished when every code cell shows an execution count, or stopped at an error.
+DONE_OR_FAILED_JS = """() => {
+    const notebook = document.querySelector('.jp-Notebook');
+    const prompts = [...notebook.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+    const failed = notebook.querySelector(
+        '[data-mime-type="application/vnd.jupyter.stderr"] .ansi-red-fg, '
+        + '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]');
+    return Boolean(failed) || (prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent)));
+}"""
+KERNEL_IDLE_JS = """() => document.querySelector(
+    ".jp-Notebook-ExecutionIndicator[data-status='idle']") !== null"""
+
+
+def run_all_to_the_end(page, timeout_ms: int, kernel_timeout_ms: int = 180_000) -> int:
+    """:func:`run_all_cells`, then :func:`wait_for_run_all`; the number of re-runs."""
+    run_all_cells(page, kernel_timeout_ms)
+    return wait_for_run_all(page, timeout_ms, kernel_timeout_ms)
+
+
+def wait_for_run_all(page, timeout_ms: int, kernel_timeout_ms: int = 180_000, stalled_s: float = 20,
+                     reruns: int = 2) -> int:
+    """Wait until every code cell has run or one has failed, after Run All; the number of re-runs.
+
+    On the first notebook a fresh server opens, JupyterLab sometimes swaps the session's kernel
+    just after Run All (seen in its log: a second kernel started, the first shut down), and the
+    queued cells are lost. A kernel idle for ``stalled_s`` seconds with the run unfinished is
+    that case: Run All is given again, at most ``reruns`` times.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    done, idle_since = 0, None
+    while not page.evaluate(DONE_OR_FAILED_JS):
+        now = time.monotonic()
+        if now > deadline:
+            raise PlaywrightTimeout(f"Run All did not finish within {timeout_ms} ms; the notebook: "
+                                    f"{notebook_state(page)}")
+        if page.evaluate(KERNEL_IDLE_JS):
+            idle_since = idle_since or now
+            if now - idle_since > stalled_s:
+                if done == reruns:
+                    raise PlaywrightTimeout(f"Run All stalled {reruns + 1} times (the kernel idle, the "
+                                            f"run unfinished); the notebook: {notebook_state(page)}")
+                print(f"Run All stalled (the notebook: {notebook_state(page)}): running it again")
+                run_all_cells(page, kernel_timeout_ms)
+                done, idle_since = done + 1, None
+        else:
+            idle_since = None
+        page.wait_for_timeout(1000)
+    return done

@@ -16,7 +16,12 @@ from pathlib import Path
 
 import jupytext
 
-from .jupyterlab import run_all_cells, running_jupyterlab, start_kernel  # noqa: F401  (for callers)
+from . import jupyterlab
+from .jupyterlab import notebook_state, running_jupyterlab
+
+# The JupyterLab helpers the callers of this module use.
+run_all_cells, run_all_to_the_end, start_kernel = (
+    jupyterlab.run_all_cells, jupyterlab.run_all_to_the_end, jupyterlab.start_kernel)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,26 +68,6 @@ def wait_until_live(page, timeout_ms: int):
         " return m && m.textContent.startsWith('Live'); }",
         timeout=timeout_ms)
     return explorer
-
-
-def notebook_state(page) -> str:
-    """What a failed wait should report: the kernel's status, the code cells' prompts, any dialog."""
-    return page.evaluate("""() => {
-        const indicator = document.querySelector('.jp-Notebook-ExecutionIndicator');
-        const counts = {};
-        for (const p of document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')) {
-            const text = p.textContent;
-            const kind = text.includes('*') ? 'queued or running' : /\\d/.test(text) ? 'run' : 'not run';
-            counts[kind] = (counts[kind] || 0) + 1;
-        }
-        const dialog = document.querySelector('.jp-Dialog');
-        const errors = document.querySelectorAll(
-            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]').length;
-        const status = indicator ? indicator.dataset.status : 'unknown';
-        const asked = dialog ? JSON.stringify(dialog.innerText.slice(0, 120)) : 'none';
-        const cells = JSON.stringify(counts);
-        return `kernel ${status}, code cells ${cells}, ${errors} error outputs, dialog: ${asked}`;
-    }""")
 
 
 # Page init script: the time of every message the page receives on a WebSocket (the

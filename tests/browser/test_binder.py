@@ -23,8 +23,8 @@ import pytest
 from myst_nb.core.variables import format_plain_text
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from .environments import ROOT, fresh_venv, working_tree_copy
-from .jupyterlab import run_all_cells, running_jupyterlab, start_kernel
+from .environments import ROOT, fresh_venv, without_installed, working_tree_copy
+from .jupyterlab import run_all_cells, running_jupyterlab, start_kernel, wait_for_run_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -49,17 +49,6 @@ MEASURED = {
 }
 
 
-# Run All has finished when every code cell shows an execution count, or stopped at an error.
-DONE_OR_FAILED_JS = """() => {
-    const notebook = document.querySelector('.jp-Notebook');
-    const prompts = [...notebook.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
-    const failed = notebook.querySelector(
-        '[data-mime-type="application/vnd.jupyter.stderr"] .ansi-red-fg, '
-        + '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]');
-    return failed || (prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent)));
-}"""
-
-
 def launch_paths() -> dict[str, str]:
     """Chapter name → the ``urlpath`` its page's Binder button opens."""
     paths = {}
@@ -73,7 +62,7 @@ def launch_paths() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def binder(tmp_path_factory):
     """(JupyterLab base URL, repository copy) of a Binder-like server."""
-    venv = fresh_venv("binder", [str(ROOT / "binder" / "requirements.txt")])
+    venv = without_installed(fresh_venv("binder", [str(ROOT / "binder" / "requirements.txt")]), "optbook-lib")
     work = tmp_path_factory.mktemp("binder")
     repo = working_tree_copy(work / "repo")
     env = dict(os.environ, PATH=f"{venv / 'bin'}:{os.environ['PATH']}", VIRTUAL_ENV=str(venv),
@@ -128,8 +117,7 @@ def test_chapter_runs_and_reads_like_the_website(binder, browser, chapter):
             page = context.new_page()
             page.goto(f"{base}/{workspace}?reset", timeout=120_000)
             run_all_cells(page)
-        # Done when every code cell has an execution count, or when one has failed.
-        page.wait_for_function(DONE_OR_FAILED_JS, timeout=CHAPTER_TIMEOUT_MS, polling=1000)
+        wait_for_run_all(page, CHAPTER_TIMEOUT_MS)  # every code cell run, or one failed
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
         page.wait_for_timeout(1000)  # the last markdown cells' expressions
         # jupyterlab-myst renders Markdown cells into `.myst`; textContent also reads the cells

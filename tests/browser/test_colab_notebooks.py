@@ -24,7 +24,7 @@ from nbclient.exceptions import CellExecutionError
 
 from tools import myst_reader as myst
 
-from .environments import ROOT, fresh_venv, git_repository_of_working_tree, kernelspec
+from .environments import ROOT, fresh_venv, git_repository_of_working_tree, kernelspec, without_installed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -49,7 +49,8 @@ def downloads() -> list[Path]:
 @pytest.fixture(scope="module")
 def colab(tmp_path_factory, monkeypatch_module):
     """(kernel name, venv, working directory) of a Colab-like kernel whose git reaches this tree."""
-    venv = fresh_venv("colab", [pinned(p) for p in COLAB_PACKAGES], python=sys.executable)
+    venv = without_installed(fresh_venv("colab", [pinned(p) for p in COLAB_PACKAGES], python=sys.executable),
+                             "optbook-lib")
     work = tmp_path_factory.mktemp("colab")
     repository = git_repository_of_working_tree(work / "repository")
     config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]

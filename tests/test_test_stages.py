@@ -1,0 +1,59 @@
+"""The test stages' parallel runs keep each test file on one worker, as their fixtures assume.
+
+A module-scoped server (the Binder simulation's JupyterLab, the Colab kernel) must start once,
+and the Binder fixture's postBuild installs into a shared venv, which two workers at once would
+corrupt. The Makefile's ``--dist`` modes are run here on two small files with pytest-xdist.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TEST_FILE = '''
+import os
+import time
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def server():
+    with open(os.environ["STAGE_LOG"], "a") as log:
+        log.write(f"setup {{__name__}} {{os.environ['PYTEST_XDIST_WORKER']}}\\n")
+
+
+@pytest.mark.parametrize("k", range(6))
+def test_k(server, k):
+    time.sleep(0.1)
+    with open(os.environ["STAGE_LOG"], "a") as log:
+        log.write(f"test {{__name__}} {{os.environ['PYTEST_XDIST_WORKER']}}\\n")
+'''
+
+
+def dist_modes() -> set[str]:
+    makefile = (ROOT / "Makefile").read_text()
+    modes = set(re.findall(r"\$\(call XDIST,(\w+)\)", makefile))
+    assert modes, "the Makefile runs no stage with pytest-xdist"
+    return modes
+
+
+def test_each_stage_runs_a_file_on_one_worker_with_its_module_fixture_set_up_once(tmp_path):
+    for name in ("test_first", "test_second"):
+        (tmp_path / f"{name}.py").write_text(TEST_FILE.format())
+    for mode in sorted(dist_modes()):
+        log = tmp_path / f"{mode}.log"
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", mode, "-p", "no:cacheprovider",
+             "--rootdir", str(tmp_path), "-c", "/dev/null", str(tmp_path)],
+            cwd=tmp_path, env={**os.environ, "STAGE_LOG": str(log)},
+            capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        lines = [line.split() for line in log.read_text().splitlines()]
+        for module in ("test_first", "test_second"):
+            setups = [w for kind, m, w in lines if kind == "setup" and m == module]
+            workers = {w for kind, m, w in lines if kind == "test" and m == module}
+            assert len(setups) == 1 and len(workers) == 1, (mode, module, setups, workers)

@@ -102,6 +102,28 @@ def _asarray(name: str, value, what: str) -> np.ndarray:
     return array
 
 
+def interval(name: str, value, positive: bool = False) -> tuple[float, float]:
+    """A pair ``(low, high)`` of finite reals with ``low < high`` (and ``low > 0`` if ``positive``)."""
+    pair = real_array(name, value, "a pair (low, high)")
+    if pair.shape != (2,):
+        raise TypeError(f"{name} must be a pair (low, high), got shape {pair.shape}")
+    low, high = float(pair[0]), float(pair[1])
+    if positive and not low > 0:
+        raise ValueError(f"{name} must hold positive ends, got ({low}, {high})")
+    if not low < high:
+        raise ValueError(f"{name} must satisfy low < high, got ({low}, {high})")
+    return low, high
+
+
+def broadcast(**arrays: np.ndarray) -> list[np.ndarray]:
+    """The arrays broadcast together (NumPy's rules), or a ``ValueError`` naming them and their shapes."""
+    try:
+        return np.broadcast_arrays(*arrays.values())
+    except ValueError:
+        shapes = ", ".join(f"{name} {np.shape(value)}" for name, value in arrays.items())
+        raise ValueError(f"{' and '.join(arrays)} must broadcast together, got shapes {shapes}") from None
+
+
 def square_matrix(name: str, value) -> np.ndarray:
     """``value`` as a finite float64 ``(n, n)`` array with ``n >= 1``, or raise naming ``name``."""
     array = real_array(name, value, "a square matrix")
@@ -193,14 +215,22 @@ def boolean(name: str, value) -> bool:
     return bool(value)
 
 
-def callable_(name: str, value):
+def one_of(name: str, value, choices) -> str:
+    """``value`` if it is one of the strings ``choices``; else an error naming ``name``."""
+    choices = tuple(choices)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {choices}, got {type(value).__name__}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def callable_(name: str, value, what: str = "a callable loss function f(x, *args)"):
     """A function (or a callable object); a class is callable too, but calling it builds an object."""
     if not callable(value):
-        raise TypeError(f"{name} must be a callable loss function f(x, *args), "
-                        f"got {type(value).__name__}")
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
     if isinstance(value, type):
-        raise TypeError(f"{name} must be a callable loss function f(x, *args), "
-                        f"got the class {value.__name__}")
+        raise TypeError(f"{name} must be {what}, got the class {value.__name__}")
     return value
 
 
@@ -546,11 +576,15 @@ def positive_spectrum(name: str, eigenvalues) -> np.ndarray:
 def answer_array(name: str, value) -> np.ndarray:
     """A reader's answer as a float array (nan allowed: a wrong answer, not a misread question).
 
-    ``True`` is not the number 1 here: a bool answers a yes/no question, not a numeric one.
+    ``True`` is not the number 1 here, nor an array of booleans 0/1: a bool answers a yes/no
+    question, not a numeric one.
     """
     if is_bool(value):
         raise TypeError(f"{name} must be a number or an array of numbers, got {type(value).__name__}")
-    array = numeric_array(name, value).astype(np.float64)
+    array = numeric_array(name, value)
+    if array.dtype == np.bool_:
+        raise TypeError(f"{name} must be a number or an array of numbers, got an array of booleans")
+    array = array.astype(np.float64)
     if array.size == 0:
         raise ValueError(f"{name} must hold at least one number, got an empty array")
     return array

@@ -144,15 +144,7 @@ def evaluate_on_grid(f, xlim, ylim, *args, n=201):
     n = _validate.count("n", n, MAX_GRID_SIDE, "points per side")
     if n < 2:
         raise ValueError(f"n must be >= 2, got {n}")
-    bounds = []
-    for name, lim in (("xlim", xlim), ("ylim", ylim)):
-        pair = _validate.real_array(name, lim, "a pair (low, high)")
-        if pair.shape != (2,):
-            raise ValueError(f"{name} must be a pair (low, high), got shape {pair.shape}")
-        low, high = float(pair[0]), float(pair[1])
-        if not low < high:
-            raise ValueError(f"{name} must satisfy low < high, got {lim!r}")
-        bounds.append((low, high))
+    bounds = [_validate.interval("xlim", xlim), _validate.interval("ylim", ylim)]
     w1, w2 = np.meshgrid(np.linspace(*bounds[0], n), np.linspace(*bounds[1], n))
     ws = jnp.stack([w1.ravel(), w2.ravel()], axis=1)
     args = _validate.data("args", args)

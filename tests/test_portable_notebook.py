@@ -35,6 +35,9 @@ def test_live_expressions_format_like_the_website():
     glue.glue("portable_test_value", 0.000123)
     glue.glue("portable_test_count", 1347)
     assert glue.text("portable_test_value", ".1e") == glue.format_plain("0.000123", ".1e") == "1.2e-04"
+    for plain, spec in (("1347", "zz"), ("abc", "d"), ("[1, 2]", "f")):
+        with pytest.raises(ValueError, match=f"^spec {spec!r} cannot format"):
+            glue.format_plain(plain, spec)
     assert glue.text("portable_test_count", ",") == "1,347"
     with pytest.raises(ValueError, match="name 'never_glued' has no glued value"):
         glue.text("never_glued")

@@ -105,3 +105,28 @@ def test_a_huge_seed_is_named_without_printing_its_digits():
     with pytest.raises(ValueError, match=r"^seed must be a non-negative integer seed below 2\*\*63, "
                                          r"got an integer of about 401 digits$"):
         _validate.seed("seed", 10**400)
+
+
+@pytest.mark.parametrize("value, positive, error, match", [
+    ((1.0, 0.5), False, ValueError, "low < high"),
+    ((0.0, 1.0), True, ValueError, "positive ends"),
+    ((np.nan, 1.0), False, ValueError, "non-finite"),
+    (0.5, False, TypeError, r"pair \(low, high\), got shape \(\)"),
+    ((1.0, 2.0, 3.0), False, TypeError, r"got shape \(3,\)"),
+    ((True, False), False, TypeError, "dtype bool"),
+    ("ab", False, TypeError, "pair"),
+])
+def test_interval_refuses_what_is_no_increasing_pair(value, positive, error, match):
+    with pytest.raises(error, match=f"^window must .*{match}|^window contains .*{match}"):
+        _validate.interval("window", value, positive=positive)
+
+
+def test_interval_returns_python_floats():
+    assert _validate.interval("window", np.array([-1, 2])) == (-1.0, 2.0)
+
+
+def test_broadcast_names_both_arrays_and_their_shapes():
+    a, b = _validate.broadcast(lr=np.zeros(3), momentum=np.zeros((2, 1)))
+    assert a.shape == b.shape == (2, 3)
+    with pytest.raises(ValueError, match=r"^lr and momentum must broadcast .* lr \(3,\), momentum \(2,\)"):
+        _validate.broadcast(lr=np.zeros(3), momentum=np.zeros(2))

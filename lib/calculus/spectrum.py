@@ -223,14 +223,6 @@ class Eigenpairs(NamedTuple):
     residuals: np.ndarray
 
 
-def _check_choice(name, value, choices):
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {choices}, got {type(value).__name__}")
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return value
-
-
 def _check_seed(seed):
     if not _validate.is_integer(seed):
         raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
@@ -264,8 +256,8 @@ def top_eigenvalues(f, x, *args, k=1, iterations=64, which="largest", seed=0,
     params = _validate.loss_problem(f, x, args)
     k = _validate.positive_int("k", k)
     iterations = _validate.count("iterations", iterations, _validate.MAX_ITER)
-    which = _check_choice("which", which, _WHICH)
-    start = _check_choice("start", start, _STARTS)
+    which = _validate.one_of("which", which, _WHICH)
+    start = _validate.one_of("start", start, _STARTS)
     key = _check_seed(seed)
     m = min(iterations, _validate.flat_size(params))
     if k > m:
@@ -327,7 +319,7 @@ def lanczos_quadrature(f, x, *args, runs=10, iterations=80, seed=0,
     params = _validate.loss_problem(f, x, args)
     runs = _validate.count("runs", runs, _validate.MAX_RUNS)
     iterations = _validate.count("iterations", iterations, _validate.MAX_ITER)
-    start = _check_choice("start", start, _STARTS)
+    start = _validate.one_of("start", start, _STARTS)
     key = _check_seed(seed)
     m = min(iterations, _validate.flat_size(params))
     _validate.memory("iterations × n (the Lanczos basis)", (m + 1) * _validate.flat_size(params))

@@ -76,7 +76,7 @@ import traitlets
 
 from .. import _validate
 from ..models import symbolic_surfaces as symbolic
-from ..models.surfaces import Surface, loss_grid
+from ..models.surfaces import Surface, check_surface, loss_grid, point
 from ..optim import Trajectory, descend, descend_grid, rules
 from ..optim.driver import check_run, run_checked
 from ..theory import quadratic as _quadratic
@@ -107,6 +107,8 @@ _DESCEND_MAX_NORM = 1e8
 
 # Cells of the rate map (α, μ) by default: 60 × 40 float32 rates ≈ 13 kB of base64.
 _RATE_MAP_SIZE = (60, 40)
+# Largest side of grid_size: 100 × 100 runs of 1000 steps are already 320 MB of page.
+_MAX_GRID_SIDE = 100
 # Points per critical-damping / stability curve of the rate map.
 _CURVE_POINTS = 81
 # Height of the rate map's plot box (the width is _PLOT_WIDTH).
@@ -407,8 +409,8 @@ class Explorer(anywidget.AnyWidget):
     grid_size : (int, int)
         Only for a surface without a SymPy expression (which the page cannot compute):
         number of precomputed learning rates and momenta for the static website,
-        default (25, 11). Page weight ≈ 16 bytes × n_lr × n_μ × (steps + 1) per
-        Nesterov setting.
+        default (25, 11), each side in [2, 100]. Page weight ≈ 16 bytes × n_lr × n_μ ×
+        (steps + 1) per Nesterov setting.
     resolution : int
         Contour grid is ``resolution × resolution``.
     title : str, optional
@@ -472,21 +474,19 @@ class Explorer(anywidget.AnyWidget):
     def __init__(self, surface: Surface, runs=None, *, steps=None, x0=None, lr_range=None,
                  nesterov_toggle=False, steps_slider=True, grid_size=(25, 11), resolution=100,
                  title=None, rate_map=False, rate_map_size=_RATE_MAP_SIZE):
-        if not isinstance(surface, Surface):
-            raise TypeError(f"surface must be a lib.models.surfaces.Surface, got {type(surface).__name__}")
+        surface = check_surface("surface", surface)
         nesterov_toggle = _validate.boolean("nesterov_toggle", nesterov_toggle)
         steps_slider = _validate.boolean("steps_slider", steps_slider)
-        self._lr_range = self._checked_lr_range(surface.lr_range if lr_range is None else lr_range)
+        self._lr_range = _validate.interval("lr_range", surface.lr_range if lr_range is None else lr_range,
+                                            positive=True)
         self._default_lr = surface.lr
         self._ready = False  # until the end of __init__: the checks that need the widget wait
         settings = self._checked_runs([Run()] if runs is None else runs)
         steps = _validate.count("steps", surface.steps if steps is None else steps, 1000,
                                 "(the grid is embedded in the page)")
-        x0 = np.asarray(_validate.parameters("x0", np.asarray(surface.x0 if x0 is None else x0,
-                                                              dtype=float)))
-        if x0.shape != (2,):
-            raise ValueError(f"x0 must have shape (2,) for a 2-D surface, got {x0.shape}")
-        grid_size = self._checked_size("grid_size", grid_size)
+        x0 = np.array(surface.x0 if x0 is None else point("x0", x0))
+        # A surface without a SymPy expression embeds its grid of runs in the page: bounded.
+        grid_size = self._checked_size("grid_size", grid_size, maximum=_MAX_GRID_SIDE)
         resolution = _validate.positive_int("resolution", resolution)
         if resolution < 10:
             raise ValueError(f"resolution must be >= 10, got {resolution}")
@@ -539,17 +539,6 @@ class Explorer(anywidget.AnyWidget):
         self.on_msg(self._on_custom_message)
 
     # -- argument checks ---------------------------------------------------------------------
-
-    @staticmethod
-    def _checked_lr_range(lr_range):
-        try:
-            low, high = lr_range
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"lr_range must be a pair (low, high), got {lr_range!r}") from err
-        low, high = _validate.positive("lr_range", low), _validate.positive("lr_range", high)
-        if not low < high:
-            raise ValueError(f"lr_range must satisfy low < high, got ({low}, {high})")
-        return (low, high)
 
     def _checked_lr(self, name, value) -> float:
         value = _validate.positive(name, value)

@@ -187,5 +187,8 @@ def sort_by_label(data: Dataset) -> Dataset:
     """
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a lib.models.datasets.Dataset, got {type(data).__name__}")
+    _, y_train = _validate.examples("data.train", data.train)  # checked; the arrays stay as given
+    if y_train.ndim != 1:
+        raise ValueError(f"data.y_train must hold one label per example (1-D), got shape {y_train.shape}")
     order = np.argsort(data.y_train, kind="stable")
     return data._replace(x_train=data.x_train[order], y_train=data.y_train[order])

@@ -54,12 +54,7 @@ ACTIVATIONS = {
 
 
 def _check_activation(activation):
-    if not isinstance(activation, str):
-        raise TypeError(f"activation must be one of {tuple(ACTIVATIONS)}, "
-                        f"got {type(activation).__name__}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
-    return activation
+    return _validate.one_of("activation", activation, ACTIVATIONS)
 
 
 def _check_weights_and_input(weights, x):

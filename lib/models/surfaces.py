@@ -36,7 +36,8 @@ from .. import _validate
 from . import symbolic_surfaces as symbolic
 
 __all__ = ["Surface", "LossGrid", "two_weight_net", "ravine", "saddle", "plateau", "rosenbrock",
-           "loss_grid", "SURFACES", "cliff_loss", "cliff_surface", "CLIFF_HEIGHT", "CLIFF_STEEPNESS"]
+           "check_surface", "point", "loss_grid", "SURFACES", "cliff_loss", "cliff_surface",
+           "CLIFF_HEIGHT", "CLIFF_STEEPNESS"]
 
 
 class Surface(NamedTuple):
@@ -63,6 +64,36 @@ class Surface(NamedTuple):
     lr: float = 0.1
     steps: int = 100
     expression: object = None
+
+
+def point(name: str, value) -> tuple[float, float]:
+    """A point ``(w₁, w₂)`` of a surface's plane: two finite reals, or an error naming ``name``."""
+    array = _validate.real_array(name, value, "a point (w1, w2)")
+    if array.shape != (2,):
+        raise ValueError(f"{name} must be a point (w1, w2) of the 2-D surface, got shape {array.shape}")
+    return float(array[0]), float(array[1])
+
+
+def check_surface(name: str, surface) -> Surface:
+    """``surface`` with every field checked (``name`` in the messages): a reader may build a
+    :class:`Surface` by hand or ``_replace`` a field, and a bad window or rate must not reach NumPy
+    or the page as a puzzle. Numbers come back as Python floats and ints."""
+    if not isinstance(surface, Surface):
+        raise TypeError(f"{name} must be a lib.models.surfaces.Surface, got {type(surface).__name__}")
+    for field in ("name", "description"):
+        if not isinstance(getattr(surface, field), str):
+            raise TypeError(f"{name}.{field} must be a string, got {type(getattr(surface, field)).__name__}")
+    _validate.callable_(f"{name}.f", surface.f)
+    if surface.expression is not None and not isinstance(surface.expression, sympy.Expr):
+        raise TypeError(f"{name}.expression must be a SymPy expression in W1, W2 or None, "
+                        f"got {type(surface.expression).__name__}")
+    return surface._replace(
+        x0=point(f"{name}.x0", surface.x0),
+        xlim=_validate.interval(f"{name}.xlim", surface.xlim),
+        ylim=_validate.interval(f"{name}.ylim", surface.ylim),
+        lr_range=_validate.interval(f"{name}.lr_range", surface.lr_range, positive=True),
+        lr=_validate.positive(f"{name}.lr", surface.lr),
+        steps=_validate.positive_int(f"{name}.steps", surface.steps))
 
 
 class LossGrid(NamedTuple):
@@ -251,8 +282,7 @@ def loss_grid(surface: Surface, resolution: int = 90) -> LossGrid:
     >>> grid.values[1, 1]  # the centre (0, 0)
     np.float64(1.0)
     """
-    if not isinstance(surface, Surface):
-        raise TypeError(f"surface must be a lib.models.surfaces.Surface, got {type(surface).__name__}")
+    surface = check_surface("surface", surface)
     resolution = _validate.count("resolution", resolution, 4096)
     if resolution < 2:
         raise ValueError(f"resolution must be >= 2, got {resolution}")

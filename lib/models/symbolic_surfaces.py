@@ -45,6 +45,16 @@ class Sigmoid(sympy.Function):
 
     nargs = 1
 
+    @classmethod
+    def eval(cls, z):
+        # SymPy calls this with the argument sympified; None or a list would fail deep inside it.
+        if not isinstance(z, sympy.Expr):
+            raise TypeError(f"Sigmoid's argument z must be a SymPy expression or a number, "
+                            f"got {type(z).__name__}")
+        if z.has(sympy.I) or z.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+            raise ValueError(f"Sigmoid's argument z must be real and finite, got {z}")
+        return None  # stay unevaluated: the printers and lambdify know sigma
+
     def fdiff(self, argindex=1):
         return self * (1 - self)
 

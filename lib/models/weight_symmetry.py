@@ -123,6 +123,9 @@ def permute_units(params, order, signs=None):
             or shapes[2][0] != shapes[0][1] or shapes[3] != (shapes[2][1],):
         raise ValueError(f"params must have shapes (d_in, K), (K,), (K, d_out), (d_out,), got "
                          f"{', '.join(map(str, shapes))}")
+    for layer, key in ((0, "w"), (0, "b"), (1, "w"), (1, "b")):  # checked as unit_rows does, unless traced
+        if not _validate.is_traced(params[layer][key]):
+            _validate.real_array(f"params[{layer}]['{key}']", params[layer][key])
     k = shapes[0][1]
     order = _validate.numeric_array("order", order, f"a sequence of the {k} unit indices")
     if order.ndim != 1:
@@ -280,10 +283,7 @@ def group_by_symmetry(points, tol, *, symmetry="full") -> DistinctPoints:
     >>> group_by_symmetry([theta, copy], tol=1e-9, symmetry="none").counts.tolist()
     [1, 1]
     """
-    if not isinstance(symmetry, str):
-        raise TypeError(f"symmetry must be one of {_SYMMETRIES}, got {type(symmetry).__name__}")
-    if symmetry not in _SYMMETRIES:
-        raise ValueError(f"symmetry must be one of {_SYMMETRIES}, got {symmetry!r}")
+    _validate.one_of("symmetry", symmetry, _SYMMETRIES)
     if not isinstance(points, (list, tuple)):
         raise TypeError(f"points must be a list of one-hidden-layer networks (parameter lists "
                         f"[{{'w', 'b'}}, {{'w', 'b'}}]), got {type(points).__name__}")

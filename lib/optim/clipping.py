@@ -44,7 +44,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from .. import _validate
-from .rules import Rule
+from .rules import Rule, check_rule
 
 __all__ = ["global_norm", "clip_by_norm", "clip_by_global_norm", "clip_by_value", "clip_gradient",
            "clipped", "angle_degrees", "CLIP_KINDS"]
@@ -142,11 +142,7 @@ def clip_by_value(grad, threshold):
 
 
 def _check_kind(clip):
-    if not isinstance(clip, str):
-        raise TypeError(f"clip must be one of {CLIP_KINDS}, got {type(clip).__name__}")
-    if clip not in CLIP_KINDS:
-        raise ValueError(f"clip must be one of {CLIP_KINDS}, got {clip!r}")
-    return clip
+    return _validate.one_of("clip", clip, CLIP_KINDS)
 
 
 def clip_gradient(grad, threshold, clip="norm"):
@@ -208,6 +204,5 @@ def clipped(rule: Rule, clip: str = "norm") -> Rule:
     >>> np.round(run.points[:, 0], 6)
     array([1. , 0.9, 0.8, 0.7])
     """
-    if not isinstance(rule, Rule):
-        raise TypeError(f"rule must be a lib.optim.Rule, got {type(rule).__name__}")
+    check_rule("rule", rule)
     return _clipped(rule, _check_kind(clip))

@@ -35,7 +35,7 @@ from jax.flatten_util import ravel_pytree
 from .. import _validate
 from . import rules
 from .minibatch import batch_indices, examples_processed
-from .rules import Rule
+from .rules import Rule, check_rule
 
 __all__ = ["optimize", "Trajectory", "MinibatchTrajectory", "descend", "TrajectoryGrid",
            "descend_grid", "trace_count", "check_hyper", "HYPER_RANGES", "CheckedRun", "check_run",
@@ -332,8 +332,7 @@ def check_hyper(hyper, rule: Rule) -> dict:
     of the kind the rule was built with) or a tuple of numbers or 1-D arrays. Traced values
     (under a caller's ``jit`` or ``vmap``) are not checked.
     """
-    if not isinstance(rule, Rule):
-        raise TypeError(f"rule must be a lib.optim.Rule, got {type(rule).__name__}")
+    check_rule("rule", rule)
     if not isinstance(hyper, dict):
         raise TypeError(f"hyper must be a dict of hyper-parameters, got {type(hyper).__name__}")
     for key in hyper:
@@ -470,8 +469,7 @@ def optimize(rule: Rule, f, x0, *args, hyper: dict, steps: int | None = None, ma
     >>> run.params.round(2).tolist(), int(run.steps[-1])
     ([2.0], 600)
     """
-    if not isinstance(rule, Rule):
-        raise TypeError(f"rule must be a lib.optim.Rule, got {type(rule).__name__}")
+    check_rule("rule", rule)
     if batch_size is None:
         for option, value, default in (("epochs", epochs, 1), ("key", key, 0), ("shuffle", shuffle, True),
                                        ("eval_every", eval_every, None)):
@@ -496,7 +494,7 @@ def _minibatch_run(rule, f, x0, data, hyper, *, batch_size, epochs, key, shuffle
     _validate.callable_("f", f)
     params = _validate.parameters("x0", x0)
     record = _check_record(record, rule, params, hyper)
-    data = _validate.examples("data", data)
+    data = _validate.examples("args", data)
     n = int(data[0].shape[0])
     batch_size = _validate.batch_size("batch_size", batch_size, n)
     epochs = _validate.count("epochs", epochs, _validate.MAX_EPOCHS)

@@ -65,7 +65,7 @@ import jax.numpy as jnp
 
 from .. import _validate
 
-__all__ = ["Rule", "sgd", "momentum", "adam", "rmsprop", "adagrad", "newton", "scheduled",
+__all__ = ["Rule", "check_rule", "sgd", "momentum", "adam", "rmsprop", "adagrad", "newton", "scheduled",
            "MomentumState", "AdamState", "RMSpropState", "AdaGradState", "ScheduledState"]
 
 
@@ -88,6 +88,25 @@ class Rule(NamedTuple):
     hyper_names: tuple = ()
     defaults: tuple = ()
     schedule_fn: Callable | None = None
+
+
+def check_rule(name: str, rule) -> Rule:
+    """``rule`` if it is a :class:`Rule` whose fields have the documented kinds; else an error
+    naming ``name`` (a hand-made or ``_replace``-d rule must fail here, not inside ``jit``)."""
+    if not isinstance(rule, Rule):
+        raise TypeError(f"{name} must be a lib.optim.Rule, got {type(rule).__name__}")
+    for field in ("init", "update", "schedule_fn"):
+        if field != "schedule_fn" or rule.schedule_fn is not None:
+            _validate.callable_(f"{name}.{field}", getattr(rule, field), "a function")
+    if not isinstance(rule.name, str):
+        raise TypeError(f"{name}.name must be a string, got {type(rule.name).__name__}")
+    if not (isinstance(rule.hyper_names, tuple) and all(isinstance(h, str) for h in rule.hyper_names)):
+        raise TypeError(f"{name}.hyper_names must be a tuple of strings, got {rule.hyper_names!r}")
+    if not (isinstance(rule.defaults, tuple)
+            and all(isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)
+                    for pair in rule.defaults)):
+        raise TypeError(f"{name}.defaults must be a tuple of (name, value) pairs, got {rule.defaults!r}")
+    return rule
 
 
 def _tree_zeros(params):
@@ -298,8 +317,7 @@ def scheduled(rule: Rule, schedule) -> Rule:
     ``"schedule"``, traced: pass the schedule itself, ``hyper={"schedule": s}``, or the
     tuple ``s.params``. Cached: the same pair gives the same rule.
     """
-    if not isinstance(rule, Rule):
-        raise TypeError(f"rule must be a lib.optim.Rule, got {type(rule).__name__}")
+    check_rule("rule", rule)
     fn = getattr(schedule, "fn", schedule)
     if not callable(fn) or isinstance(fn, type):
         got = f"the class {fn.__name__}" if isinstance(fn, type) else type(schedule).__name__

@@ -63,7 +63,7 @@ class Schedule(NamedTuple):
 
     def values(self, steps: int) -> np.ndarray:
         """The rates at steps ``0 … steps-1`` as a numpy array."""
-        steps = _validate.positive_int("steps", steps)
+        steps = _validate.count("steps", steps, _validate.MAX_STEPS)
         return np.asarray(self(jnp.arange(steps)))
 
 

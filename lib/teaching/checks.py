@@ -152,7 +152,10 @@ def check_hessian(answer, expected, x=None, *args, name="H", rtol=1e-6, atol=1e-
                             "check_hessian(answer, f, x)")
         from ..calculus.derivatives import hessian  # imported here: checks must stay light
 
-        expected = hessian(expected, x, *args)
+        try:
+            expected = hessian(expected, x, *args)
+        except (TypeError, ValueError) as err:  # lib.hessian calls the loss f; here it is expected
+            raise type(err)(f"expected (a loss function, called f below): {err}") from None
     elif x is not None or args:
         raise TypeError("x and args are only used when expected is a loss function")
     expected = _validate.reference_array("expected", expected)

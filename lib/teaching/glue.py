@@ -73,13 +73,16 @@ def format_plain(plain: str, spec: str = "") -> str:
     if spec == "":
         return str(value)
     kind = spec[-1]
-    if kind == "s":
-        value = str(value)
-    elif kind in "bcdoxX":
-        value = int(value)
-    elif kind in "eEfFgGn%":
-        value = float(value)
-    return format(value, spec)
+    try:
+        if kind == "s":
+            value = str(value)
+        elif kind in "bcdoxX":
+            value = int(value)
+        elif kind in "eEfFgGn%":
+            value = float(value)
+        return format(value, spec)
+    except (ValueError, TypeError) as err:  # an unknown code, or a spec that does not suit the value
+        raise ValueError(f"spec {spec!r} cannot format {plain!r}: {err}") from None
 
 
 def _check_name(name) -> None:

@@ -32,7 +32,7 @@ import re
 import numpy as np
 
 from .. import _validate
-from . import checks
+from . import checks, variants
 from .variants import variant
 
 _TOLERANCE = re.compile(r" is not within the tolerance \(rtol=[^)]*\)\.")
@@ -42,7 +42,11 @@ __all__ = ["student_variant", "require_answer", "require_shape", "require_close"
 
 
 def student_variant(student_id, assignment: str) -> dict:
-    """:func:`lib.teaching.variants.variant`, failing the test (``AssertionError``) for a bad identifier."""
+    """:func:`lib.teaching.variants.variant`, failing the test (``AssertionError``) for a bad identifier.
+
+    ``assignment`` is the test author's argument: an unknown one is a ``ValueError``, not the student's fault.
+    """
+    variants.check_assignment(assignment)
     try:
         return variant(student_id, assignment)
     except (TypeError, ValueError) as err:

@@ -32,7 +32,9 @@ import hashlib
 import math
 from collections.abc import Callable, Sequence
 
-__all__ = ["ASSIGNMENTS", "StudentIdError", "normalise_id", "variant", "for_student"]
+from .. import _validate
+
+__all__ = ["ASSIGNMENTS", "StudentIdError", "normalise_id", "check_assignment", "variant", "for_student"]
 
 #: The longest identifier accepted (an e-mail address fits).
 MAX_ID_LENGTH = 100
@@ -152,6 +154,11 @@ ASSIGNMENTS: dict[str, Callable[[_Draw], dict]] = {
 }
 
 
+def check_assignment(assignment) -> str:
+    """``assignment`` if it names a known assignment; otherwise a ``TypeError``/``ValueError`` naming it."""
+    return _validate.one_of("assignment", assignment, sorted(ASSIGNMENTS))
+
+
 def variant(student_id: str, assignment: str) -> dict:
     """The parameters of ``assignment`` for the student ``student_id`` (a new dict each call).
 
@@ -161,9 +168,7 @@ def variant(student_id: str, assignment: str) -> dict:
     >>> variant("s1234", "critical-points")["valley_c"] in (0.5, 0.8, 1.25, 1.5, 2.0, 2.5)
     True
     """
-    if not isinstance(assignment, str) or assignment not in ASSIGNMENTS:
-        raise ValueError(f"assignment must be one of {', '.join(sorted(ASSIGNMENTS))}; "
-                         f"got {assignment!r}")
+    check_assignment(assignment)
     key = normalise_id(student_id)
     return ASSIGNMENTS[assignment](_Draw(assignment, key))
 

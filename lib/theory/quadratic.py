@@ -249,7 +249,7 @@ def _momentum_radii(lr, momentum, eigenvalues):
     if np.any(mu < 0) or np.any(mu > 1):
         raise ValueError("momentum must lie in [0, 1]")
     lam = _spectrum(eigenvalues)
-    lr, mu = np.broadcast_arrays(lr, mu)
+    lr, mu = _validate.broadcast(lr=lr, momentum=mu)
     trace = (1.0 + mu)[..., None] - lr[..., None] * lam
     discriminant = trace**2 - 4.0 * mu[..., None]
     root = np.sqrt(np.abs(discriminant))

@@ -262,6 +262,11 @@ def test_errors_in_callbacks_are_shown_not_swallowed(monkeypatch):
     (dict(steps=5000), ValueError, "steps"),
     (dict(x0=[1.0, 2.0, 3.0]), ValueError, "x0"),
     (dict(x0=[np.nan, 1.0]), ValueError, "x0"),
+    (dict(x0={"a": 1.0}), TypeError, "x0"),
+    (dict(x0=[True, False]), TypeError, "x0"),
+    (dict(x0=[1 + 1j, 2.0]), TypeError, "x0"),
+    (dict(x0=[10**400, 1.0]), ValueError, "x0"),
+    (dict(grid_size=(10**12, 3)), ValueError, "grid_size"),
     (dict(lr_range=(1.0, 0.1)), ValueError, "lr_range"),
     (dict(lr_range=0.1), TypeError, "lr_range"),
     (dict(grid_size=(1, 5)), ValueError, "grid_size"),
@@ -272,6 +277,20 @@ def test_errors_in_callbacks_are_shown_not_swallowed(monkeypatch):
 def test_bad_arguments_raise_naming_the_argument(kwargs, error, name):
     with pytest.raises(error, match=name):
         Explorer(surfaces.two_weight_net(), **kwargs)
+
+
+@pytest.mark.parametrize("field, value, error", [
+    ("xlim", (10.0, -10.0), ValueError), ("ylim", (np.nan, 1.0), ValueError), ("f", "abc", TypeError),
+    ("x0", (1.0,), ValueError), ("lr_range", (0.0, 1.0), ValueError), ("lr", -1.0, ValueError),
+    ("steps", 2.5, TypeError), ("name", None, TypeError), ("expression", "w1**2", TypeError),
+])
+def test_a_surface_with_a_bad_field_is_refused_naming_the_field(field, value, error):
+    """A reader's own or _replace-d Surface is checked field by field, before NumPy or the page see it."""
+    bad = surfaces.two_weight_net()._replace(**{field: value})
+    with pytest.raises(error, match=rf"surface\.{field}"):
+        Explorer(bad)
+    with pytest.raises(error, match=rf"surface\.{field}"):
+        surfaces.loss_grid(bad, 3)
 
 
 def test_bad_surface_and_bad_trait_values_raise(explorer):

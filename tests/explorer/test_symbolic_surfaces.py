@@ -256,3 +256,10 @@ def test_the_node_fixture_is_what_lib_computes_now():
     assert [run["engine"] for run in stored["runs"]] == [run["engine"] for run in current["runs"]]
     for old, new in zip(stored["runs"], current["runs"]):
         np.testing.assert_allclose(old["points"], new["points"], rtol=1e-13, atol=1e-300)
+
+
+@pytest.mark.parametrize("argument, error", [(None, TypeError), ([1, 2], TypeError), (1 + 2j, ValueError),
+                                             (float("nan"), ValueError), (sympy.oo, ValueError)])
+def test_sigmoid_refuses_what_is_no_real_expression_by_its_argument(argument, error):
+    with pytest.raises(error, match="^Sigmoid's argument z must be"):
+        symbolic.Sigmoid(argument)

@@ -67,6 +67,10 @@ def test_sort_by_label(digits):
     np.testing.assert_array_equal(ordered.x_test, digits.x_test)
     with pytest.raises(TypeError, match="data"):
         datasets.sort_by_label((digits.x_train, digits.y_train))
+    with pytest.raises(TypeError, match=r"data\.train\[1\]"):
+        datasets.sort_by_label(digits._replace(y_train=None))
+    with pytest.raises(ValueError, match=r"data\.train"):
+        datasets.sort_by_label(digits._replace(y_train=digits.y_train[:5]))
 
 
 def test_diabetes():

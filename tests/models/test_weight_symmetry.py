@@ -197,3 +197,12 @@ def test_group_by_symmetry_counts_copies_once_and_each_symmetry_group_separately
         group_by_symmetry(points, tol=1e-9, symmetry="signs")
     with pytest.raises(ValueError, match="points"):
         group_by_symmetry([], tol=1e-9)
+
+
+def test_permute_units_refuses_a_nan_weight_as_unit_rows_does():
+    params = networks.init_mlp(0, [2, 3, 1])
+    params[0]["w"] = np.asarray(params[0]["w"]).copy()
+    params[0]["w"][0, 1] = np.nan
+    for call in (lambda: permute_units(params, [0, 1, 2]), lambda: unit_rows(params)):
+        with pytest.raises(ValueError, match=r"params\[0\]\['w'\]"):
+            call()

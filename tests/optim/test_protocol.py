@@ -160,6 +160,19 @@ def test_a_new_rule_runs_on_the_driver_without_new_code():
     np.testing.assert_allclose(run.points[1], [0.875, -0.375])
 
 
+@pytest.mark.parametrize("field, value, error", [
+    ("update", "abc", TypeError), ("init", None, TypeError), ("schedule_fn", 3, TypeError),
+    ("name", 3, TypeError), ("hyper_names", "lr", TypeError), ("defaults", (("lr",),), TypeError),
+])
+def test_a_rule_with_a_bad_field_is_refused_by_every_entry_point(field, value, error):
+    """A hand-made or _replace-d Rule is checked before it reaches jit, by the driver and the wrappers."""
+    bad = lib.sgd()._replace(**{field: value})
+    for call in (lambda: lib.optimize(bad, bowl, np.ones(2), hyper={"lr": 0.1}, steps=2),
+                 lambda: lib.clipped(bad), lambda: lib.scheduled(bad, schedules.constant(0.1))):
+        with pytest.raises(error, match=rf"^rule\.{field} must be"):
+            call()
+
+
 def test_newton_rule_uses_the_parameters_and_the_loss_hessian():
     H = np.array([[3.0, 1.0], [1.0, 2.0]])
     b = np.array([1.0, -1.0])

@@ -189,3 +189,8 @@ def test_warmup_schedules_trace_without_recompiling():
 def test_warmup_validation(make, match, error):
     with pytest.raises(error, match=match):
         make()
+
+
+def test_values_refuses_more_steps_than_a_run_may_take():
+    with pytest.raises(ValueError, match="^steps must be <= 1,000,000"):
+        schedules.step_decay(0.1, 2, 0.5).values(10**12)

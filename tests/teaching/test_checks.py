@@ -120,6 +120,16 @@ def test_check_hessian_against_lib(capsys):
     assert not ok and "(1, 1)" in out
 
 
+def test_a_bad_loss_given_as_expected_is_named_expected():
+    with pytest.raises(ValueError, match=r"^expected \(a loss function, called f below\): f is nan"):
+        checks.check_hessian([[0.0, -2.0], [-2.0, 0.0]], lambda w: np.nan * w.sum(), np.zeros(2))
+
+
+def test_an_array_of_booleans_is_refused_like_a_boolean():
+    with pytest.raises(TypeError, match="^answer must be a number .*, got an array of booleans"):
+        checks.check_array(np.array([True, True]), [1.0, 2.0], name="answer")
+
+
 def test_check_hessian_flags_asymmetry_and_shape(capsys):
     ok, out = run(capsys, checks.check_hessian, [[0.0, -2.0], [2.0, 0.0]], loss, np.zeros(2))
     assert not ok and "symmetric" in out

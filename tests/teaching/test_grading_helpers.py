@@ -50,6 +50,15 @@ def test_the_test_s_own_arguments_are_not_blamed_on_the_student():
         grading.require_choice("a", "a", name="c", options="3")
     with pytest.raises(TypeError, match="^name must be a string, got NoneType"):
         grading.require_answer(1.0, None)
+    with pytest.raises(ValueError, match="^assignment must be one of"):  # not "STUDENT_ID: …"
+        grading.student_variant("s1234", "bogus")
+    with pytest.raises(TypeError, match="^assignment must be one of .*, got int"):
+        grading.student_variant("s1234", 3)
+
+
+def test_an_array_of_booleans_is_no_numeric_answer():
+    with pytest.raises(AssertionError, match="H must be a number .*, got an array of booleans"):
+        grading.require_shape(np.array([[True, False]]), (1, 2), "H")
 
 
 def test_require_check_wants_a_callable_that_returns_its_verdict():

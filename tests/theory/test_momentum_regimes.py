@@ -130,3 +130,9 @@ def test_momentum_never_converges_faster_than_the_square_root_of_mu():
         ripples = quad.momentum_regimes(lrs, mus, spectrum).regime == 1
         np.testing.assert_allclose(rates[ripples], np.broadcast_to(np.sqrt(mus), rates.shape)[ripples],
                                    rtol=1e-12)
+
+
+def test_rates_that_do_not_broadcast_are_named():
+    for fn in (quad.momentum_regimes, quad.momentum_rate):
+        with pytest.raises(ValueError, match=r"^lr and momentum must broadcast together"):
+            fn([0.1, 0.2, 0.3], [0.0, 0.5], [1.0, 10.0])

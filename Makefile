@@ -80,8 +80,12 @@ test-lib: install lint test-js grade-deps  ## lint, then the unit tests and docs
 
 # --dist loadfile: a file's tests run on one worker, so its module-scoped servers start once (the
 # Binder simulation's postBuild installs into a shared venv: twice at once would race).
+# --no-loadscope-reorder: xdist would hand out the files with the most tests first, and the two
+# that execute every chapter (a third of the stage) came last, on one worker, while the other
+# idled; tests/browser/conftest.py puts those two first, one on each worker.
+BROWSER_SCHEDULE := --no-loadscope-reorder
 test-site: book book-student chromium  ## check the built sites in headless Chromium
-	$(TIMED) browser $(PYTEST) -m browser $(call XDIST,loadfile) --durations=15 tests
+	$(TIMED) browser $(PYTEST) -m browser $(call XDIST,loadfile) $(BROWSER_SCHEDULE) --durations=15 tests
 
 # The unit stage needs no built site: it runs beside the builds (book, student edition, PDF), and
 # the browser stage starts when they are done. --output-sync keeps each stage's log in one piece.

@@ -57,3 +57,51 @@ def test_each_stage_runs_a_file_on_one_worker_with_its_module_fixture_set_up_onc
             setups = [w for kind, m, w in lines if kind == "setup" and m == module]
             workers = {w for kind, m, w in lines if kind == "test" and m == module}
             assert len(setups) == 1 and len(workers) == 1, (mode, module, setups, workers)
+
+
+SIZED_FILE = '''
+import os
+import time
+
+import pytest
+
+
+@pytest.mark.parametrize("k", range({count}))
+def test_k(k):
+    time.sleep(0.05)
+    with open(os.environ["STAGE_LOG"], "a") as log:
+        log.write(f"{{__name__}} {{os.environ['PYTEST_XDIST_WORKER']}}\\n")
+'''
+
+
+def browser_stage_options() -> list[str]:
+    """The scheduling options of the Makefile's browser stage (``test-site``)."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^test-site:.*\n\t(.*)$", makefile, re.M)[1]
+    options = re.search(r"^BROWSER_SCHEDULE := (.*)$", makefile, re.M)[1].split()
+    assert "$(call XDIST,loadfile) $(BROWSER_SCHEDULE)" in recipe, recipe
+    return ["-n", "2", "--dist", "loadfile", *options]
+
+
+def test_the_browser_stage_starts_the_chapter_executing_files_first_one_on_each_worker(tmp_path):
+    """They take a third of the stage: left to the end on one worker, the other worker idles."""
+    (tmp_path / "conftest.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+        "from tests.browser.conftest import LONGEST, pytest_collection_modifyitems  # noqa: F401\n")
+    sys.path.insert(0, str(ROOT))
+    from tests.browser.conftest import LONGEST
+
+    for name in LONGEST:  # fewer tests than the others, as in the real stage
+        (tmp_path / f"{name}.py").write_text(SIZED_FILE.format(count=2))
+    for name in ("test_pages", "test_phone", "test_explorers"):
+        (tmp_path / f"{name}.py").write_text(SIZED_FILE.format(count=8))
+    log = tmp_path / "order.log"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *browser_stage_options(), "-p", "no:cacheprovider",
+         "--rootdir", str(tmp_path), "-c", "/dev/null", str(tmp_path)],
+        cwd=tmp_path, env={**os.environ, "STAGE_LOG": str(log)}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    first = {}
+    for module, worker in (line.split() for line in log.read_text().splitlines()):
+        first.setdefault(worker, module)
+    assert sorted(first.values()) == sorted(LONGEST), first

@@ -10,8 +10,7 @@ import json
 
 import pytest
 
-from .conftest import HTML, settle
-from .test_site import book_pages
+from .conftest import HTML, book_pages, settle
 
 AXE = HTML / "_static" / "vendor" / "axe.min.js"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import HTML, PHONE_WIDTH, settle
+from .conftest import PHONE_WIDTH, book_pages, settle
 
 pytestmark = pytest.mark.browser
 
@@ -47,12 +47,6 @@ OVERFLOW_JS = """() => {
   }
   return { scrollWidth: root.scrollWidth, clientWidth: width, wide };
 }"""
-
-
-def book_pages():
-    pages = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
-                   if "_static" not in p.parts and "_sources" not in p.parts)
-    return pages or ["intro.html"]
 
 
 def load(page, url):

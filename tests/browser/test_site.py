@@ -10,19 +10,24 @@ import pytest
 
 from tools.portable_notebook import build_ref
 
-from .conftest import HTML, settle
+from .conftest import HTML, book_pages, redirect_target, settle
 
 #: What the site was built from: the commit (``git rev-parse HEAD``), or the branch outside git.
 BUILD_REF = build_ref()
 
 # Pages Sphinx writes for its own machinery; they are checked for load errors only.
-GENERATED = {"genindex.html", "search.html", "index.html"}
+GENERATED = {"genindex.html", "search.html"}
 
 
-def book_pages():
-    pages = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
-                   if "_static" not in p.parts and "_sources" not in p.parts)
-    return pages or ["intro.html"]
+def test_a_redirect_page_leads_to_a_page_of_the_site(probe, site_url):
+    """index.html only redirects (a meta refresh): the reader lands on the front page."""
+    redirects = {p.relative_to(HTML).as_posix(): redirect_target(p.relative_to(HTML).as_posix())
+                 for p in HTML.glob("*.html")}
+    assert redirects["index.html"] == "intro.html"
+    probe.page.goto(f"{site_url}/index.html")
+    probe.page.wait_for_url(f"{site_url}/intro.html", wait_until="load")
+    settle(probe.page)
+    assert probe.page.title()
 
 
 @pytest.mark.parametrize("page_path", book_pages())

@@ -230,7 +230,7 @@ def jupyterlab_latency(presses: int = 60, warmup: int = 5, root: Path = ROOT) ->
             page.add_init_script(lab.WEBSOCKET_PROBE_JS)
             lab.start_kernel(base, "latency.ipynb")
             page.goto(f"{base}/lab/tree/latency.ipynb?reset", timeout=120_000)
-            lab.run_all_to_the_end(page, 600_000)
+            lab.run_all_to_the_end(page)
             explorer = lab.wait_until_live(page, 180_000)
             lib_file = page.locator(".jp-OutputArea-output").first.inner_text().strip()
             assert lib_file.startswith(str(root)), f"the kernel imported {lib_file}, not {root}/lib"

@@ -41,18 +41,21 @@ def dist_modes() -> set[str]:
     return modes
 
 
+def run_stage(folder: Path, options: list[str], log: Path) -> list[list[str]]:
+    """pytest with these options on the test files in ``folder``; the lines they logged, split."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *options, "-p", "no:cacheprovider",
+         "--rootdir", str(folder), "-c", "/dev/null", str(folder)],
+        cwd=folder, env={**os.environ, "STAGE_LOG": str(log)}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return [line.split() for line in log.read_text().splitlines()]
+
+
 def test_each_stage_runs_a_file_on_one_worker_with_its_module_fixture_set_up_once(tmp_path):
     for name in ("test_first", "test_second"):
         (tmp_path / f"{name}.py").write_text(TEST_FILE.format())
     for mode in sorted(dist_modes()):
-        log = tmp_path / f"{mode}.log"
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", mode, "-p", "no:cacheprovider",
-             "--rootdir", str(tmp_path), "-c", "/dev/null", str(tmp_path)],
-            cwd=tmp_path, env={**os.environ, "STAGE_LOG": str(log)},
-            capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-        lines = [line.split() for line in log.read_text().splitlines()]
+        lines = run_stage(tmp_path, ["-n", "2", "--dist", mode], tmp_path / f"{mode}.log")
         for module in ("test_first", "test_second"):
             setups = [w for kind, m, w in lines if kind == "setup" and m == module]
             workers = {w for kind, m, w in lines if kind == "test" and m == module}
@@ -85,23 +88,17 @@ def browser_stage_options() -> list[str]:
 
 def test_the_browser_stage_starts_the_chapter_executing_files_first_one_on_each_worker(tmp_path):
     """They take a third of the stage: left to the end on one worker, the other worker idles."""
+    from tests.browser.conftest import LONGEST
+
     (tmp_path / "conftest.py").write_text(
         f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
-        "from tests.browser.conftest import LONGEST, pytest_collection_modifyitems  # noqa: F401\n")
-    sys.path.insert(0, str(ROOT))
-    from tests.browser.conftest import LONGEST
+        "from tests.browser.conftest import pytest_collection_modifyitems  # noqa: F401\n")
 
     for name in LONGEST:  # fewer tests than the others, as in the real stage
         (tmp_path / f"{name}.py").write_text(SIZED_FILE.format(count=2))
     for name in ("test_pages", "test_phone", "test_explorers"):
         (tmp_path / f"{name}.py").write_text(SIZED_FILE.format(count=8))
-    log = tmp_path / "order.log"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", *browser_stage_options(), "-p", "no:cacheprovider",
-         "--rootdir", str(tmp_path), "-c", "/dev/null", str(tmp_path)],
-        cwd=tmp_path, env={**os.environ, "STAGE_LOG": str(log)}, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     first = {}
-    for module, worker in (line.split() for line in log.read_text().splitlines()):
+    for module, worker in run_stage(tmp_path, browser_stage_options(), tmp_path / "order.log"):
         first.setdefault(worker, module)
     assert sorted(first.values()) == sorted(LONGEST), first

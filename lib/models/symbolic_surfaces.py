@@ -51,7 +51,7 @@ class Sigmoid(sympy.Function):
         if not isinstance(z, sympy.Expr):
             raise TypeError(f"Sigmoid's argument z must be a SymPy expression or a number, "
                             f"got {type(z).__name__}")
-        if z.has(sympy.I) or z.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+        if z.has(sympy.I, sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
             raise ValueError(f"Sigmoid's argument z must be real and finite, got {z}")
         return None  # stay unevaluated: the printers and lambdify know sigma
 

@@ -72,6 +72,15 @@ def _check_layers(params) -> None:
                         "(a one-hidden-layer lib.models.networks MLP)")
 
 
+#: The arrays of a one-hidden-layer network, in the order of unit_rows: w_in, b_in, w_out, b_out.
+_LEAVES = ((0, "w"), (0, "b"), (1, "w"), (1, "b"))
+
+
+def _leaf(params, layer: int, key: str) -> np.ndarray:
+    """``params[layer][key]`` as a finite float array, or an error naming it."""
+    return _validate.real_array(f"params[{layer}]['{key}']", params[layer][key])
+
+
 def unit_rows(params):
     r"""Split the parameters of a one-hidden-layer ``lib.models.networks`` MLP into unit rows.
 
@@ -87,10 +96,7 @@ def unit_rows(params):
     ((3, 4), [1.0, 1.0, 0.0, 2.0], [1.0])
     """
     _check_layers(params)
-    w_in = _validate.real_array("params[0]['w']", params[0]["w"])
-    b_in = _validate.real_array("params[0]['b']", params[0]["b"])
-    w_out = _validate.real_array("params[1]['w']", params[1]["w"])
-    b_out = _validate.real_array("params[1]['b']", params[1]["b"])
+    w_in, b_in, w_out, b_out = (_leaf(params, layer, key) for layer, key in _LEAVES)
     if w_in.ndim != 2 or b_in.shape != (w_in.shape[1],) or w_out.ndim != 2 \
             or w_out.shape[0] != w_in.shape[1] or b_out.shape != (w_out.shape[1],):
         raise ValueError(f"params must have shapes (d_in, K), (K,), (K, d_out), (d_out,), got "
@@ -123,9 +129,9 @@ def permute_units(params, order, signs=None):
             or shapes[2][0] != shapes[0][1] or shapes[3] != (shapes[2][1],):
         raise ValueError(f"params must have shapes (d_in, K), (K,), (K, d_out), (d_out,), got "
                          f"{', '.join(map(str, shapes))}")
-    for layer, key in ((0, "w"), (0, "b"), (1, "w"), (1, "b")):  # checked as unit_rows does, unless traced
+    for layer, key in _LEAVES:  # checked as unit_rows does, unless traced
         if not _validate.is_traced(params[layer][key]):
-            _validate.real_array(f"params[{layer}]['{key}']", params[layer][key])
+            _leaf(params, layer, key)
     k = shapes[0][1]
     order = _validate.numeric_array("order", order, f"a sequence of the {k} unit indices")
     if order.ndim != 1:

@@ -95,9 +95,10 @@ def check_rule(name: str, rule) -> Rule:
     naming ``name`` (a hand-made or ``_replace``-d rule must fail here, not inside ``jit``)."""
     if not isinstance(rule, Rule):
         raise TypeError(f"{name} must be a lib.optim.Rule, got {type(rule).__name__}")
-    for field in ("init", "update", "schedule_fn"):
-        if field != "schedule_fn" or rule.schedule_fn is not None:
-            _validate.callable_(f"{name}.{field}", getattr(rule, field), "a function")
+    _validate.callable_(f"{name}.init", rule.init, "a function")
+    _validate.callable_(f"{name}.update", rule.update, "a function")
+    if rule.schedule_fn is not None:
+        _validate.callable_(f"{name}.schedule_fn", rule.schedule_fn, "a function")
     if not isinstance(rule.name, str):
         raise TypeError(f"{name}.name must be a string, got {type(rule.name).__name__}")
     if not (isinstance(rule.hyper_names, tuple) and all(isinstance(h, str) for h in rule.hyper_names)):

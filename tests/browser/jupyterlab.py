@@ -160,7 +160,7 @@ KERNEL_IDLE_JS = """() => document.querySelector(
     ".jp-Notebook-ExecutionIndicator[data-status='idle']") !== null"""
 
 
-def run_all_to_the_end(page, timeout_ms: int, kernel_timeout_ms: int = 180_000) -> int:
+def run_all_to_the_end(page, timeout_ms: int = 600_000, kernel_timeout_ms: int = 180_000) -> int:
     """:func:`run_all_cells`, then :func:`wait_for_run_all`; the number of re-runs."""
     run_all_cells(page, kernel_timeout_ms)
     return wait_for_run_all(page, timeout_ms, kernel_timeout_ms)

@@ -16,12 +16,8 @@ from pathlib import Path
 
 import jupytext
 
-from . import jupyterlab
-from .jupyterlab import notebook_state, running_jupyterlab
-
-# The JupyterLab helpers the callers of this module use.
-run_all_cells, run_all_to_the_end, start_kernel = (
-    jupyterlab.run_all_cells, jupyterlab.run_all_to_the_end, jupyterlab.start_kernel)
+# run_all_to_the_end and start_kernel are for this module's callers.
+from .jupyterlab import notebook_state, run_all_to_the_end, running_jupyterlab, start_kernel  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 

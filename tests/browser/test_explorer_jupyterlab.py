@@ -78,7 +78,7 @@ def lab_page(jupyterlab, browser):
 
 
 def run_all_cells(page):
-    lab.run_all_to_the_end(page, 600_000, KERNEL_TIMEOUT_MS)
+    lab.run_all_to_the_end(page, kernel_timeout_ms=KERNEL_TIMEOUT_MS)
 
 
 def test_a_chapter_source_opens_as_a_notebook(jupyterlab, browser):

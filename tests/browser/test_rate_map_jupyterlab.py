@@ -58,7 +58,7 @@ def test_a_click_on_the_map_is_computed_exactly_by_the_kernel(jupyterlab, browse
     try:
         lab.start_kernel(base, name)
         page.goto(f"{base}/lab/tree/{name}?reset", timeout=120_000)
-        lab.run_all_to_the_end(page, 600_000, KERNEL_TIMEOUT_MS)
+        lab.run_all_to_the_end(page, kernel_timeout_ms=KERNEL_TIMEOUT_MS)
         explorer = lab.wait_until_live(page, KERNEL_TIMEOUT_MS)
         image = explorer.locator(".optx-map-image")
         image.scroll_into_view_if_needed()
